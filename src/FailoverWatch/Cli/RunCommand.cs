@@ -1,0 +1,26 @@
+using System.CommandLine;
+using FailoverWatch.Hosting;
+using Microsoft.Extensions.Hosting;
+
+namespace FailoverWatch.Cli;
+
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var config = ConfigFileOption.Create();
+        var command = new Command("run", "Run the host: monitor, failover, backup schedule and HTTP endpoint until stopped") { config };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            if (ConfigFileOption.Load(parseResult, config) is not { } options)
+            {
+                return ConfigFileOption.InvalidConfigExitCode;
+            }
+
+            await using var host = FailoverWatchHost.Build(options, parseResult.GetRequiredValue(config));
+            await ((IHost)host).RunAsync(cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,207 @@
+using System.Net;
+using Cronos;
+
+namespace FailoverWatch.Configuration;
+
+/// <summary>Rules across settings that the binder cannot see: counts, ranges, uniqueness, readable files.</summary>
+internal static class ConfigValidator
+{
+    public static IReadOnlyList<ConfigProblem> Validate(FailoverWatchOptions options, string baseDirectory)
+    {
+        var problems = new List<ConfigProblem>();
+        void Problem(string key, string problem) => problems.Add(new ConfigProblem(key, problem));
+
+        if (string.IsNullOrWhiteSpace(options.Cluster.Name))
+        {
+            Problem("cluster.name", "missing");
+        }
+
+        ValidateNodes(options.Cluster.Nodes, baseDirectory, Problem);
+        ValidateMonitor(options.Monitor, Problem);
+        ValidateHooks(options.Hooks, Problem);
+        ValidateHttp(options.Http, baseDirectory, Problem);
+        if (options.Backup is { } backup)
+        {
+            ValidateBackup(backup, baseDirectory, Problem);
+        }
+
+        if (options.Telemetry.OtlpEndpoint is { } endpoint && !Uri.TryCreate(endpoint, UriKind.Absolute, out _))
+        {
+            Problem("telemetry.otlp_endpoint", $"'{endpoint}' is not an absolute URL");
+        }
+
+        ResolvePaths(options, baseDirectory);
+        return problems;
+    }
+
+    private static void ValidateNodes(List<NodeOptions> nodes, string baseDirectory, Action<string, string> problem)
+    {
+        if (nodes.Count < 2)
+        {
+            problem("cluster.nodes", $"needs at least two nodes, found {nodes.Count}");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var node = nodes[i];
+            var key = $"cluster.nodes[{i}]";
+            if (string.IsNullOrWhiteSpace(node.Name))
+            {
+                problem($"{key}.name", "missing");
+            }
+            else if (!seen.Add(node.Name))
+            {
+                problem($"{key}.name", $"duplicate node name '{node.Name}'");
+            }
+
+            if (string.IsNullOrWhiteSpace(node.Host))
+            {
+                problem($"{key}.host", "missing");
+            }
+
+            if (node.Port is < 1 or > 65535)
+            {
+                problem($"{key}.port", $"{node.Port} is out of range 1-65535");
+            }
+
+            CheckReadable(node.PasswordFile, $"{key}.password_file", baseDirectory, problem);
+        }
+    }
+
+    private static void ValidateMonitor(MonitorOptions monitor, Action<string, string> problem)
+    {
+        if (monitor.ProbeInterval <= TimeSpan.Zero)
+        {
+            problem("monitor.probe_interval", "must be above zero");
+        }
+
+        if (monitor.ProbeTimeout <= TimeSpan.Zero)
+        {
+            problem("monitor.probe_timeout", "must be above zero");
+        }
+
+        if (monitor.FailureThreshold < 1)
+        {
+            problem("monitor.failure_threshold", $"{monitor.FailureThreshold} must be 1 or more");
+        }
+
+        if (monitor.MaxLagOnFailover.Bytes < 0)
+        {
+            problem("monitor.max_lag_on_failover", "must not be negative");
+        }
+
+        if (string.IsNullOrWhiteSpace(monitor.StateFile))
+        {
+            problem("monitor.state_file", "missing");
+        }
+    }
+
+    private static void ValidateHooks(HooksOptions hooks, Action<string, string> problem)
+    {
+        if (hooks.Timeout <= TimeSpan.Zero)
+        {
+            problem("hooks.timeout", "must be above zero");
+        }
+    }
+
+    private static void ValidateHttp(HttpOptions http, string baseDirectory, Action<string, string> problem)
+    {
+        if (!IPEndPoint.TryParse(http.Listen, out var endpoint) || endpoint.Port is < 0 or > 65535 || !http.Listen.Contains(':', StringComparison.Ordinal))
+        {
+            problem("http.listen", $"'{http.Listen}' is not an address:port such as 127.0.0.1:9797");
+        }
+
+        CheckReadable(http.AdminTokenFile, "http.admin_token_file", baseDirectory, problem);
+    }
+
+    private static void ValidateBackup(BackupOptions backup, string baseDirectory, Action<string, string> problem)
+    {
+        if (string.IsNullOrWhiteSpace(backup.Destination))
+        {
+            problem("backup.destination", "missing");
+        }
+
+        if (backup.Schedule is { } schedule)
+        {
+            try
+            {
+                CronExpression.Parse(schedule);
+            }
+            catch (CronFormatException e)
+            {
+                problem("backup.schedule", $"'{schedule}' is not a cron expression: {e.Message}");
+            }
+        }
+
+        if (backup.Retention.KeepLast < 1)
+        {
+            problem("backup.retention.keep_last", "must be 1 or more: the newest backup is always kept");
+        }
+
+        if (backup.Retention.KeepDaily < 0)
+        {
+            problem("backup.retention.keep_daily", "must not be negative");
+        }
+
+        if (backup.Retention.KeepWeekly < 0)
+        {
+            problem("backup.retention.keep_weekly", "must not be negative");
+        }
+
+        if (backup.Postgres is { } postgres)
+        {
+            if (postgres.From is not ("standby" or "primary"))
+            {
+                problem("backup.postgres.from", $"'{postgres.From}' must be standby or primary");
+            }
+
+            CheckReadable(postgres.PasswordFile, "backup.postgres.password_file", baseDirectory, problem);
+        }
+
+        if (backup.Redis is { Port: < 1 or > 65535 } redis)
+        {
+            problem("backup.redis.port", $"{redis.Port} is out of range 1-65535");
+        }
+    }
+
+    private static void CheckReadable(string? path, string key, string baseDirectory, Action<string, string> problem)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
+        try
+        {
+            using var _ = File.OpenRead(Path.Combine(baseDirectory, path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problem(key, $"cannot read {path}: {e.Message}");
+        }
+    }
+
+    /// <summary>Relative paths are relative to the configuration file, whatever the working folder.</summary>
+    private static void ResolvePaths(FailoverWatchOptions options, string baseDirectory)
+    {
+        string Full(string path) => Path.GetFullPath(path, baseDirectory);
+        foreach (var node in options.Cluster.Nodes)
+        {
+            node.PasswordFile = node.PasswordFile is null ? null : Full(node.PasswordFile);
+        }
+
+        options.Monitor.StateFile = Full(options.Monitor.StateFile);
+        options.Http.AdminTokenFile = options.Http.AdminTokenFile is null ? null : Full(options.Http.AdminTokenFile);
+        if (options.Backup is { } backup)
+        {
+            backup.Destination = Full(backup.Destination);
+            backup.Offsite?.Path = Full(backup.Offsite.Path);
+            backup.Postgres?.PasswordFile = backup.Postgres.PasswordFile is null ? null : Full(backup.Postgres.PasswordFile);
+            backup.Secrets?.Paths = backup.Secrets.Paths.ConvertAll(Full);
+            backup.Media?.Path = Full(backup.Media.Path);
+            backup.Redis?.RdbPath = Full(backup.Redis.RdbPath);
+            backup.Certs?.Path = Full(backup.Certs.Path);
+        }
+    }
+}

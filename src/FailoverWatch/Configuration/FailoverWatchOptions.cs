@@ -1,0 +1,60 @@
+namespace FailoverWatch.Configuration;
+
+/// <summary>The whole configuration file. Property names map to snake_case YAML keys.</summary>
+internal sealed class FailoverWatchOptions
+{
+    public ClusterOptions Cluster { get; set; } = new();
+    public MonitorOptions Monitor { get; set; } = new();
+    public HooksOptions Hooks { get; set; } = new();
+    public BackupOptions? Backup { get; set; }
+    public HttpOptions Http { get; set; } = new();
+    public TelemetryOptions Telemetry { get; set; } = new();
+}
+
+internal sealed class ClusterOptions
+{
+    public string Name { get; set; } = "";
+    public List<NodeOptions> Nodes { get; set; } = [];
+}
+
+internal sealed class NodeOptions
+{
+    public string Name { get; set; } = "";
+    public string Host { get; set; } = "";
+    public int Port { get; set; } = 5432;
+    public string User { get; set; } = "failoverwatch";
+    public string Database { get; set; } = "postgres";
+    public string? PasswordFile { get; set; }
+    public string? StopCommand { get; set; }
+    public string? FenceCommand { get; set; }
+}
+
+internal sealed class MonitorOptions
+{
+    public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    public int FailureThreshold { get; set; } = 3;
+    public bool AutoFailover { get; set; } = true;
+    public ByteSize MaxLagOnFailover { get; set; } = ByteSize.FromMegabytes(16);
+    public bool WriteProbe { get; set; }
+    public string StateFile { get; set; } = "/var/lib/failoverwatch/state.json";
+}
+
+internal sealed class HooksOptions
+{
+    public string? OnFailover { get; set; }
+    public string? OnSplitBrain { get; set; }
+    /// <summary>Bound on every hook, fence and stop command.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+internal sealed class HttpOptions
+{
+    public string Listen { get; set; } = "127.0.0.1:9797";
+    public string? AdminTokenFile { get; set; }
+}
+
+internal sealed class TelemetryOptions
+{
+    public string? OtlpEndpoint { get; set; }
+}

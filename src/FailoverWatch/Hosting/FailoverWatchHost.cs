@@ -1,0 +1,44 @@
+using System.Net;
+using FailoverWatch.Backup;
+using FailoverWatch.Configuration;
+using FailoverWatch.Http;
+using FailoverWatch.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FailoverWatch.Hosting;
+
+/// <summary>Wires the long-running host: every service, the HTTP endpoint, logging and telemetry.</summary>
+internal static class FailoverWatchHost
+{
+    public static WebApplication Build(FailoverWatchOptions options, string configPath)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Host.UseSystemd();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            console.UseUtcTimestamp = true;
+        });
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Npgsql", LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPEndPoint.Parse(options.Http.Listen)));
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(Options.Create(options));
+        builder.Services.AddSingleton(new ConfigSource(configPath));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<FailoverWatchMetrics>();
+        builder.Services.AddSingleton<BackupStatusBoard>();
+
+        var app = builder.Build();
+        app.MapFailoverWatchEndpoints();
+        return app;
+    }
+}

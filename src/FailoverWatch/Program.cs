@@ -1,0 +1,10 @@
+using System.CommandLine;
+using FailoverWatch.Cli;
+
+var root = new RootCommand("FailoverWatch: watches a PostgreSQL streaming-replication cluster, fails over, and backs up")
+{
+    RunCommand.Create(),
+    CheckConfigCommand.Create(),
+};
+
+return await root.Parse(args).InvokeAsync();
