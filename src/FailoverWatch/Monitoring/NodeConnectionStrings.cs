@@ -1,0 +1,35 @@
+using FailoverWatch.Configuration;
+using Npgsql;
+
+namespace FailoverWatch.Monitoring;
+
+/// <summary>
+/// Connection strings for a node. Never pooled: every probe opens a fresh connection, so a dead or
+/// hung server can never hand back an idle socket that only looks alive.
+/// The password comes from <c>password_file</c>; without one, Npgsql reads PGPASSWORD or ~/.pgpass.
+/// </summary>
+internal static class NodeConnectionStrings
+{
+    public static NpgsqlConnectionStringBuilder For(NodeOptions node, string? user = null, string? passwordFile = null)
+    {
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = node.Host,
+            Port = node.Port,
+            Username = user ?? node.User,
+            Database = node.Database,
+            ApplicationName = "failoverwatch",
+            Pooling = false,
+            // Bounded by the caller's cancellation; on cancel, drop the socket rather than wait for the server.
+            CancellationTimeout = -1,
+            Timeout = 30,
+        };
+        var file = passwordFile ?? (user is null ? node.PasswordFile : null);
+        if (file is not null)
+        {
+            builder.Password = File.ReadAllText(file).TrimEnd('\r', '\n');
+        }
+
+        return builder;
+    }
+}
