@@ -5,6 +5,10 @@ var root = new RootCommand("FailoverWatch: watches a PostgreSQL streaming-replic
 {
     RunCommand.Create(),
     CheckConfigCommand.Create(),
+    BackupCommand.Create(),
+    BackupsCommand.Create(),
+    VerifyCommand.Create(),
+    RestoreCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();
