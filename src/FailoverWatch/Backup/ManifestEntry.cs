@@ -22,7 +22,7 @@ internal sealed record ManifestEntry
 
     public UnixFileMode UnixMode => (UnixFileMode)Convert.ToInt32(Mode, 8);
 
-    public static string FormatMode(UnixFileMode mode) => "0" + Convert.ToString((int)mode & 0xFFF, 8).PadLeft(3, '0');
+    public static string FormatMode(UnixFileMode mode) => Convert.ToString((int)mode & 0xFFF, 8).PadLeft(4, '0');
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Type} {Path} {Size} {Mode}");
 }
