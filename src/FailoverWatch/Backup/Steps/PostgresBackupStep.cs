@@ -20,12 +20,27 @@ internal sealed class PostgresBackupStep(PostgresBackupOptions options, IReadOnl
     {
         var (node, role, version) = await ChooseNodeAsync(cancellationToken);
         var connection = NodeConnectionStrings.For(node, options.User, options.PasswordFile);
-        var databases = await CountRowsAsync(connection, cancellationToken);
+        // Counting runs beside the dump instead of before it: both only read, and the step then costs about the dump alone.
+        using var countCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var counting = CountRowsAsync(connection, countCancel.Token);
 
         Directory.CreateDirectory(context.KindDirectory);
         var fileName = DumpCompression.FileName(options.Compression);
         var target = Path.Combine(context.KindDirectory, fileName);
-        var (sha, size, uncompressed) = await DumpAsync(connection, target, cancellationToken);
+        (string Sha, long Size, long Uncompressed) dumped;
+        try
+        {
+            dumped = await DumpAsync(connection, target, cancellationToken);
+        }
+        catch
+        {
+            await countCancel.CancelAsync();
+            await counting.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            throw;
+        }
+
+        var databases = await counting;
+        var (sha, size, uncompressed) = dumped;
         var entry = new ManifestEntry
         {
             Path = $"{Kind}/{fileName}", Type = ManifestEntry.FileType, Size = size, Mode = ManifestEntry.FormatMode(DurableFiles.OwnerOnly),
