@@ -7,6 +7,8 @@ var root = new RootCommand("FailoverWatch: watches a PostgreSQL streaming-replic
     CheckConfigCommand.Create(),
     StatusCommand.Create(),
     DemoCommand.Create(),
+    ControlCommand.Pause(),
+    ControlCommand.Resume(),
 };
 
 return await root.Parse(args).InvokeAsync();
