@@ -5,6 +5,10 @@ var root = new RootCommand("FailoverWatch: watches a PostgreSQL streaming-replic
 {
     RunCommand.Create(),
     CheckConfigCommand.Create(),
+    StatusCommand.Create(),
+    DemoCommand.Create(),
+    ControlCommand.Pause(),
+    ControlCommand.Resume(),
     BackupCommand.Create(),
     BackupsCommand.Create(),
     VerifyCommand.Create(),
