@@ -17,6 +17,8 @@ public sealed class BackupRunTests
         await BackupRig.PgbenchAsync(pair.Primary.Port, "postgres", 1);
         await BackupRig.PgbenchAsync(pair.Primary.Port, "mastodon", 2);
         await pair.Primary.ExecuteAsync("CREATE ROLE app LOGIN PASSWORD 'hunter2'", CancellationToken.None);
+        // A quoted name and values with newlines: the row counts are read from the dump stream, and must still be right.
+        await pair.Primary.ExecuteAsync("""CREATE TABLE "Odd Name" (t text); INSERT INTO "Odd Name" SELECT 'line ' || g || E'\nsecond' FROM generate_series(1, 37) g""", CancellationToken.None);
         await BackupRig.CaughtUpAsync(pair);
         await using var redis = await RedisServer.StartAsync();
         using var dir = new TempDirectory();
@@ -44,6 +46,7 @@ public sealed class BackupRunTests
         Assert.StartsWith("15", manifest.Postgres.ServerVersion, StringComparison.Ordinal);
         Assert.Equal(200_000, manifest.Postgres.Databases.Single(d => d.Name == "mastodon").Tables["public.pgbench_accounts"]);
         Assert.Equal(100_000, manifest.Postgres.Databases.Single(d => d.Name == "postgres").Tables["public.pgbench_accounts"]);
+        Assert.Equal(37, manifest.Postgres.Databases.Single(d => d.Name == "postgres").Tables["public.\"Odd Name\""]);
         Assert.True(manifest.Redis!.FreshSave);
         var dump = Path.Combine(store.PathOf(id), manifest.Postgres.DumpFile);
         Assert.Equal(DurableFiles.OwnerOnly, File.GetUnixFileMode(dump));

@@ -20,27 +20,10 @@ internal sealed class PostgresBackupStep(PostgresBackupOptions options, IReadOnl
     {
         var (node, role, version) = await ChooseNodeAsync(cancellationToken);
         var connection = NodeConnectionStrings.For(node, options.User, options.PasswordFile);
-        // Counting runs beside the dump instead of before it: both only read, and the step then costs about the dump alone.
-        using var countCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var counting = CountRowsAsync(connection, countCancel.Token);
-
         Directory.CreateDirectory(context.KindDirectory);
         var fileName = DumpCompression.FileName(options.Compression);
         var target = Path.Combine(context.KindDirectory, fileName);
-        (string Sha, long Size, long Uncompressed) dumped;
-        try
-        {
-            dumped = await DumpAsync(connection, target, cancellationToken);
-        }
-        catch
-        {
-            await countCancel.CancelAsync();
-            await counting.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-            throw;
-        }
-
-        var databases = await counting;
-        var (sha, size, uncompressed) = dumped;
+        var (sha, size, uncompressed, databases) = await DumpAsync(connection, target, cancellationToken);
         var entry = new ManifestEntry
         {
             Path = $"{Kind}/{fileName}", Type = ManifestEntry.FileType, Size = size, Mode = ManifestEntry.FormatMode(DurableFiles.OwnerOnly),
@@ -89,31 +72,7 @@ internal sealed class PostgresBackupStep(PostgresBackupOptions options, IReadOnl
             : throw new InvalidOperationException($"no node reachable for pg_dumpall ({string.Join("; ", problems)})");
     }
 
-    private static async Task<List<DatabaseRowCounts>> CountRowsAsync(NpgsqlConnectionStringBuilder connection, CancellationToken cancellationToken)
-    {
-        var names = new List<string>();
-        await using (var admin = new NpgsqlConnection(connection.ConnectionString))
-        {
-            await admin.OpenAsync(cancellationToken);
-            await using var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname", admin);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                names.Add(reader.GetString(0));
-            }
-        }
-
-        var result = new List<DatabaseRowCounts>();
-        foreach (var name in names)
-        {
-            var builder = new NpgsqlConnectionStringBuilder(connection.ConnectionString) { Database = name, CommandTimeout = 0 };
-            result.Add(new DatabaseRowCounts(name, await PostgresRowCounts.CountAsync(builder.ConnectionString, cancellationToken)));
-        }
-
-        return result;
-    }
-
-    private async Task<(string Sha256, long Size, long Uncompressed)> DumpAsync(NpgsqlConnectionStringBuilder connection, string target, CancellationToken cancellationToken)
+    private async Task<(string Sha256, long Size, long Uncompressed, List<DatabaseRowCounts> Databases)> DumpAsync(NpgsqlConnectionStringBuilder connection, string target, CancellationToken cancellationToken)
     {
         var program = options.PgDumpall ?? PgDumpallOnMachine();
         string[] arguments = ["-h", connection.Host!, "-p", connection.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", connection.Username!, "-l", connection.Database!, "-w"];
@@ -131,6 +90,7 @@ internal sealed class PostgresBackupStep(PostgresBackupOptions options, IReadOnl
         timeout.CancelAfter(options.Timeout);
         using var process = StreamingProcess.Start(program, arguments, environment, writeStdin: false);
         long uncompressed;
+        DumpRowCounter rows;
         string sha;
         long size;
         var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = DurableFiles.OwnerOnly, BufferSize = 1 << 16 };
@@ -140,10 +100,11 @@ internal sealed class PostgresBackupStep(PostgresBackupOptions options, IReadOnl
             {
                 await using (var compressor = DumpCompression.Compress(hashing, options.Compression, options.CompressionLevel))
                 {
+                    rows = new DumpRowCounter(compressor);
                     var counting = new CountingReadStream(process.Output);
                     try
                     {
-                        await FileHashing.CopyAsync(counting, compressor, timeout.Token);
+                        await FileHashing.CopyAsync(counting, rows, timeout.Token);
                     }
                     catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                     {
@@ -173,7 +134,7 @@ internal sealed class PostgresBackupStep(PostgresBackupOptions options, IReadOnl
             throw new InvalidOperationException($"pg_dumpall reported an error: {errors[0].Trim()}");
         }
 
-        return (sha, size, uncompressed);
+        return (sha, size, uncompressed, [.. rows.Databases]);
     }
 
     private static string Describe(int exit) => exit > 128 ? $"status {exit} (killed by signal {exit - 128})" : $"status {exit}";
