@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace FailoverWatch.Backup;
@@ -64,6 +65,8 @@ internal sealed class DumpRowCounter(Stream inner) : Stream
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
+    // Runs for every line of a multi-gigabyte dump: compiled optimised at once, not after tiering catches up.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Scan(ReadOnlySpan<byte> data)
     {
         while (data.Length > 0)
@@ -81,11 +84,15 @@ internal sealed class DumpRowCounter(Stream inner) : Stream
         }
     }
 
+    // Runs for every line of a multi-gigabyte dump: compiled optimised at once, not after tiering catches up.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Append(ReadOnlySpan<byte> piece)
     {
-        if (_prefixLength < PrefixLimit)
+        // Inside COPY data only "\." matters: two bytes of each row line are enough, the rest is never copied.
+        var limit = _copyTable is null ? PrefixLimit : 3;
+        if (_prefixLength < limit)
         {
-            var take = Math.Min(piece.Length, PrefixLimit - _prefixLength);
+            var take = Math.Min(piece.Length, limit - _prefixLength);
             piece[..take].CopyTo(_prefix.AsSpan(_prefixLength));
             _prefixLength += take;
         }
@@ -127,6 +134,8 @@ internal sealed class DumpRowCounter(Stream inner) : Stream
         return text.Length;
     }
 
+    // Runs for every line of a multi-gigabyte dump: compiled optimised at once, not after tiering catches up.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EndOfLine()
     {
         var line = _prefix.AsSpan(0, _prefixLength);

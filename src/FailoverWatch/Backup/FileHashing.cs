@@ -44,6 +44,24 @@ internal static class FileHashing
         }
     }
 
+    /// <summary>The blocking twin of <see cref="CopyAsync(Stream, Stream, CancellationToken)"/>, for a dedicated thread.</summary>
+    public static void CopySync(Stream input, Stream output)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            int read;
+            while ((read = input.Read(buffer)) > 0)
+            {
+                output.Write(buffer.AsSpan(0, read));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     private static Stream Null => Stream.Null;
 
     public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));

@@ -20,6 +20,11 @@ internal static partial class LibC
     [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
     public static partial int Syncfs(int fd);
 
+    public const int FSetPipeSize = 1031;
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
+
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 }

@@ -102,13 +102,18 @@ internal sealed class PostgresBackupStep(PostgresBackupOptions options, IReadOnl
                 {
                     rows = new DumpRowCounter(compressor);
                     var counting = new CountingReadStream(process.Output);
-                    try
+                    process.GrowOutputPipe(1 << 20);
+                    // Cancel or timeout kills pg_dumpall; its pipe then ends and the copy loop returns.
+                    await using (timeout.Token.Register(process.Kill))
                     {
-                        await FileHashing.CopyAsync(counting, rows, timeout.Token);
+                        // Blocking reads on a thread of its own: the pipe is the hot path, and sync reads of a 1 MB pipe beat
+                        // an async hop through the thread pool per 64 kB (measured with bench/backup-bench.sh).
+                        await Task.Factory.StartNew(() => FileHashing.CopySync(counting, rows), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
                     }
-                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+
+                    if (timeout.IsCancellationRequested)
                     {
-                        process.Kill();
+                        cancellationToken.ThrowIfCancellationRequested();
                         throw new TimeoutException($"pg_dumpall did not finish within {Duration.Format(options.Timeout)}");
                     }
 
