@@ -31,11 +31,19 @@ internal static class DumpCompression
     public static string CompressionOf(string path) =>
         path.EndsWith(".zst", StringComparison.Ordinal) ? "zstd" : path.EndsWith(".gz", StringComparison.Ordinal) ? "gzip" : "none";
 
-    private static CompressionStream Zstd(Stream output, int level)
+    /// <summary>zstd's own worker threads compress while we read pg_dumpall: the pipeline is then bound by pg_dumpall alone.</summary>
+    public static int ZstdWorkers => Math.Clamp(Environment.ProcessorCount - 1, 1, 4);
+
+    private static Stream Zstd(Stream output, int level)
     {
+        // The machine's libzstd when there is one (what `zstd` itself runs, about twice as fast), else the managed port.
+        if (LibZstd.IsAvailable)
+        {
+            return new NativeZstdCompressionStream(output, level, ZstdWorkers);
+        }
+
         var stream = new CompressionStream(output, level, leaveOpen: true);
-        // zstd's own worker threads compress while we read pg_dumpall: the pipeline is then bound by pg_dumpall alone.
-        stream.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, Math.Clamp(Environment.ProcessorCount - 1, 1, 4));
+        stream.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, ZstdWorkers);
         return stream;
     }
 }
