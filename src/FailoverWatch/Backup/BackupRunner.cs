@@ -35,6 +35,11 @@ internal sealed class BackupRunner(
             metrics.BackupFailures.Touch(step.Kind);
         }
 
+        if (chosen.Count == 0)
+        {
+            return Fail(id, "run", $"nothing to back up: none of {string.Join(",", only ?? new HashSet<string>())} is configured", chosen);
+        }
+
         if (!await _oneAtATime.WaitAsync(TimeSpan.Zero, cancellationToken))
         {
             return Fail(id, "run", "another backup run is in progress", chosen);
@@ -57,7 +62,7 @@ internal sealed class BackupRunner(
         var store = new BackupStore(options.Destination);
         FileStream runLock;
         string temp;
-        (string Id, BackupManifest Manifest)? previous;
+        IReadOnlyList<(string Id, BackupManifest Manifest)> previous;
         try
         {
             Directory.CreateDirectory(options.Destination, DurableFiles.OwnerOnlyDirectory);
@@ -69,7 +74,7 @@ internal sealed class BackupRunner(
                 throw new IOException($"a backup named {id} already exists");
             }
 
-            previous = await store.NewestAsync(cancellationToken);
+            previous = await store.NewestFirstAsync(cancellationToken);
             temp = Path.Combine(options.Destination, BackupStore.TempPrefix + id);
             Directory.CreateDirectory(temp, DurableFiles.OwnerOnlyDirectory);
         }
@@ -90,7 +95,9 @@ internal sealed class BackupRunner(
                 var clock = Stopwatch.StartNew();
                 try
                 {
-                    var context = new BackupStepContext(temp, step.Kind, previous?.Manifest, previous is { } p ? store.PathOf(p.Id) : null);
+                    // The newest backup that has this kind: after a `--only postgres` run, media still links against the last media copy.
+                    var (previousId, previousManifest) = previous.FirstOrDefault(b => b.Manifest.Kinds.Contains(step.Kind));
+                    var context = new BackupStepContext(temp, step.Kind, previousManifest, previousId is null ? null : store.PathOf(previousId));
                     var outcome = await step.RunAsync(context, cancellationToken);
                     outcomes.Add((step, outcome, clock.Elapsed));
                     activity?.SetTag("backup.bytes_written", outcome.BytesWritten);

@@ -24,6 +24,7 @@ internal sealed class BackupScheduler(BackupOptions options, BackupRunner runner
             }
 
             BackupLog.NextRun(logger, next);
+            NextScheduled = next;
             try
             {
                 var wait = next - timeProvider.GetUtcNow();
@@ -44,6 +45,9 @@ internal sealed class BackupScheduler(BackupOptions options, BackupRunner runner
             }
         }
     }
+
+    /// <summary>The run the scheduler is waiting for; tests wait for it before moving the clock.</summary>
+    internal DateTimeOffset? NextScheduled { get; private set; }
 
     internal DateTimeOffset? NextOccurrence(DateTimeOffset after) => _schedule.GetNextOccurrence(after, TimeZoneInfo.Utc);
 

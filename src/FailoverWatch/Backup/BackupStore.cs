@@ -45,6 +45,25 @@ internal sealed partial class BackupStore(string destination)
         return ids.Count == 0 ? null : (ids[^1], await ReadManifestAsync(ids[^1], cancellationToken));
     }
 
+    /// <summary>Every complete backup with its manifest, newest first; one whose manifest cannot be read is left out.</summary>
+    public async Task<IReadOnlyList<(string Id, BackupManifest Manifest)>> NewestFirstAsync(CancellationToken cancellationToken)
+    {
+        var result = new List<(string Id, BackupManifest Manifest)>();
+        foreach (var id in CompleteIds().Reverse())
+        {
+            try
+            {
+                result.Add((id, await ReadManifestAsync(id, cancellationToken)));
+            }
+            catch (Exception e) when (e is IOException or System.Text.Json.JsonException or InvalidDataException)
+            {
+                // A damaged manifest only means no hard links against that backup; verify reports the damage.
+            }
+        }
+
+        return result;
+    }
+
     /// <summary>Renames first so a half-deleted backup never looks whole, then removes.</summary>
     public void Delete(string id)
     {
