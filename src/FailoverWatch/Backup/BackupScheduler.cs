@@ -24,14 +24,13 @@ internal sealed class BackupScheduler(BackupOptions options, BackupRunner runner
             }
 
             BackupLog.NextRun(logger, next);
-            NextScheduled = next;
             try
             {
                 var wait = next - timeProvider.GetUtcNow();
-                if (wait > TimeSpan.Zero)
-                {
-                    await Task.Delay(wait, timeProvider, stoppingToken);
-                }
+                var delay = wait > TimeSpan.Zero ? Task.Delay(wait, timeProvider, stoppingToken) : Task.CompletedTask;
+                // Published once the timer exists, so whoever moves the clock after seeing it cannot slip past the timer.
+                NextScheduled = next;
+                await delay;
 
                 await RunOnceAsync(stoppingToken);
             }
