@@ -9,6 +9,7 @@ var root = new RootCommand("FailoverWatch: watches a PostgreSQL streaming-replic
     DemoCommand.Create(),
     ControlCommand.Pause(),
     ControlCommand.Resume(),
+    ControlCommand.Switchover(),
 };
 
 return await root.Parse(args).InvokeAsync();
