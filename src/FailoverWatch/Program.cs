@@ -9,6 +9,7 @@ var root = new RootCommand("FailoverWatch: watches a PostgreSQL streaming-replic
     DemoCommand.Create(),
     ControlCommand.Pause(),
     ControlCommand.Resume(),
+    ControlCommand.Switchover(),
     BackupCommand.Create(),
     BackupsCommand.Create(),
     VerifyCommand.Create(),

@@ -23,8 +23,10 @@ internal sealed class FailoverCoordinator(
     private readonly string _cluster = options.Cluster.Name;
     private readonly FailoverPolicySettings _settings = FailoverPolicySettings.From(options);
     private readonly HashSet<string> _fencedThisSplitBrain = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _decisions = new(1, 1);
     private PrimaryHealth _health = PrimaryHealth.Initial;
     private FailoverDecision? _lastDecision;
+    private DateTimeOffset? _lastCountedProbe;
 
     public string? RecordedPrimary => store.Current.Primary;
 
@@ -49,7 +51,46 @@ internal sealed class FailoverCoordinator(
         PublishState(state);
     }
 
+    /// <summary>Runs <paramref name="work"/> while no round may decide anything (a switchover changes roles itself).</summary>
+    public async Task<T> WithDecisionsHeldAsync<T>(Func<Task<T>> work)
+    {
+        await _decisions.WaitAsync();
+        try
+        {
+            return await work();
+        }
+        finally
+        {
+            _decisions.Release();
+        }
+    }
+
+    public async Task RecordSwitchoverAsync(string from, string to, CancellationToken cancellationToken)
+    {
+        var record = new FailoverRecord(from, to, time.GetUtcNow(), FailoverResults.Promoted, "switchover");
+        PublishState(await store.UpdateAsync(s => s with { Primary = to, History = [.. s.History, record] }, cancellationToken));
+        _health = PrimaryHealth.Initial;
+    }
+
     public async Task OnRoundAsync(ClusterView view, CancellationToken cancellationToken)
+    {
+        // A round during a switchover only observes; the switchover owns the roles until it ends.
+        if (!await _decisions.WaitAsync(TimeSpan.Zero, cancellationToken))
+        {
+            return;
+        }
+
+        try
+        {
+            await DecideAsync(view, cancellationToken);
+        }
+        finally
+        {
+            _decisions.Release();
+        }
+    }
+
+    private async Task DecideAsync(ClusterView view, CancellationToken cancellationToken)
     {
         TrackPrimaryHealth(view);
         var decision = FailoverPolicy.Decide(view, store.Current, _health, _settings, time.GetUtcNow());
@@ -98,9 +139,16 @@ internal sealed class FailoverCoordinator(
         }
     }
 
+    /// <summary>Counts each finished probe of the primary once: a round may repeat a report whose successor is still running.</summary>
     private void TrackPrimaryHealth(ClusterView view)
     {
         var primary = view.Find(store.Current.Primary);
+        if (primary is not null && primary.Report.ProbedAt == _lastCountedProbe)
+        {
+            return;
+        }
+
+        _lastCountedProbe = primary?.Report.ProbedAt;
         _health = primary switch
         {
             null => _health with { ConsecutiveFailures = 0 },

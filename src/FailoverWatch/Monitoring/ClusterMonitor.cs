@@ -26,37 +26,35 @@ internal sealed class ClusterMonitor(
         var monitor = options.Monitor;
         logger.MonitorStarted(options.Cluster.Name, options.Cluster.Nodes.Count, Duration.Format(monitor.ProbeInterval), Duration.Format(monitor.ProbeTimeout), monitor.FailureThreshold);
         await coordinator.InitialiseAsync(stoppingToken);
-        while (!stoppingToken.IsCancellationRequested)
+        using var timer = new PeriodicTimer(monitor.ProbeInterval, time);
+        try
         {
-            var started = time.GetTimestamp();
-            try
-            {
-                await RunRoundAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                logger.RoundFailed(e);
-            }
-
-            var remaining = monitor.ProbeInterval - time.GetElapsedTime(started);
-            if (remaining > TimeSpan.Zero)
+            do
             {
                 try
                 {
-                    await Task.Delay(remaining, time, stoppingToken);
+                    await RunRoundAsync(stoppingToken);
                 }
-                catch (OperationCanceledException)
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
-                    return;
+                    logger.RoundFailed(e);
                 }
             }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
         }
     }
 
-    /// <summary>One round: probe, publish, decide and act.</summary>
+    /// <summary>
+    /// One round: probe, publish, decide and act. It waits for probes only part of an interval, so a hung
+    /// node (whose probe runs up to probe_timeout) never delays the next round or the others' reports.
+    /// </summary>
     internal async Task RunRoundAsync(CancellationToken cancellationToken)
     {
-        var reports = await prober.ProbeAllAsync(cancellationToken);
+        var reports = await prober.ProbeRoundAsync(options.Monitor.ProbeInterval * 0.8, cancellationToken);
         var view = ClusterView.Build(reports, coordinator.RecordedPrimary, latest.LastKnownPrimaryLsn, time.GetUtcNow());
         latest.Publish(view);
         metrics.Publish(view);
