@@ -55,12 +55,8 @@ static async Task WaitForRecordedPrimaryAsync(int httpPort)
 
 static async Task<double> FailOverOnceAsync(string executable, string signal, string monitorSettings)
 {
-    var directory = Path.Combine(Path.GetTempPath(), "fw-bench-" + Guid.NewGuid().ToString("N")[..8]);
-    Directory.CreateDirectory(directory);
-    OsUser.GiveToServerAccount(directory);
-    var binaries = PostgresBinaries.Find();
-    await using var primary = await LocalPostgresServer.CreatePrimaryAsync(binaries, "pg1", directory, CancellationToken.None);
-    await using var standby = await LocalPostgresServer.CreateStandbyAsync(primary, "pg2", directory, CancellationToken.None, extraSettings: ["wal_receiver_timeout = '5s'", "wal_retrieve_retry_interval = '200ms'"]);
+    await using var pair = await LocalReplicationPair.StartAsync("fw-bench-", ["wal_receiver_timeout = '5s'", "wal_retrieve_retry_interval = '200ms'"], CancellationToken.None);
+    var (directory, primary, standby) = (pair.Directory, pair.Primary, pair.Standby);
     var config = Path.Combine(directory, "fw.yaml");
     var httpPort = OsUser.FreeLoopbackPort();
     await File.WriteAllTextAsync(config, $"""
@@ -110,8 +106,5 @@ static async Task<double> FailOverOnceAsync(string executable, string signal, st
     finally
     {
         monitor.Kill(entireProcessTree: true);
-        await standby.DisposeAsync();
-        await primary.DisposeAsync();
-        Directory.Delete(directory, recursive: true);
     }
 }

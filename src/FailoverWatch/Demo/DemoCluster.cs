@@ -9,19 +9,19 @@ namespace FailoverWatch.Demo;
 /// </summary>
 internal sealed class DemoCluster : IAsyncDisposable
 {
-    private DemoCluster(string directory, LocalPostgresServer primary, LocalPostgresServer standby, int httpPort)
+    private readonly LocalReplicationPair _pair;
+
+    private DemoCluster(LocalReplicationPair pair, int httpPort)
     {
-        Directory = directory;
-        Primary = primary;
-        Standby = standby;
+        _pair = pair;
         HttpPort = httpPort;
     }
 
-    public string Directory { get; }
+    public string Directory => _pair.Directory;
 
-    public LocalPostgresServer Primary { get; }
+    public LocalPostgresServer Primary => _pair.Primary;
 
-    public LocalPostgresServer Standby { get; }
+    public LocalPostgresServer Standby => _pair.Standby;
 
     public int HttpPort { get; }
 
@@ -29,38 +29,22 @@ internal sealed class DemoCluster : IAsyncDisposable
 
     public static async Task<DemoCluster> StartAsync(CancellationToken cancellationToken)
     {
-        var directory = Path.Combine(Path.GetTempPath(), "failoverwatch-demo-" + Guid.NewGuid().ToString("N")[..8]);
-        System.IO.Directory.CreateDirectory(directory);
-        OsUser.GiveToServerAccount(directory);
-        LocalPostgresServer? primary = null;
+        var pair = await LocalReplicationPair.StartAsync(
+            "failoverwatch-demo-", ["wal_receiver_timeout = '5s'", "wal_retrieve_retry_interval = '500ms'"], cancellationToken);
+        var demo = new DemoCluster(pair, OsUser.FreeLoopbackPort());
         try
         {
-            var binaries = PostgresBinaries.Find();
-            primary = await LocalPostgresServer.CreatePrimaryAsync(binaries, "pg1", directory, cancellationToken);
-            var standby = await LocalPostgresServer.CreateStandbyAsync(
-                primary, "pg2", directory, cancellationToken, extraSettings: ["wal_receiver_timeout = '5s'", "wal_retrieve_retry_interval = '500ms'"]);
-            var demo = new DemoCluster(directory, primary, standby, OsUser.FreeLoopbackPort());
-            await demo.WriteFilesAsync(binaries, cancellationToken);
+            await demo.WriteFilesAsync(PostgresBinaries.Find(), cancellationToken);
             return demo;
         }
         catch
         {
-            if (primary is not null)
-            {
-                await primary.DisposeAsync();
-            }
-
-            System.IO.Directory.Delete(directory, recursive: true);
+            await pair.DisposeAsync();
             throw;
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await Standby.DisposeAsync();
-        await Primary.DisposeAsync();
-        System.IO.Directory.Delete(Directory, recursive: true);
-    }
+    public ValueTask DisposeAsync() => _pair.DisposeAsync();
 
     private async Task WriteFilesAsync(PostgresBinaries binaries, CancellationToken cancellationToken)
     {

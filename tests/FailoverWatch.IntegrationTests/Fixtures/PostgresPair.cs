@@ -8,53 +8,47 @@ namespace FailoverWatch.IntegrationTests.Fixtures;
 /// </summary>
 public sealed class PostgresPair : IAsyncDisposable
 {
-    private readonly TempDirectory _directory;
+    private readonly LocalReplicationPair _pair;
 
-    private PostgresPair(TempDirectory directory, LocalPostgresServer primary, LocalPostgresServer standby, TcpRelay? replicationRelay)
+    private PostgresPair(LocalReplicationPair pair, TcpRelay? replicationRelay)
     {
-        _directory = directory;
-        Primary = primary;
-        Standby = standby;
+        _pair = pair;
         ReplicationRelay = replicationRelay;
     }
 
-    internal LocalPostgresServer Primary { get; }
+    internal LocalPostgresServer Primary => _pair.Primary;
 
-    internal LocalPostgresServer Standby { get; }
+    internal LocalPostgresServer Standby => _pair.Standby;
 
     /// <summary>Present when the pair was made with <c>relayReplication</c>: the standby's WAL stream goes through it.</summary>
     public TcpRelay? ReplicationRelay { get; }
 
-    public string DirectoryPath => _directory.Path;
+    public string DirectoryPath => _pair.Directory;
 
     /// <param name="relayReplication">Route the standby's replication connection through a relay the test can close.</param>
     /// <param name="walReceiverTimeout">The standby's <c>wal_receiver_timeout</c>: how long a hung primary still looks like it streams.</param>
     public static async Task<PostgresPair> StartAsync(bool relayReplication = false, string walReceiverTimeout = "5s")
     {
         using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var directory = new TempDirectory();
-        LocalPostgresServer? primary = null;
         TcpRelay? relay = null;
+        string[] standbySettings = [$"wal_receiver_timeout = '{walReceiverTimeout}'", "wal_retrieve_retry_interval = '500ms'"];
+        LocalReplicationPair? pair = null;
         try
         {
-            var binaries = PostgresBinaries.Find();
-            primary = await LocalPostgresServer.CreatePrimaryAsync(binaries, "pg1", directory.Path, cancel.Token);
-            relay = relayReplication ? TcpRelay.Start(primary.Port) : null;
-            string[] standbySettings = [$"wal_receiver_timeout = '{walReceiverTimeout}'", "wal_retrieve_retry_interval = '500ms'"];
-            var standby = await LocalPostgresServer.CreateStandbyAsync(primary, "pg2", directory.Path, cancel.Token, relay?.Port, standbySettings);
-            var pair = new PostgresPair(directory, primary, standby, relay);
-            await pair.WaitForStreamingAsync();
-            return pair;
+            pair = await LocalReplicationPair.StartAsync(
+                "fw-test-", standbySettings, cancel.Token, relayReplication ? primaryPort => (relay = TcpRelay.Start(primaryPort)).Port : null);
+            var started = new PostgresPair(pair, relay);
+            await started.WaitForStreamingAsync();
+            return started;
         }
         catch
         {
             relay?.Dispose();
-            if (primary is not null)
+            if (pair is not null)
             {
-                await primary.DisposeAsync();
+                await pair.DisposeAsync();
             }
 
-            directory.Dispose();
             throw;
         }
     }
@@ -70,13 +64,11 @@ public sealed class PostgresPair : IAsyncDisposable
     {
         try
         {
-            await Standby.DisposeAsync();
-            await Primary.DisposeAsync();
+            await _pair.DisposeAsync();
         }
         finally
         {
             ReplicationRelay?.Dispose();
-            _directory.Dispose();
         }
     }
 }
