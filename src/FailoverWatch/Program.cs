@@ -5,6 +5,8 @@ var root = new RootCommand("FailoverWatch: watches a PostgreSQL streaming-replic
 {
     RunCommand.Create(),
     CheckConfigCommand.Create(),
+    StatusCommand.Create(),
+    DemoCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

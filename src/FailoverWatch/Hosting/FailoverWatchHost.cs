@@ -36,6 +36,7 @@ internal static class FailoverWatchHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<FailoverWatchMetrics>();
         builder.Services.AddSingleton<BackupStatusBoard>();
+        builder.Services.AddMonitoring();
         builder.Services.AddFailoverWatchOpenTelemetry(options);
 
         var app = builder.Build();

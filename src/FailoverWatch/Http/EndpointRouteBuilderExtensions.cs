@@ -1,3 +1,7 @@
+using FailoverWatch.Backup;
+using FailoverWatch.Configuration;
+using FailoverWatch.Failover;
+using FailoverWatch.Monitoring;
 using FailoverWatch.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -10,8 +14,47 @@ internal static class EndpointRouteBuilderExtensions
 {
     public static void MapFailoverWatchEndpoints(this WebApplication app)
     {
-        var metrics = app.Services.GetRequiredService<FailoverWatchMetrics>();
+        var services = app.Services;
+        var options = services.GetRequiredService<FailoverWatchOptions>();
+        var metrics = services.GetRequiredService<FailoverWatchMetrics>();
+        var latest = services.GetRequiredService<LatestClusterView>();
+        var coordinator = services.GetRequiredService<FailoverCoordinator>();
+        var heartbeat = services.GetRequiredService<MonitorHeartbeat>();
+        var backups = services.GetRequiredService<BackupStatusBoard>();
+        var token = new AdminToken(options);
+        var time = services.GetRequiredService<TimeProvider>();
+
         app.MapMetrics("/metrics", metrics.Registry);
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
+
+        // Alive while the loop finishes rounds; a stuck loop is unhealthy after a few missed intervals.
+        var stallLimit = options.Monitor.ProbeInterval * 3 + options.Monitor.ProbeTimeout * 2 + options.Hooks.Timeout;
+        app.MapGet("/healthz", () => heartbeat.LastBeat is { } beat && time.GetUtcNow() - beat < stallLimit
+            ? Results.Text("ok\n")
+            : Results.Text("monitor loop is not running\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+
+        app.MapGet("/status", () => Results.Json(
+            StatusDocument.From(options.Cluster.Name, latest.Current, coordinator.State, options.Monitor.AutoFailover, backups.LastSuccess)));
+
+        app.MapPost("/pause", async (HttpRequest request, CancellationToken cancellationToken) =>
+        {
+            if (token.Check(request) is { } denied)
+            {
+                return denied;
+            }
+
+            await coordinator.SetPausedAsync(true, "POST /pause", cancellationToken);
+            return Results.Json(new { paused = true });
+        });
+
+        app.MapPost("/resume", async (HttpRequest request, CancellationToken cancellationToken) =>
+        {
+            if (token.Check(request) is { } denied)
+            {
+                return denied;
+            }
+
+            await coordinator.SetPausedAsync(false, "POST /resume", cancellationToken);
+            return Results.Json(new { paused = false });
+        });
     }
 }

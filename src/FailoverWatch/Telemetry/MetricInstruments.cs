@@ -44,6 +44,13 @@ internal sealed class GaugeInstrument : MetricInstrument
 
     public double Get(params string[] labelValues) => _gauge.WithLabels(labelValues).Value;
 
+    /// <summary>Drops the series, for a value that no longer applies (a standby's lag once it is primary).</summary>
+    public void Remove(params string[] labelValues)
+    {
+        _gauge.RemoveLabelled(labelValues);
+        _values.TryRemove(string.Join('\u001f', labelValues), out _);
+    }
+
     private IEnumerable<Measurement<double>> Observe() =>
         _values.Values.Select(v => new Measurement<double>(v.Value, Tags(v.Labels)));
 }

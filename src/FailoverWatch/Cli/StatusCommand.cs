@@ -1,0 +1,56 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using FailoverWatch.Failover;
+using FailoverWatch.Http;
+using FailoverWatch.Monitoring;
+
+namespace FailoverWatch.Cli;
+
+internal static class StatusCommand
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static Command Create()
+    {
+        var config = ConfigFileOption.Create();
+        var json = new Option<bool>("--json") { Description = "Print JSON (the shape of GET /status)" };
+        var command = new Command("status", "Probe every node once and print role, reachability and lag") { config, json };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            if (ConfigFileOption.Load(parseResult, config) is not { } options)
+            {
+                return ConfigFileOption.InvalidConfigExitCode;
+            }
+
+            var state = FailoverStateStore.Load(options.Monitor.StateFile);
+            var reports = await new ClusterProber(options, TimeProvider.System).ProbeAllAsync(cancellationToken);
+            var view = ClusterView.Build(reports, state.Primary, null, DateTimeOffset.UtcNow);
+            var document = StatusDocument.From(options.Cluster.Name, view, state, options.Monitor.AutoFailover, new Dictionary<string, DateTimeOffset>());
+            Console.WriteLine(parseResult.GetValue(json) ? JsonSerializer.Serialize(document, Indented) : Table(document));
+            return view.Primaries.Any(p => p.Report.Writable) ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static string Table(StatusDocument status)
+    {
+        var lines = new List<string>
+        {
+            $"cluster {status.Cluster}: primary {status.Primary ?? "NONE"}{(status.Paused ? " (automatic failover paused)" : "")}",
+            string.Format(CultureInfo.InvariantCulture, "{0,-12} {1,-8} {2,-9} {3,14} {4,12} {5,-9} {6,8}  {7}", "NODE", "ROLE", "REACHABLE", "LAG_BYTES", "LAG_SECONDS", "STREAMING", "PROBE_MS", "ERROR"),
+        };
+        lines.AddRange(status.Nodes.Select(n => string.Format(
+            CultureInfo.InvariantCulture,
+            "{0,-12} {1,-8} {2,-9} {3,14} {4,12:0.###} {5,-9} {6,8:0.0}  {7}",
+            n.Name,
+            n.Role,
+            n.Reachable ? "yes" : "no",
+            n.LagBytes?.ToString(CultureInfo.InvariantCulture) ?? "-",
+            n.LagSeconds,
+            n.Streaming switch { true => "yes", false => "no", null => "-" },
+            n.ProbeMilliseconds,
+            n.Error ?? "")));
+        return string.Join(Environment.NewLine, lines);
+    }
+}

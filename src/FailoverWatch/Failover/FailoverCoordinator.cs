@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using FailoverWatch.Configuration;
+using FailoverWatch.Logging;
+using FailoverWatch.Monitoring;
+using FailoverWatch.Telemetry;
+using Microsoft.Extensions.Logging;
+
+namespace FailoverWatch.Failover;
+
+/// <summary>
+/// Carries out what <see cref="FailoverPolicy"/> decides, once per round: promote, fence, hooks, state file,
+/// metrics. The only place that changes a server's role. Counts and logs each episode once, not each round.
+/// </summary>
+internal sealed class FailoverCoordinator(
+    FailoverWatchOptions options,
+    FailoverStateStore store,
+    NodePromoter promoter,
+    ClusterCommandRunner commands,
+    FailoverWatchMetrics metrics,
+    TimeProvider time,
+    ILogger<FailoverCoordinator> logger)
+{
+    private readonly string _cluster = options.Cluster.Name;
+    private readonly FailoverPolicySettings _settings = FailoverPolicySettings.From(options);
+    private readonly HashSet<string> _fencedThisSplitBrain = new(StringComparer.Ordinal);
+    private PrimaryHealth _health = PrimaryHealth.Initial;
+    private FailoverDecision? _lastDecision;
+
+    public string? RecordedPrimary => store.Current.Primary;
+
+    public FailoverState State => store.Current;
+
+    public Task InitialiseAsync(CancellationToken cancellationToken)
+    {
+        foreach (var result in FailoverResults.All)
+        {
+            metrics.Failovers.Touch(_cluster, result);
+        }
+
+        metrics.SplitBrains.Touch(_cluster);
+        PublishState(store.Current);
+        return Task.CompletedTask;
+    }
+
+    public async Task SetPausedAsync(bool paused, string who, CancellationToken cancellationToken)
+    {
+        var state = await store.UpdateAsync(s => s with { Paused = paused }, cancellationToken);
+        logger.PauseChanged(paused ? "paused" : "resumed", who);
+        PublishState(state);
+    }
+
+    public async Task OnRoundAsync(ClusterView view, CancellationToken cancellationToken)
+    {
+        TrackPrimaryHealth(view);
+        var decision = FailoverPolicy.Decide(view, store.Current, _health, _settings, time.GetUtcNow());
+        var isNew = decision != _lastDecision;
+        _lastDecision = decision;
+        if (decision is not ResolveSplitBrain)
+        {
+            _fencedThisSplitBrain.Clear();
+        }
+
+        switch (decision)
+        {
+            case NoAction when isNew:
+                logger.Decision(decision.Reason);
+                break;
+            case HoldFailover hold:
+                metrics.FailoversHeld.Inc(_cluster, hold.Label);
+                if (isNew)
+                {
+                    logger.FailoverHeld(hold.Reason);
+                }
+
+                break;
+            case RefuseLag when isNew:
+                metrics.Failovers.Inc(_cluster, FailoverResults.RefusedLag);
+                logger.FailoverRefused(decision.Reason);
+                break;
+            case AdoptPrimary adopt:
+                await store.UpdateAsync(s => s with { Primary = adopt.Node }, cancellationToken);
+                logger.PrimaryAdopted(adopt.Node, adopt.Reason);
+                break;
+            case Promote promote:
+                await FailOverAsync(promote, cancellationToken);
+                break;
+            case ResolveSplitBrain splitBrain:
+                await ResolveSplitBrainAsync(splitBrain, cancellationToken);
+                break;
+            case CompleteInterruptedFailover complete:
+                logger.InterruptedFailover(complete.Reason);
+                await FinishFailoverAsync(complete.Failover, complete.Reason, promotedAfter: null, cancellationToken);
+                break;
+            case AbandonInterruptedFailover abandon:
+                logger.InterruptedFailover(abandon.Reason);
+                await store.UpdateAsync(s => s with { InProgress = null }, cancellationToken);
+                break;
+        }
+    }
+
+    private void TrackPrimaryHealth(ClusterView view)
+    {
+        var primary = view.Find(store.Current.Primary);
+        _health = primary switch
+        {
+            null => _health with { ConsecutiveFailures = 0 },
+            { Report.Reachable: true } => _health with { ConsecutiveFailures = 0, LastSeenAt = view.At },
+            _ => _health with { ConsecutiveFailures = _health.ConsecutiveFailures + 1 },
+        };
+    }
+
+    private async Task FailOverAsync(Promote promote, CancellationToken cancellationToken)
+    {
+        using var activity = FailoverWatchActivity.Source.StartActivity("failover");
+        activity?.SetTag("failoverwatch.old_primary", promote.OldPrimary);
+        activity?.SetTag("failoverwatch.new_primary", promote.Target);
+        logger.FailoverStarting(promote.Reason);
+        var started = time.GetTimestamp();
+        var failover = new FailoverInProgress(promote.OldPrimary, promote.Target, time.GetUtcNow());
+
+        // Recorded before promoting: a monitor that dies from here on finishes or abandons this failover on restart.
+        await store.UpdateAsync(s => s with { InProgress = failover }, cancellationToken);
+
+        // The old primary is fenced while the standby is promoted, not after: the earlier the fence, the
+        // shorter any window with two writable nodes, and a slow fence never delays the promotion.
+        var fence = FenceAsync(promote.OldPrimary, promote.OldPrimary, promote.Target, ClusterCommandRunner.FailoverEvent, cancellationToken);
+        string? error;
+        using (var promoteSpan = FailoverWatchActivity.Source.StartActivity("promote"))
+        {
+            promoteSpan?.SetTag("failoverwatch.node", promote.Target);
+            error = await promoter.PromoteAsync(promote.Target, cancellationToken);
+            promoteSpan?.SetStatus(error is null ? ActivityStatusCode.Ok : ActivityStatusCode.Error, error);
+        }
+
+        await fence;
+        if (error is not null)
+        {
+            logger.PromotionFailed(promote.Target, error);
+            activity?.SetStatus(ActivityStatusCode.Error, error);
+            metrics.Failovers.Inc(_cluster, FailoverResults.Failed);
+            _health = _health with { LastFailedPromotionAt = time.GetUtcNow() };
+            var record = new FailoverRecord(promote.OldPrimary, promote.Target, time.GetUtcNow(), FailoverResults.Failed, error);
+            await store.UpdateAsync(s => s with { InProgress = null, History = [.. s.History, record] }, cancellationToken);
+            return;
+        }
+
+        await FinishFailoverAsync(failover, promote.Reason, time.GetElapsedTime(started), cancellationToken, fenced: true);
+    }
+
+    private async Task FinishFailoverAsync(FailoverInProgress failover, string reason, TimeSpan? promotedAfter, CancellationToken cancellationToken, bool fenced = false)
+    {
+        logger.Promoted(failover.To, (promotedAfter ?? TimeSpan.Zero).TotalSeconds);
+        var now = time.GetUtcNow();
+        var record = new FailoverRecord(failover.From, failover.To, now, FailoverResults.Promoted, reason);
+        var state = await store.UpdateAsync(s => s with { Primary = failover.To, InProgress = null, History = [.. s.History, record] }, cancellationToken);
+        metrics.Failovers.Inc(_cluster, FailoverResults.Promoted);
+        PublishState(state);
+        _health = PrimaryHealth.Initial;
+
+        if (!fenced)
+        {
+            await FenceAsync(failover.From, failover.From, failover.To, ClusterCommandRunner.FailoverEvent, cancellationToken);
+        }
+
+        await commands.RunAsync("hook", options.Hooks.OnFailover, failover.To, ClusterCommandRunner.FailoverEvent, failover.From, failover.To, cancellationToken);
+    }
+
+    private async Task ResolveSplitBrainAsync(ResolveSplitBrain splitBrain, CancellationToken cancellationToken)
+    {
+        var newNodes = splitBrain.Fence.Where(n => !_fencedThisSplitBrain.Contains(n)).ToList();
+        if (newNodes.Count == 0)
+        {
+            return;
+        }
+
+        logger.SplitBrain(splitBrain.Reason);
+        metrics.SplitBrains.Inc(_cluster);
+        using var activity = FailoverWatchActivity.Source.StartActivity("split brain");
+        if (store.Current.Primary is null)
+        {
+            await store.UpdateAsync(s => s with { Primary = splitBrain.Keep }, cancellationToken);
+        }
+
+        foreach (var node in newNodes)
+        {
+            _fencedThisSplitBrain.Add(node);
+            await FenceAsync(node, node, splitBrain.Keep, ClusterCommandRunner.SplitBrainEvent, cancellationToken);
+        }
+
+        await commands.RunAsync("hook", options.Hooks.OnSplitBrain, splitBrain.Keep, ClusterCommandRunner.SplitBrainEvent, string.Join(",", newNodes), splitBrain.Keep, cancellationToken);
+    }
+
+    private Task<bool> FenceAsync(string node, string oldPrimary, string newPrimary, string eventName, CancellationToken cancellationToken) =>
+        commands.RunAsync("fence", options.Cluster.Nodes.First(n => n.Name == node).FenceCommand, node, eventName, oldPrimary, newPrimary, cancellationToken);
+
+    private void PublishState(FailoverState state)
+    {
+        metrics.AutoFailoverEnabled.Set(options.Monitor.AutoFailover && !state.Paused ? 1 : 0, _cluster);
+        if (state.LastFailover is { } last)
+        {
+            metrics.LastFailoverTimestamp.Set(last.At.ToUnixTimeMilliseconds() / 1000.0, _cluster);
+        }
+    }
+}

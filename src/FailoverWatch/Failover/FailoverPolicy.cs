@@ -1,0 +1,144 @@
+using FailoverWatch.Monitoring;
+
+namespace FailoverWatch.Failover;
+
+/// <summary>
+/// Turns one round's view of the cluster, the recorded state and the time into a decision. Pure: no I/O,
+/// no clock of its own. A flat list of questions, each answered by one method, the first answer wins
+/// (the shape of Patroni's <c>_run_cycle</c>).
+/// </summary>
+internal static class FailoverPolicy
+{
+    public static FailoverDecision Decide(ClusterView view, FailoverState state, PrimaryHealth health, FailoverPolicySettings settings, DateTimeOffset now)
+    {
+        if (state.InProgress is { } interrupted)
+        {
+            return ResumeInterrupted(view, interrupted);
+        }
+
+        var primaries = view.Primaries;
+        if (primaries.Count > 1)
+        {
+            return SplitBrain(primaries, state.Primary, settings);
+        }
+
+        var recorded = view.Find(state.Primary);
+        if (recorded is null)
+        {
+            return primaries.Count == 1
+                ? new AdoptPrimary(primaries[0].Name, $"{primaries[0].Name} is the only writable node; recording it as primary")
+                : new NoAction("no primary recorded and no writable node seen yet");
+        }
+
+        if (recorded.IsReachablePrimary)
+        {
+            return new NoAction($"primary {recorded.Name} is healthy");
+        }
+
+        if (recorded.Report.Reachable)
+        {
+            // The recorded primary answers as a standby: someone changed roles by hand.
+            return primaries.Count == 1
+                ? new AdoptPrimary(primaries[0].Name, $"{recorded.Name} is now a standby and {primaries[0].Name} is the only writable node")
+                : new NoAction($"recorded primary {recorded.Name} is in recovery and no node is writable; not acting on a role change made by hand");
+        }
+
+        if (health.ConsecutiveFailures < settings.FailureThreshold)
+        {
+            return new NoAction($"primary {recorded.Name} failed {health.ConsecutiveFailures} of {settings.FailureThreshold} probes ({recorded.Report.Failure})");
+        }
+
+        return WhyNotFailOver(view, state, health, settings, now, recorded.Name)
+            ?? ChooseStandby(view, recorded.Name, settings);
+    }
+
+    private static FailoverDecision ResumeInterrupted(ClusterView view, FailoverInProgress failover)
+    {
+        var target = view.Find(failover.To);
+        if (target is { IsReachablePrimary: true })
+        {
+            return new CompleteInterruptedFailover(failover, $"failover from {failover.From} to {failover.To} was under way and {failover.To} is writable: finishing it");
+        }
+
+        if (target is { Report.Reachable: false })
+        {
+            return new NoAction($"failover from {failover.From} to {failover.To} was under way; waiting to see {failover.To} before finishing or abandoning it");
+        }
+
+        return new AbandonInterruptedFailover(failover, $"failover from {failover.From} to {failover.To} was under way but {failover.To} is not writable: abandoning it, deciding afresh");
+    }
+
+    private static ResolveSplitBrain SplitBrain(IReadOnlyList<NodeStatus> primaries, string? recordedPrimary, FailoverPolicySettings settings)
+    {
+        // The recorded primary is the one clients were sent to; without it, keep the newest timeline,
+        // then config order. A returning old primary is never the one kept.
+        var keep = primaries.FirstOrDefault(p => p.Name == recordedPrimary)
+            ?? primaries.OrderByDescending(p => p.Report.Timeline ?? 0).ThenBy(p => OrderOf(p.Name, settings)).First();
+        var fence = primaries.Where(p => p != keep).Select(p => p.Name).ToList();
+        return new ResolveSplitBrain(
+            keep.Name,
+            fence,
+            $"split brain: {primaries.Count} writable nodes ({string.Join(", ", primaries.Select(p => p.Name))}); keeping {keep.Name}, fencing {string.Join(", ", fence)}");
+    }
+
+    private static HoldFailover? WhyNotFailOver(ClusterView view, FailoverState state, PrimaryHealth health, FailoverPolicySettings settings, DateTimeOffset now, string primary)
+    {
+        if (!settings.AutoFailover)
+        {
+            return new HoldFailover("disabled", $"primary {primary} is down but auto_failover is off");
+        }
+
+        if (state.Paused)
+        {
+            return new HoldFailover("paused", $"primary {primary} is down but automatic failover is paused");
+        }
+
+        // repmgr's visibility check: a standby still streaming from the primary proves the primary is alive
+        // and only the monitor is cut off from it.
+        var stillStreaming = view.Nodes.Where(n => n.IsStreaming).Select(n => n.Name).ToList();
+        if (stillStreaming.Count > 0)
+        {
+            return new HoldFailover(
+                "standby_streaming",
+                $"not failing over: primary {primary} does not answer the monitor, but {string.Join(", ", stillStreaming)} still streams WAL from it");
+        }
+
+        if (health.LastFailedPromotionAt is { } failedAt && now - failedAt < settings.RetryAfterFailedPromotion)
+        {
+            return new HoldFailover("retry_wait", $"a promotion failed at {failedAt:O}; retrying after {settings.RetryAfterFailedPromotion.TotalSeconds:0}s");
+        }
+
+        return view.Nodes.Any(n => n.IsReachableStandby)
+            ? null
+            : new HoldFailover("no_standby", $"primary {primary} is down and no standby answers");
+    }
+
+    private static FailoverDecision ChooseStandby(ClusterView view, string primary, FailoverPolicySettings settings)
+    {
+        var best = view.Nodes
+            .Where(n => n.IsReachableStandby)
+            .OrderByDescending(n => n.Report.HeldLsn?.Value ?? 0)
+            .ThenBy(n => OrderOf(n.Name, settings))
+            .First();
+        var lag = best.ReceiveLagBytes ?? 0;
+        if (lag > settings.MaxLagOnFailoverBytes)
+        {
+            return new RefuseLag(
+                best.Name,
+                lag,
+                settings.MaxLagOnFailoverBytes,
+                $"not promoting {best.Name}: it has received WAL up to {best.Report.HeldLsn}, {lag} bytes behind the primary's last known position {view.PrimaryLsn}, above max_lag_on_failover {settings.MaxLagOnFailoverBytes} bytes; that WAL would be lost");
+        }
+
+        return new Promote(
+            best.Name,
+            primary,
+            $"primary {primary} failed {settings.FailureThreshold} probes in a row and no standby hears it; promoting {best.Name} (received {best.Report.HeldLsn}, {lag} bytes behind)");
+    }
+
+    private static int OrderOf(string node, FailoverPolicySettings settings)
+    {
+        var index = settings.NodeOrder.ToList().IndexOf(node);
+        return index < 0 ? int.MaxValue : index;
+    }
+}

@@ -1,0 +1,34 @@
+namespace FailoverWatch.Failover;
+
+/// <summary>
+/// What must survive a monitor restart: who the primary is, whether automatic failover is paused,
+/// and a failover under way (written before promoting, so a restart finishes or abandons it, never repeats it).
+/// </summary>
+internal sealed record FailoverState
+{
+    public string? Primary { get; init; }
+
+    public bool Paused { get; init; }
+
+    public FailoverInProgress? InProgress { get; init; }
+
+    public IReadOnlyList<FailoverRecord> History { get; init; } = [];
+
+    public FailoverRecord? LastFailover => History.LastOrDefault(h => h.Result == FailoverResults.Promoted);
+
+    public static FailoverState Empty { get; } = new();
+}
+
+internal sealed record FailoverInProgress(string From, string To, DateTimeOffset StartedAt);
+
+internal sealed record FailoverRecord(string From, string To, DateTimeOffset At, string Result, string Reason);
+
+/// <summary>The <c>result</c> label values of <c>failoverwatch_failovers_total</c>.</summary>
+internal static class FailoverResults
+{
+    public const string Promoted = "promoted";
+    public const string RefusedLag = "refused_lag";
+    public const string Failed = "failed";
+
+    public static readonly string[] All = [Promoted, RefusedLag, Failed];
+}

@@ -1,0 +1,79 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace FailoverWatch.Failover;
+
+/// <summary>
+/// The state file: read at start, replaced atomically (temp file, fsync, rename) on every change, so a crash
+/// leaves either the old state or the new one, never half of one. Updates are serialised.
+/// </summary>
+internal sealed class FailoverStateStore(string path) : IDisposable
+{
+    private const int HistoryLimit = 100;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private FailoverState? _current;
+
+    public string Path { get; } = path;
+
+    public FailoverState Current => _current ??= Load(Path);
+
+    public static FailoverState Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return FailoverState.Empty;
+        }
+
+        return JsonSerializer.Deserialize<FailoverState>(File.ReadAllText(path), Json)
+            ?? throw new InvalidDataException($"state file {path} is empty");
+    }
+
+    public async Task<FailoverState> UpdateAsync(Func<FailoverState, FailoverState> change, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var next = change(Current);
+            if (next.History.Count > HistoryLimit)
+            {
+                next = next with { History = [.. next.History.TakeLast(HistoryLimit)] };
+            }
+
+            if (next != Current)
+            {
+                await WriteAtomicallyAsync(next, cancellationToken);
+                _current = next;
+            }
+
+            return next;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Dispose() => _gate.Dispose();
+
+    private async Task WriteAtomicallyAsync(FailoverState state, CancellationToken cancellationToken)
+    {
+        var directory = System.IO.Path.GetDirectoryName(Path)!;
+        Directory.CreateDirectory(directory);
+        var temporary = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(Path)}.{Environment.ProcessId}.tmp");
+        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            await JsonSerializer.SerializeAsync(file, state, Json, cancellationToken);
+            file.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, Path, overwrite: true);
+    }
+}

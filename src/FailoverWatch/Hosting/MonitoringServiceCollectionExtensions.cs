@@ -1,0 +1,25 @@
+using FailoverWatch.Configuration;
+using FailoverWatch.Failover;
+using FailoverWatch.Monitoring;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FailoverWatch.Hosting;
+
+internal static class MonitoringServiceCollectionExtensions
+{
+    /// <summary>The monitor loop and everything it drives: probes, view, metrics, change logs, failover.</summary>
+    public static IServiceCollection AddMonitoring(this IServiceCollection services)
+    {
+        services.AddSingleton<ClusterProber>();
+        services.AddSingleton<LatestClusterView>();
+        services.AddSingleton<ClusterMetricsPublisher>();
+        services.AddSingleton<NodeChangeLogger>();
+        services.AddSingleton<MonitorHeartbeat>();
+        services.AddSingleton(sp => new FailoverStateStore(sp.GetRequiredService<FailoverWatchOptions>().Monitor.StateFile));
+        services.AddSingleton<NodePromoter>();
+        services.AddSingleton<ClusterCommandRunner>();
+        services.AddSingleton<FailoverCoordinator>();
+        services.AddHostedService<ClusterMonitor>();
+        return services;
+    }
+}

@@ -1,0 +1,64 @@
+using System.Text.Json.Serialization;
+using FailoverWatch.Failover;
+using FailoverWatch.Monitoring;
+
+namespace FailoverWatch.Http;
+
+/// <summary>The JSON of <c>GET /status</c> and <c>failoverwatch status --json</c>, shaped as CONTRACT.md says.</summary>
+internal sealed record StatusDocument(
+    [property: JsonPropertyName("cluster")] string Cluster,
+    [property: JsonPropertyName("primary")] string? Primary,
+    [property: JsonPropertyName("auto_failover")] bool AutoFailover,
+    [property: JsonPropertyName("paused")] bool Paused,
+    [property: JsonPropertyName("nodes")] IReadOnlyList<NodeStatusDocument> Nodes,
+    [property: JsonPropertyName("last_failover")] LastFailoverDocument? LastFailover,
+    [property: JsonPropertyName("backups")] IReadOnlyDictionary<string, DateTimeOffset> Backups)
+{
+    public static StatusDocument From(string cluster, ClusterView? view, FailoverState state, bool autoFailoverConfigured, IReadOnlyDictionary<string, DateTimeOffset> backups)
+    {
+        var nodes = view?.Nodes.Select(NodeStatusDocument.From).ToList() ?? [];
+        var writable = view?.Primaries.Select(p => p.Name).ToList() ?? [];
+
+        // The primary is the recorded one while it is writable; without a record, the only writable node.
+        var primary = state.Primary is { } recorded && writable.Contains(recorded) ? recorded
+            : writable.Count == 1 && state.Primary is null ? writable[0]
+            : null;
+        var last = state.LastFailover is { } f ? new LastFailoverDocument(f.From, f.To, f.At, f.Reason) : null;
+        return new StatusDocument(cluster, primary, autoFailoverConfigured && !state.Paused, state.Paused, nodes, last, backups);
+    }
+}
+
+internal sealed record NodeStatusDocument(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("reachable")] bool Reachable,
+    [property: JsonPropertyName("role")] string Role,
+    [property: JsonPropertyName("writable")] bool Writable,
+    [property: JsonPropertyName("lag_bytes")] long? LagBytes,
+    [property: JsonPropertyName("receive_lag_bytes")] long? ReceiveLagBytes,
+    [property: JsonPropertyName("lag_seconds")] double? LagSeconds,
+    [property: JsonPropertyName("streaming")] bool? Streaming,
+    [property: JsonPropertyName("timeline")] int? Timeline,
+    [property: JsonPropertyName("error")] string? Error,
+    [property: JsonPropertyName("last_probe")] DateTimeOffset LastProbe,
+    [property: JsonPropertyName("probe_ms")] double ProbeMilliseconds)
+{
+    public static NodeStatusDocument From(NodeStatus node) => new(
+        node.Name,
+        node.Report.Reachable,
+        node.Report.Role.ToString().ToLowerInvariant(),
+        node.Report.Writable,
+        node.LagBytes,
+        node.ReceiveLagBytes,
+        node.LagSeconds,
+        node.Report.Role == NodeRole.Standby ? node.IsStreaming : null,
+        node.Report.Timeline,
+        node.Report.Failure?.ToString(),
+        node.Report.ProbedAt,
+        Math.Round(node.Report.Duration.TotalMilliseconds, 2));
+}
+
+internal sealed record LastFailoverDocument(
+    [property: JsonPropertyName("from")] string From,
+    [property: JsonPropertyName("to")] string To,
+    [property: JsonPropertyName("at")] DateTimeOffset At,
+    [property: JsonPropertyName("reason")] string Reason);

@@ -1,0 +1,67 @@
+using FailoverWatch.Configuration;
+using FailoverWatch.Failover;
+using FailoverWatch.Logging;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FailoverWatch.Monitoring;
+
+/// <summary>
+/// The monitor loop: every probe_interval, probe all nodes, publish the view (metrics, logs, /status),
+/// then let the failover coordinator act on it. A round that throws is logged and the loop goes on.
+/// </summary>
+internal sealed class ClusterMonitor(
+    FailoverWatchOptions options,
+    ClusterProber prober,
+    LatestClusterView latest,
+    ClusterMetricsPublisher metrics,
+    NodeChangeLogger changes,
+    FailoverCoordinator coordinator,
+    MonitorHeartbeat heartbeat,
+    TimeProvider time,
+    ILogger<ClusterMonitor> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var monitor = options.Monitor;
+        logger.MonitorStarted(options.Cluster.Name, options.Cluster.Nodes.Count, Duration.Format(monitor.ProbeInterval), Duration.Format(monitor.ProbeTimeout), monitor.FailureThreshold);
+        await coordinator.InitialiseAsync(stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var started = time.GetTimestamp();
+            try
+            {
+                await RunRoundAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                logger.RoundFailed(e);
+            }
+
+            var remaining = monitor.ProbeInterval - time.GetElapsedTime(started);
+            if (remaining > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.Delay(remaining, time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>One round: probe, publish, decide and act.</summary>
+    internal async Task RunRoundAsync(CancellationToken cancellationToken)
+    {
+        var reports = await prober.ProbeAllAsync(cancellationToken);
+        var view = ClusterView.Build(reports, coordinator.RecordedPrimary, latest.LastKnownPrimaryLsn, time.GetUtcNow());
+        latest.Publish(view);
+        metrics.Publish(view);
+        changes.Observe(view);
+        heartbeat.Beat(time.GetUtcNow());
+        await coordinator.OnRoundAsync(view, cancellationToken);
+    }
+}

@@ -1,0 +1,8 @@
+namespace FailoverWatch.Monitoring;
+
+internal enum NodeRole
+{
+    Unknown,
+    Primary,
+    Standby,
+}
