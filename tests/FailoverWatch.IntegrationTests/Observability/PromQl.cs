@@ -33,14 +33,21 @@ internal static partial class PromQl
                 c.Children.TryGetValue("exp_alerts", out var expected) && expected is YamlSequenceNode list ? list.Children.Count : 0))
             .ToList();
 
-    /// <summary>Every query of the dashboard: panel targets, annotations and template variables, wherever they sit.</summary>
-    public static IReadOnlyList<string> DashboardExpressions(string dashboardPath)
-    {
-        using var document = JsonDocument.Parse(File.ReadAllText(dashboardPath));
-        var found = new List<string>();
-        CollectJson(document.RootElement, found);
-        return found;
-    }
+    /// <summary>Every PromQL query of the dashboard: the <c>expr</c> of panel targets and annotations, wherever they sit.</summary>
+    public static IReadOnlyList<string> DashboardExpressions(string dashboardPath) =>
+        DashboardStrings(dashboardPath, "expr");
+
+    /// <summary>The queries of the dashboard's template variables (<c>label_values(...)</c>, not PromQL).</summary>
+    public static IReadOnlyList<string> DashboardVariableQueries(string dashboardPath) =>
+        DashboardStrings(dashboardPath, "definition");
+
+    /// <summary>A dashboard expression with Grafana's variables replaced, as Grafana would send it for cluster <paramref name="cluster"/>.</summary>
+    public static string AsGrafanaWouldSend(string expression, string cluster) =>
+        expression
+            .Replace("$__rate_interval", "5s", StringComparison.Ordinal)
+            .Replace("$__interval", "5s", StringComparison.Ordinal)
+            .Replace("$__range", "1m", StringComparison.Ordinal)
+            .Replace("$cluster", cluster, StringComparison.Ordinal);
 
     /// <summary>
     /// The <c>failoverwatch_</c> metric names an expression reads. A histogram's <c>_bucket</c>,
@@ -113,21 +120,28 @@ internal static partial class PromQl
         }
     }
 
-    private static void CollectJson(JsonElement element, List<string> found)
+    private static List<string> DashboardStrings(string dashboardPath, string propertyName)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(dashboardPath));
+        var found = new List<string>();
+        CollectJson(document.RootElement, propertyName, found);
+        return found;
+    }
+
+    private static void CollectJson(JsonElement element, string propertyName, List<string> found)
     {
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
                 foreach (var property in element.EnumerateObject())
                 {
-                    // "expr" in targets and annotations; "query"/"definition" in template variables.
-                    if (property.Name is "expr" or "query" or "definition" && property.Value.ValueKind == JsonValueKind.String)
+                    if (property.Name == propertyName && property.Value.ValueKind == JsonValueKind.String)
                     {
                         found.Add(property.Value.GetString()!);
                     }
                     else
                     {
-                        CollectJson(property.Value, found);
+                        CollectJson(property.Value, propertyName, found);
                     }
                 }
 
@@ -135,7 +149,7 @@ internal static partial class PromQl
             case JsonValueKind.Array:
                 foreach (var item in element.EnumerateArray())
                 {
-                    CollectJson(item, found);
+                    CollectJson(item, propertyName, found);
                 }
 
                 break;
