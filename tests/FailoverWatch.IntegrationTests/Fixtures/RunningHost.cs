@@ -27,6 +27,9 @@ public sealed class RunningHost : IAsyncDisposable
 
     internal FailoverWatchMetrics Metrics => _app.Services.GetRequiredService<FailoverWatchMetrics>();
 
+    internal T GetRequiredService<T>()
+        where T : notnull => _app.Services.GetRequiredService<T>();
+
     /// <summary>Options for a host watching <paramref name="pair"/>, with its state in <paramref name="directory"/>.</summary>
     internal static FailoverWatchOptions OptionsFor(PostgresPair pair, string directory) => new()
     {
