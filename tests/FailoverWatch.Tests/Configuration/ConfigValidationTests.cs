@@ -1,0 +1,142 @@
+using FailoverWatch.Configuration;
+
+namespace FailoverWatch.Tests.Configuration;
+
+public sealed class ConfigValidationTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("fw-config-").FullName;
+
+    private const string Nodes = """
+        cluster:
+          name: test
+          nodes:
+            - { name: pg1, host: 127.0.0.1, port: 5432 }
+            - { name: pg2, host: 127.0.0.1, port: 5433 }
+
+        """;
+
+    private const string Valid = Nodes + """
+        monitor:
+          probe_interval: 500ms
+          probe_timeout: 2s
+          max_lag_on_failover: 16MB
+        """;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private IReadOnlyList<ConfigProblem> Problems(string yaml) => ConfigLoader.Parse(yaml, _directory).Problems;
+
+    [Fact]
+    public void valid_file_binds_every_value()
+    {
+        var (options, problems) = ConfigLoader.Parse(Valid, _directory);
+        Assert.Empty(problems);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options!.Monitor.ProbeInterval);
+        Assert.Equal(16L << 20, options.Monitor.MaxLagOnFailover.Bytes);
+        Assert.Equal(5433, options.Cluster.Nodes[1].Port);
+        Assert.Equal(3, options.Monitor.FailureThreshold);
+    }
+
+    [Fact]
+    public void example_config_in_repository_is_valid_apart_from_missing_secret_files()
+    {
+        var example = File.ReadAllText(Path.Combine(RepositoryRoot(), "config", "failoverwatch.example.yaml"));
+        var keys = ConfigLoader.Parse(example, _directory).Problems.Select(p => p.Key).ToHashSet();
+        Assert.Subset(new HashSet<string> { "cluster.nodes[0].password_file", "cluster.nodes[1].password_file", "http.admin_token_file" }, keys);
+    }
+
+    [Theory]
+    [InlineData("monitor:\n  probe_intervl: 1s", "monitor.probe_intervl", "unknown key")]
+    [InlineData("monitor:\n  probe_interval: 5x", "monitor.probe_interval", "not a duration")]
+    [InlineData("monitor:\n  probe_timeout: -1s", "monitor.probe_timeout", "not a duration")]
+    [InlineData("monitor:\n  max_lag_on_failover: 16XB", "monitor.max_lag_on_failover", "not a size")]
+    [InlineData("monitor:\n  failure_threshold: 0", "monitor.failure_threshold", "1 or more")]
+    [InlineData("monitor:\n  write_probe: maybe", "monitor.write_probe", "not true or false")]
+    [InlineData("http:\n  listen: localhost", "http.listen", "address:port")]
+    [InlineData("backup:\n  destination: /tmp/x\n  schedule: \"0 3 * *\"", "backup.schedule", "not a cron expression")]
+    [InlineData("backup:\n  destination: /tmp/x\n  postgres: { from: replica }", "backup.postgres.from", "standby or primary")]
+    [InlineData("colour: blue", "colour", "unknown key")]
+    public void bad_value_is_named_by_its_key(string extra, string key, string problem)
+    {
+        var found = Problems(Nodes + extra);
+        Assert.Contains(found, p => p.Key == key && p.Problem.Contains(problem, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void missing_nodes_is_an_error()
+    {
+        var found = Problems("cluster:\n  name: test\n");
+        Assert.Contains(found, p => p.Key == "cluster.nodes" && p.Problem.Contains("at least two", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void one_node_is_too_few()
+    {
+        var found = Problems("cluster:\n  name: t\n  nodes:\n    - { name: pg1, host: h }\n");
+        Assert.Contains(found, p => p.Key == "cluster.nodes" && p.Problem.Contains("found 1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void duplicate_node_names_are_an_error()
+    {
+        var found = Problems("cluster:\n  name: t\n  nodes:\n    - { name: pg1, host: a }\n    - { name: pg1, host: b }\n");
+        Assert.Contains(found, p => p.Key == "cluster.nodes[1].name" && p.Problem.Contains("duplicate", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("70000")]
+    [InlineData("-5")]
+    public void port_out_of_range_is_an_error(string port)
+    {
+        var found = Problems($"cluster:\n  name: t\n  nodes:\n    - {{ name: pg1, host: a, port: {port} }}\n    - {{ name: pg2, host: b }}\n");
+        Assert.Contains(found, p => p.Key == "cluster.nodes[0].port" && p.Problem.Contains("out of range", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void port_that_is_not_a_number_is_an_error()
+    {
+        var found = Problems("cluster:\n  name: t\n  nodes:\n    - { name: pg1, host: a, port: five }\n    - { name: pg2, host: b }\n");
+        Assert.Contains(found, p => p.Key == "cluster.nodes[0].port" && p.Problem.Contains("whole number", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void unreadable_password_file_is_an_error_that_does_not_show_the_password()
+    {
+        var found = Problems("cluster:\n  name: t\n  nodes:\n    - { name: pg1, host: a, password_file: /nonexistent/pw }\n    - { name: pg2, host: b }\n");
+        Assert.Contains(found, p => p.Key == "cluster.nodes[0].password_file" && p.Problem.Contains("cannot read", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void every_problem_is_reported_not_just_the_first()
+    {
+        var found = Problems("cluster:\n  name: t\n  nodes:\n    - { name: pg1, host: a, port: 0 }\n    - { name: pg1, host: b }\nmonitor:\n  probe_interval: 5x\n  bogus: 1\n");
+        Assert.True(found.Count >= 4, string.Join("\n", found));
+    }
+
+    [Fact]
+    public void invalid_yaml_names_the_line()
+    {
+        var found = Problems("cluster: [unclosed\n");
+        Assert.Contains(found, p => p.Key == "config" && p.Problem.Contains("line", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void relative_paths_are_taken_from_the_config_folder()
+    {
+        var (options, problems) = ConfigLoader.Parse(Valid + "\n  state_file: state/fw.json\n", _directory);
+        Assert.Empty(problems);
+        Assert.Equal(Path.Combine(_directory, "state", "fw.json"), options!.Monitor.StateFile);
+    }
+
+    internal static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "FailoverWatch.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+}

@@ -1,0 +1,217 @@
+using FailoverWatch.Failover;
+using FailoverWatch.Monitoring;
+using Microsoft.Extensions.Time.Testing;
+using static FailoverWatch.Tests.Failover.Reports;
+
+namespace FailoverWatch.Tests.Failover;
+
+public sealed class FailoverPolicyTests
+{
+    private static readonly FailoverPolicySettings Settings = new(
+        FailureThreshold: 3, MaxLagOnFailoverBytes: 16 << 20, AutoFailover: true, NodeOrder: ["pg1", "pg2", "pg3"], RetryAfterFailedPromotion: TimeSpan.FromSeconds(30));
+
+    private static readonly FailoverState RecordedPg1 = new() { Primary = "pg1" };
+
+    private static PrimaryHealth Failures(int count) => new(count, Now.AddSeconds(-count), null);
+
+    private static FailoverDecision Decide(ClusterView view, FailoverState? state = null, PrimaryHealth? health = null, FailoverPolicySettings? settings = null, DateTimeOffset? now = null) =>
+        FailoverPolicy.Decide(view, state ?? RecordedPg1, health ?? Failures(3), settings ?? Settings, now ?? Now);
+
+    [Fact]
+    public void healthy_primary_needs_nothing()
+    {
+        var decision = Decide(View("pg1", null, Primary("pg1"), Standby("pg2", streaming: true)), health: PrimaryHealth.Initial);
+        Assert.IsType<NoAction>(decision);
+        Assert.Contains("healthy", decision.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void first_start_adopts_the_only_writable_node()
+    {
+        var decision = Decide(View(null, null, Standby("pg2"), Primary("pg1")), FailoverState.Empty, PrimaryHealth.Initial);
+        Assert.Equal("pg1", Assert.IsType<AdoptPrimary>(decision).Node);
+    }
+
+    [Fact]
+    public void first_start_without_any_primary_waits()
+    {
+        Assert.IsType<NoAction>(Decide(View(null, null, Down("pg1"), Standby("pg2")), FailoverState.Empty, PrimaryHealth.Initial));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void primary_down_fewer_times_than_threshold_waits(int failures)
+    {
+        var decision = Decide(View("pg1", 1000, Down("pg1"), Standby("pg2")), health: Failures(failures));
+        Assert.IsType<NoAction>(decision);
+        Assert.Contains($"failed {failures} of 3", decision.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void primary_down_threshold_times_promotes_the_standby()
+    {
+        var promote = Assert.IsType<Promote>(Decide(View("pg1", 1000, Down("pg1"), Standby("pg2"))));
+        Assert.Equal("pg2", promote.Target);
+        Assert.Equal("pg1", promote.OldPrimary);
+    }
+
+    [Fact]
+    public void hung_primary_timeouts_count_like_refusals()
+    {
+        Assert.IsType<Promote>(Decide(View("pg1", 1000, Down("pg1", ProbeFailureKind.Timeout), Standby("pg2"))));
+    }
+
+    [Fact]
+    public void does_not_promote_when_standby_still_streams()
+    {
+        var hold = Assert.IsType<HoldFailover>(Decide(View("pg1", 1000, Down("pg1"), Standby("pg2", streaming: true))));
+        Assert.Equal("standby_streaming", hold.Label);
+        Assert.Contains("pg2 still streams", hold.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void does_not_promote_when_any_standby_still_streams()
+    {
+        var view = View("pg1", 1000, Down("pg1"), Standby("pg2"), Standby("pg3", streaming: true));
+        Assert.Equal("standby_streaming", Assert.IsType<HoldFailover>(Decide(view)).Label);
+    }
+
+    [Fact]
+    public void does_not_promote_when_paused()
+    {
+        var hold = Assert.IsType<HoldFailover>(Decide(View("pg1", 1000, Down("pg1"), Standby("pg2")), RecordedPg1 with { Paused = true }));
+        Assert.Equal("paused", hold.Label);
+    }
+
+    [Fact]
+    public void does_not_promote_when_auto_failover_is_off()
+    {
+        var hold = Assert.IsType<HoldFailover>(Decide(View("pg1", 1000, Down("pg1"), Standby("pg2")), settings: Settings with { AutoFailover = false }));
+        Assert.Equal("disabled", hold.Label);
+    }
+
+    [Fact]
+    public void does_not_promote_when_no_standby_answers()
+    {
+        var hold = Assert.IsType<HoldFailover>(Decide(View("pg1", 1000, Down("pg1"), Down("pg2"))));
+        Assert.Equal("no_standby", hold.Label);
+    }
+
+    [Fact]
+    public void refuses_standby_whose_received_wal_lags_past_the_limit()
+    {
+        var lastKnown = 100UL << 20;
+        var refuse = Assert.IsType<RefuseLag>(Decide(View("pg1", lastKnown, Down("pg1"), Standby("pg2", received: 50UL << 20))));
+        Assert.Equal("pg2", refuse.Target);
+        Assert.Equal(50L << 20, refuse.ReceiveLagBytes);
+        Assert.Contains("would be lost", refuse.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void lag_exactly_at_the_limit_is_allowed()
+    {
+        var lastKnown = 100UL << 20;
+        Assert.IsType<Promote>(Decide(View("pg1", lastKnown, Down("pg1"), Standby("pg2", received: lastKnown - (16UL << 20)))));
+    }
+
+    [Fact]
+    public void received_but_unreplayed_wal_is_not_lag_that_blocks_promotion()
+    {
+        var lastKnown = 100UL << 20;
+        var view = View("pg1", lastKnown, Down("pg1"), Standby("pg2", received: lastKnown, replayed: 1000));
+        Assert.IsType<Promote>(Decide(view));
+        Assert.Equal(lastKnown - 1000, (ulong)view.Find("pg2")!.LagBytes!.Value);
+    }
+
+    [Fact]
+    public void picks_the_standby_with_most_received_wal()
+    {
+        var view = View("pg1", 5000, Down("pg1"), Standby("pg2", received: 4000), Standby("pg3", received: 4500));
+        Assert.Equal("pg3", Assert.IsType<Promote>(Decide(view)).Target);
+    }
+
+    [Fact]
+    public void ties_go_to_config_order()
+    {
+        var view = View("pg1", 5000, Down("pg1"), Standby("pg3", received: 4000), Standby("pg2", received: 4000));
+        Assert.Equal("pg2", Assert.IsType<Promote>(Decide(view)).Target);
+    }
+
+    [Fact]
+    public void unreachable_standbys_are_never_chosen()
+    {
+        var view = View("pg1", 5000, Down("pg1"), Down("pg2"), Standby("pg3", received: 3000));
+        Assert.Equal("pg3", Assert.IsType<Promote>(Decide(view)).Target);
+    }
+
+    [Fact]
+    public void waits_after_a_failed_promotion_then_retries()
+    {
+        var time = new FakeTimeProvider(Now);
+        var health = new PrimaryHealth(5, Now.AddSeconds(-10), Now);
+        var view = View("pg1", 1000, Down("pg1"), Standby("pg2"));
+        Assert.Equal("retry_wait", Assert.IsType<HoldFailover>(Decide(view, health: health, now: time.GetUtcNow())).Label);
+        time.Advance(TimeSpan.FromSeconds(31));
+        Assert.IsType<Promote>(Decide(view, health: health, now: time.GetUtcNow()));
+    }
+
+    [Fact]
+    public void two_writable_nodes_fence_the_one_that_is_not_recorded()
+    {
+        var split = Assert.IsType<ResolveSplitBrain>(Decide(View("pg2", null, Primary("pg1"), Primary("pg2", timeline: 2)), new FailoverState { Primary = "pg2" }, PrimaryHealth.Initial));
+        Assert.Equal("pg2", split.Keep);
+        Assert.Equal(["pg1"], split.Fence);
+    }
+
+    [Fact]
+    public void split_brain_without_record_keeps_the_newest_timeline()
+    {
+        var split = Assert.IsType<ResolveSplitBrain>(Decide(View(null, null, Primary("pg1", timeline: 1), Primary("pg2", timeline: 2)), FailoverState.Empty, PrimaryHealth.Initial));
+        Assert.Equal("pg2", split.Keep);
+    }
+
+    [Fact]
+    public void returning_old_primary_is_never_adopted_back()
+    {
+        // After a failover to pg2, pg1 comes back writable: pg2 stays the primary.
+        var state = new FailoverState { Primary = "pg2" };
+        var split = Assert.IsType<ResolveSplitBrain>(Decide(View("pg2", null, Primary("pg1"), Primary("pg2", timeline: 2)), state, PrimaryHealth.Initial));
+        Assert.Equal("pg2", split.Keep);
+    }
+
+    [Fact]
+    public void role_change_made_by_hand_is_adopted()
+    {
+        var decision = Decide(View("pg1", null, Standby("pg1"), Primary("pg2")), health: PrimaryHealth.Initial);
+        Assert.Equal("pg2", Assert.IsType<AdoptPrimary>(decision).Node);
+    }
+
+    [Fact]
+    public void interrupted_failover_whose_target_is_writable_is_finished_not_repeated()
+    {
+        var state = RecordedPg1 with { InProgress = new FailoverInProgress("pg1", "pg2", Now.AddSeconds(-3)) };
+        Assert.IsType<CompleteInterruptedFailover>(Decide(View("pg1", 1000, Down("pg1"), Primary("pg2", timeline: 2)), state));
+    }
+
+    [Fact]
+    public void interrupted_failover_whose_target_is_still_a_standby_is_abandoned()
+    {
+        var state = RecordedPg1 with { InProgress = new FailoverInProgress("pg1", "pg2", Now.AddSeconds(-3)) };
+        Assert.IsType<AbandonInterruptedFailover>(Decide(View("pg1", 1000, Down("pg1"), Standby("pg2")), state));
+    }
+
+    [Fact]
+    public void interrupted_failover_waits_while_its_target_is_unreachable()
+    {
+        var state = RecordedPg1 with { InProgress = new FailoverInProgress("pg1", "pg2", Now.AddSeconds(-3)) };
+        Assert.IsType<NoAction>(Decide(View("pg1", 1000, Down("pg1"), Down("pg2")), state));
+    }
+
+    [Fact]
+    public void read_only_primary_that_answers_is_not_failed_over()
+    {
+        var readOnly = Primary("pg1") with { Writable = false };
+        Assert.IsType<NoAction>(Decide(View("pg1", null, readOnly, Standby("pg2")), health: PrimaryHealth.Initial));
+    }
+}
