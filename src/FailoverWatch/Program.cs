@@ -7,6 +7,9 @@ var root = new RootCommand("FailoverWatch: watches a PostgreSQL streaming-replic
     CheckConfigCommand.Create(),
     StatusCommand.Create(),
     DemoCommand.Create(),
+    ControlCommand.Pause(),
+    ControlCommand.Resume(),
+    ControlCommand.Switchover(),
 };
 
 return await root.Parse(args).InvokeAsync();

@@ -23,6 +23,7 @@ internal sealed class FailoverCoordinator(
     private readonly string _cluster = options.Cluster.Name;
     private readonly FailoverPolicySettings _settings = FailoverPolicySettings.From(options);
     private readonly HashSet<string> _fencedThisSplitBrain = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _decisions = new(1, 1);
     private PrimaryHealth _health = PrimaryHealth.Initial;
     private FailoverDecision? _lastDecision;
 
@@ -49,7 +50,46 @@ internal sealed class FailoverCoordinator(
         PublishState(state);
     }
 
+    /// <summary>Runs <paramref name="work"/> while no round may decide anything (a switchover changes roles itself).</summary>
+    public async Task<T> WithDecisionsHeldAsync<T>(Func<Task<T>> work)
+    {
+        await _decisions.WaitAsync();
+        try
+        {
+            return await work();
+        }
+        finally
+        {
+            _decisions.Release();
+        }
+    }
+
+    public async Task RecordSwitchoverAsync(string from, string to, CancellationToken cancellationToken)
+    {
+        var record = new FailoverRecord(from, to, time.GetUtcNow(), FailoverResults.Promoted, "switchover");
+        PublishState(await store.UpdateAsync(s => s with { Primary = to, History = [.. s.History, record] }, cancellationToken));
+        _health = PrimaryHealth.Initial;
+    }
+
     public async Task OnRoundAsync(ClusterView view, CancellationToken cancellationToken)
+    {
+        // A round during a switchover only observes; the switchover owns the roles until it ends.
+        if (!await _decisions.WaitAsync(TimeSpan.Zero, cancellationToken))
+        {
+            return;
+        }
+
+        try
+        {
+            await DecideAsync(view, cancellationToken);
+        }
+        finally
+        {
+            _decisions.Release();
+        }
+    }
+
+    private async Task DecideAsync(ClusterView view, CancellationToken cancellationToken)
     {
         TrackPrimaryHealth(view);
         var decision = FailoverPolicy.Decide(view, store.Current, _health, _settings, time.GetUtcNow());

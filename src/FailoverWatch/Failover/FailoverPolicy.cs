@@ -93,10 +93,12 @@ internal static class FailoverPolicy
             return new HoldFailover("paused", $"primary {primary} is down but automatic failover is paused");
         }
 
-        // repmgr's visibility check: a standby still streaming from the primary proves the primary is alive
-        // and only the monitor is cut off from it.
+        // repmgr's visibility check: a standby still streaming from a primary the monitor cannot reach proves
+        // the primary is alive and only the monitor is cut off. A primary that answers but cannot commit
+        // (write probe) is seen directly, so streaming proves nothing about it.
+        var monitorCutOff = view.Find(primary)?.Report.Failure?.Kind != ProbeFailureKind.WriteFailed;
         var stillStreaming = view.Nodes.Where(n => n.IsStreaming).Select(n => n.Name).ToList();
-        if (stillStreaming.Count > 0)
+        if (monitorCutOff && stillStreaming.Count > 0)
         {
             return new HoldFailover(
                 "standby_streaming",

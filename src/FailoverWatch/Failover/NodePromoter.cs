@@ -4,10 +4,11 @@ using Npgsql;
 
 namespace FailoverWatch.Failover;
 
-/// <summary>Promotes a standby with <c>pg_promote(wait =&gt; true)</c> and confirms it accepts a write.</summary>
+/// <summary>Promotes a standby with <c>pg_promote()</c> and waits until it accepts writes.</summary>
 internal sealed class NodePromoter(FailoverWatchOptions options)
 {
     private static readonly TimeSpan PromoteWait = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(10);
 
     /// <returns>Null on success, else why it failed.</returns>
     public async Task<string?> PromoteAsync(string node, CancellationToken cancellationToken)
@@ -19,21 +20,29 @@ internal sealed class NodePromoter(FailoverWatchOptions options)
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(PromoteWait + TimeSpan.FromSeconds(5));
             await connection.OpenAsync(deadline.Token);
-            await using (var promote = new NpgsqlCommand($"SELECT pg_promote(true, {(int)PromoteWait.TotalSeconds})", connection))
+            await using (var promote = new NpgsqlCommand("SELECT pg_promote(false)", connection))
             {
-                if (await promote.ExecuteScalarAsync(deadline.Token) is not true)
-                {
-                    return $"pg_promote on {node} did not finish within {PromoteWait.TotalSeconds:0}s";
-                }
+                await promote.ExecuteScalarAsync(deadline.Token);
             }
 
-            // Writable means a transaction can be opened read-write; it proves recovery has really ended.
+            // pg_promote(wait => true) checks only every 100 ms; polling on our own connection is quicker.
+            // Writable means a transaction can be opened read-write: recovery has really ended.
             await using var check = new NpgsqlCommand("SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'", connection);
-            return await check.ExecuteScalarAsync(deadline.Token) is true ? null : $"{node} is still not writable after pg_promote";
+            while (await check.ExecuteScalarAsync(deadline.Token) is not true)
+            {
+                await Task.Delay(PollEvery, deadline.Token);
+            }
+
+            return null;
         }
         catch (Exception e) when (e is NpgsqlException or PostgresException or OperationCanceledException or IOException && !cancellationToken.IsCancellationRequested)
         {
-            return e is PostgresException pg ? pg.MessageText : e.Message;
+            return e switch
+            {
+                PostgresException pg => pg.MessageText,
+                OperationCanceledException => $"{node} did not become writable within {PromoteWait.TotalSeconds:0}s of pg_promote",
+                _ => e.Message,
+            };
         }
     }
 

@@ -19,6 +19,7 @@ internal static class MonitoringServiceCollectionExtensions
         services.AddSingleton<NodePromoter>();
         services.AddSingleton<ClusterCommandRunner>();
         services.AddSingleton<FailoverCoordinator>();
+        services.AddSingleton<SwitchoverService>();
         services.AddHostedService<ClusterMonitor>();
         return services;
     }

@@ -56,5 +56,17 @@ internal static class EndpointRouteBuilderExtensions
             await coordinator.SetPausedAsync(false, "POST /resume", cancellationToken);
             return Results.Json(new { paused = false });
         });
+
+        var switchover = services.GetRequiredService<SwitchoverService>();
+        app.MapPost("/switchover", async (HttpRequest request, string to, CancellationToken cancellationToken) =>
+        {
+            if (token.Check(request) is { } denied)
+            {
+                return denied;
+            }
+
+            var result = await switchover.SwitchAsync(to, cancellationToken);
+            return Results.Json(result, statusCode: result.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
+        });
     }
 }

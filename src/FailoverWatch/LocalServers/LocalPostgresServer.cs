@@ -121,12 +121,26 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends a signal (<c>KILL</c>, <c>STOP</c>, <c>CONT</c>) to the postmaster.</summary>
+    /// <summary>Sends a signal (<c>KILL</c>, <c>STOP</c>, <c>CONT</c>) to the postmaster alone.</summary>
     public async Task SignalAsync(string signal, CancellationToken cancellationToken)
     {
         if (PostmasterPid is { } pid)
         {
             await ExternalProcess.RunAsync("kill", [$"-{signal}", pid.ToString(CultureInfo.InvariantCulture)], ToolTimeout, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Sends a signal to the postmaster and every server process under it. Stopping the postmaster alone only
+    /// blocks new connections: its walsenders go on streaming, which is not a hung server.
+    /// </summary>
+    public async Task SignalServerAsync(string signal, CancellationToken cancellationToken)
+    {
+        if (PostmasterPid is { } pid)
+        {
+            var id = pid.ToString(CultureInfo.InvariantCulture);
+            await ExternalProcess.RunAsync("pkill", [$"-{signal}", "-P", id], ToolTimeout, cancellationToken);
+            await ExternalProcess.RunAsync("kill", [$"-{signal}", id], ToolTimeout, cancellationToken);
         }
     }
 
@@ -136,7 +150,7 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
         {
             if (PostmasterPid is { } pid)
             {
-                await SignalAsync("CONT", CancellationToken.None);
+                await SignalServerAsync("CONT", CancellationToken.None);
                 var stop = await RunToolUncheckedAsync("pg_ctl", ["-D", DataDirectory, "-m", "immediate", "-w", "-t", "20", "stop"], CancellationToken.None);
                 if (!stop.Succeeded && IsAlive(pid))
                 {

@@ -214,4 +214,11 @@ public sealed class FailoverPolicyTests
         var readOnly = Primary("pg1") with { Writable = false };
         Assert.IsType<NoAction>(Decide(View("pg1", null, readOnly, Standby("pg2")), health: PrimaryHealth.Initial));
     }
+
+    [Fact]
+    public void primary_that_answers_but_cannot_commit_is_failed_over_even_while_standby_streams()
+    {
+        var view = View("pg1", 1000, Down("pg1", ProbeFailureKind.WriteFailed), Standby("pg2", streaming: true));
+        Assert.IsType<Promote>(Decide(view));
+    }
 }

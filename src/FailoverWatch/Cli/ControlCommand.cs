@@ -1,0 +1,62 @@
+using System.CommandLine;
+using System.Net.Http.Headers;
+using FailoverWatch.Configuration;
+
+namespace FailoverWatch.Cli;
+
+/// <summary>Commands that ask the running host to do something over its HTTP control endpoints, with the admin token.</summary>
+internal static class ControlCommand
+{
+    public static Command Pause() => Create("pause", "Turn automatic failover off in the running host (maintenance)", _ => "pause");
+
+    public static Command Resume() => Create("resume", "Turn automatic failover back on in the running host", _ => "resume");
+
+    public static Command Switchover()
+    {
+        var to = new Option<string>("--to") { Description = "The standby to promote", Required = true };
+        var command = Create("switchover", "Planned role swap: stop the primary, let the target catch up, promote it", p => $"switchover?to={Uri.EscapeDataString(p.GetRequiredValue(to))}");
+        command.Options.Add(to);
+        return command;
+    }
+
+    private static Command Create(string name, string description, Func<ParseResult, string> path)
+    {
+        var config = ConfigFileOption.Create();
+        var command = new Command(name, description) { config };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            if (ConfigFileOption.Load(parseResult, config) is not { } options)
+            {
+                return ConfigFileOption.InvalidConfigExitCode;
+            }
+
+            if (options.Http.AdminTokenFile is null)
+            {
+                await Console.Error.WriteLineAsync("http.admin_token_file: not set, so the host's control endpoints are off");
+                return 1;
+            }
+
+            return await PostAsync(options, path(parseResult), cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> PostAsync(FailoverWatchOptions options, string path, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"http://{options.Http.Listen}/{path}"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(options.Http.AdminTokenFile!, cancellationToken)).Trim());
+        try
+        {
+            using var response = await http.SendAsync(request, cancellationToken);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            Console.WriteLine(body);
+            return response.IsSuccessStatusCode ? 0 : 1;
+        }
+        catch (HttpRequestException e)
+        {
+            await Console.Error.WriteLineAsync($"cannot reach the running host at {options.Http.Listen}: {e.Message}");
+            return 1;
+        }
+    }
+}

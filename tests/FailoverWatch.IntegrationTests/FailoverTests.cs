@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using System.Text.Json;
+using FailoverWatch.IntegrationTests.Fixtures;
+
+namespace FailoverWatch.IntegrationTests;
+
+/// <summary>Failover end to end: the real executable watching a real pair, each fault caused for real.</summary>
+public sealed class FailoverTests
+{
+    private const string Fast = "probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3";
+
+    [Fact]
+    public async Task promotes_standby_when_primary_killed()
+    {
+        await using var cluster = await TestCluster.StartAsync(Fast);
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await WaitForPrimaryAsync(monitor, "pg1");
+        await cluster.Pair.Primary.ExecuteAsync("CREATE TABLE kept (id int); INSERT INTO kept SELECT generate_series(1, 100)", CancellationToken.None);
+        await cluster.Pair.WaitForStreamingAsync();
+
+        var clock = Stopwatch.StartNew();
+        await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+        await WaitForWritableAsync(cluster.Pair.Standby, TimeSpan.FromSeconds(3 * 1 + 2 + 3));
+        var elapsed = clock.Elapsed;
+
+        Assert.Equal(100L, await cluster.Pair.Standby.QueryScalarAsync<long>("SELECT count(*) FROM kept", CancellationToken.None));
+        await Wait.UntilAsync(async () => (await monitor.StatusAsync()).GetProperty("primary").GetString() == "pg2", TimeSpan.FromSeconds(10), "status says pg2 is primary");
+        await Wait.UntilAsync(() => cluster.Marker("hook-failover") is not null, TimeSpan.FromSeconds(10), "on_failover hook ran");
+        Assert.Contains("failover old=pg1 new=pg2", cluster.Marker("hook-failover"), StringComparison.Ordinal);
+        Assert.Contains("failover old=pg1 new=pg2", cluster.Marker("fenced-pg1"), StringComparison.Ordinal);
+        Assert.Equal(1, await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"promoted\"}"));
+        Assert.True(await monitor.MetricAsync("failoverwatch_last_failover_timestamp_seconds{cluster=\"test\"}") > 0);
+        Assert.Contains("\"primary\": \"pg2\"", await File.ReadAllTextAsync(cluster.StatePath), StringComparison.Ordinal);
+        Assert.True(elapsed < TimeSpan.FromSeconds(8), $"failover took {elapsed}");
+    }
+
+    [Fact]
+    public async Task promotes_standby_when_primary_hangs()
+    {
+        // A SIGSTOPped primary keeps the standby's receiver "streaming" until wal_receiver_timeout (5 s here).
+        await using var cluster = await TestCluster.StartAsync(Fast, walReceiverTimeout: "5s");
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await WaitForPrimaryAsync(monitor, "pg1");
+
+        var clock = Stopwatch.StartNew();
+        await cluster.Pair.Primary.SignalServerAsync("STOP", CancellationToken.None);
+        await WaitForWritableAsync(cluster.Pair.Standby, TimeSpan.FromSeconds(5 + 3 * 1 + 2 + 5));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"failover took {clock.Elapsed}");
+        await Wait.UntilAsync(() => cluster.Marker("fenced-pg1") is not null, TimeSpan.FromSeconds(10), "hung primary fenced");
+    }
+
+    [Fact]
+    public async Task does_not_promote_when_only_the_monitor_is_cut_off_from_the_primary()
+    {
+        await using var cluster = await TestCluster.StartAsync(Fast, relayMonitor: true);
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await WaitForPrimaryAsync(monitor, "pg1");
+
+        cluster.MonitorRelay!.Cut();
+        await Wait.UntilAsync(async () => await monitor.MetricAsync("failoverwatch_node_up{cluster=\"test\",node=\"pg1\"}") == 0, TimeSpan.FromSeconds(10), "pg1 down for the monitor");
+        await Wait.HoldsAsync(
+            async () => await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None),
+            TimeSpan.FromSeconds(30),
+            "standby stays a standby while only the monitor is cut off");
+
+        Assert.Contains("still streams WAL from it", monitor.Output, StringComparison.Ordinal);
+        Assert.True(await monitor.MetricAsync("failoverwatch_failovers_held_total{cluster=\"test\",reason=\"standby_streaming\"}") > 0);
+        Assert.Equal(0, await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"promoted\"}"));
+
+        cluster.MonitorRelay.Restore();
+        await Wait.UntilAsync(async () => await monitor.MetricAsync("failoverwatch_node_up{cluster=\"test\",node=\"pg1\"}") == 1, TimeSpan.FromSeconds(10), "pg1 back");
+        Assert.False(await cluster.Pair.Primary.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task refuses_to_promote_a_standby_missing_more_wal_than_the_limit()
+    {
+        await using var cluster = await TestCluster.StartAsync(Fast + "\nmax_lag_on_failover: 1MB", relayReplication: true);
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await WaitForPrimaryAsync(monitor, "pg1");
+
+        cluster.Pair.ReplicationRelay!.Cut();
+        await cluster.Pair.Primary.ExecuteAsync("CREATE TABLE lost AS SELECT g, repeat('x', 500) AS pad FROM generate_series(1, 10000) g", CancellationToken.None);
+        await Wait.UntilAsync(
+            async () => await monitor.MetricAsync("failoverwatch_replication_receive_lag_bytes{cluster=\"test\",node=\"pg2\"}") > 1 << 20,
+            TimeSpan.FromSeconds(15),
+            "monitor sees the standby missing over 1 MB");
+
+        await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+        await Wait.UntilAsync(
+            async () => await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"refused_lag\"}") >= 1,
+            TimeSpan.FromSeconds(30),
+            "refused_lag counted");
+        Assert.True(await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
+        Assert.Contains("would be lost", monitor.Output, StringComparison.Ordinal);
+        Assert.Equal(0, await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"promoted\"}"));
+    }
+
+    [Fact]
+    public async Task promotes_standby_with_paused_replay_and_keeps_every_committed_row()
+    {
+        await using var cluster = await TestCluster.StartAsync(Fast + "\nmax_lag_on_failover: 1MB");
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await WaitForPrimaryAsync(monitor, "pg1");
+
+        await cluster.Pair.Standby.ExecuteAsync("SELECT pg_wal_replay_pause()", CancellationToken.None);
+        await cluster.Pair.Primary.ExecuteAsync("CREATE TABLE kept AS SELECT g, repeat('x', 500) AS pad FROM generate_series(1, 10000) g", CancellationToken.None);
+        await Wait.UntilAsync(
+            async () => await monitor.MetricAsync("failoverwatch_replication_lag_bytes{cluster=\"test\",node=\"pg2\"}") > 1 << 20
+                && await monitor.MetricAsync("failoverwatch_replication_receive_lag_bytes{cluster=\"test\",node=\"pg2\"}") == 0,
+            TimeSpan.FromSeconds(15),
+            "all WAL received, replay behind");
+
+        await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+        await WaitForWritableAsync(cluster.Pair.Standby, TimeSpan.FromSeconds(20));
+        Assert.Equal(10000L, await cluster.Pair.Standby.QueryScalarAsync<long>("SELECT count(*) FROM kept", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task returning_old_primary_is_detected_as_split_brain_and_fenced()
+    {
+        await using var cluster = await TestCluster.StartAsync(Fast);
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await WaitForPrimaryAsync(monitor, "pg1");
+        await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+        await WaitForWritableAsync(cluster.Pair.Standby, TimeSpan.FromSeconds(20));
+        await Wait.UntilAsync(() => cluster.Marker("hook-failover") is not null, TimeSpan.FromSeconds(10), "failover finished");
+        File.Delete(cluster.File("fenced-pg1"));
+
+        await Wait.UntilAsync(() => cluster.Pair.Primary.PostmasterPid is null, TimeSpan.FromSeconds(20), "old postmaster gone");
+        await cluster.Pair.Primary.StartAsync(CancellationToken.None);
+
+        await Wait.UntilAsync(() => cluster.Marker("hook-split-brain") is not null, TimeSpan.FromSeconds(15), "split-brain hook ran");
+        Assert.Contains("split_brain old=pg1 new=pg2", cluster.Marker("hook-split-brain"), StringComparison.Ordinal);
+        Assert.Contains("split_brain", cluster.Marker("fenced-pg1"), StringComparison.Ordinal);
+        Assert.Null(cluster.Marker("fenced-pg2"));
+        Assert.True(await monitor.MetricAsync("failoverwatch_split_brain_total{cluster=\"test\"}") >= 1);
+        Assert.Contains("Split brain", monitor.Output, StringComparison.Ordinal);
+        await Wait.UntilAsync(() => cluster.Pair.Primary.PostmasterPid is null, TimeSpan.FromSeconds(20), "returning primary fenced (stopped)");
+        Assert.False(await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
+        Assert.Equal("pg2", (await monitor.StatusAsync()).GetProperty("primary").GetString());
+    }
+
+    [Fact]
+    public async Task monitor_killed_mid_failover_finishes_it_on_restart_without_promoting_twice()
+    {
+        // A fence that hangs keeps the failover "under way" after the promotion, long enough to kill the monitor there.
+        var slowFence = "sleep 20";
+        await using var cluster = await TestCluster.StartAsync(Fast, pg1FenceCommand: slowFence);
+        var first = await MonitorProcess.StartAsync(cluster);
+        try
+        {
+            await WaitForPrimaryAsync(first, "pg1");
+            await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+            await WaitForWritableAsync(cluster.Pair.Standby, TimeSpan.FromSeconds(20));
+            Assert.Contains("\"in_progress\": {", await File.ReadAllTextAsync(cluster.StatePath), StringComparison.Ordinal);
+            await first.KillAsync();
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+
+        await using var second = await MonitorProcess.StartAsync(cluster);
+        await Wait.UntilAsync(async () => (await second.StatusAsync()).GetProperty("primary").GetString() == "pg2", TimeSpan.FromSeconds(30), "restarted monitor records pg2");
+        await Wait.UntilAsync(() => !File.ReadAllText(cluster.StatePath).Contains("\"in_progress\": {", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "failover no longer under way");
+        var state = JsonDocument.Parse(await File.ReadAllTextAsync(cluster.StatePath)).RootElement;
+        Assert.Equal("pg2", state.GetProperty("primary").GetString());
+        Assert.Equal(1, state.GetProperty("history").EnumerateArray().Count(h => h.GetProperty("result").GetString() == "promoted"));
+        Assert.Contains("was under way and pg2 is writable", second.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Failing over", second.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task paused_monitor_does_not_fail_over_until_resumed()
+    {
+        await using var cluster = await TestCluster.StartAsync(Fast);
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await WaitForPrimaryAsync(monitor, "pg1");
+
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await monitor.PostAsync("pause", null)).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await monitor.PostAsync("pause", "wrong")).StatusCode);
+        var (exit, output) = await MonitorProcess.RunCliAsync("pause", "--config", cluster.ConfigPath);
+        Assert.True(exit == 0, output);
+        Assert.True((await monitor.StatusAsync()).GetProperty("paused").GetBoolean());
+        Assert.Equal(0, await monitor.MetricAsync("failoverwatch_auto_failover_enabled{cluster=\"test\"}"));
+
+        await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+        await Wait.UntilAsync(
+            async () => await monitor.MetricAsync("failoverwatch_failovers_held_total{cluster=\"test\",reason=\"paused\"}") >= 3,
+            TimeSpan.FromSeconds(20),
+            "failover held while paused");
+        Assert.True(await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
+
+        Assert.True((await monitor.PostAsync("resume", cluster.AdminToken)).IsSuccessStatusCode);
+        await WaitForWritableAsync(cluster.Pair.Standby, TimeSpan.FromSeconds(15));
+    }
+
+    internal static Task WaitForPrimaryAsync(MonitorProcess monitor, string node) =>
+        Wait.UntilAsync(async () => (await monitor.StatusAsync()).GetProperty("primary").GetString() == node, TimeSpan.FromSeconds(20), $"{node} recorded as primary");
+
+    internal static Task WaitForWritableAsync(FailoverWatch.LocalServers.LocalPostgresServer server, TimeSpan within) =>
+        Wait.UntilAsync(
+            async () =>
+            {
+                await server.ExecuteAsync("CREATE TABLE IF NOT EXISTS failover_probe (at timestamptz); INSERT INTO failover_probe VALUES (now())", CancellationToken.None);
+                return true;
+            },
+            within,
+            $"{server.Name} accepts a committed INSERT");
+}

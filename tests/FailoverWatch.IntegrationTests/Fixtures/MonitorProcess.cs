@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace FailoverWatch.IntegrationTests.Fixtures;
+
+/// <summary>
+/// The real <c>failoverwatch run</c> executable in a child process, as an operator runs it: its output
+/// captured, its HTTP endpoint polled. Killed on dispose whatever happened.
+/// </summary>
+public sealed class MonitorProcess : IAsyncDisposable
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private MonitorProcess(Process process, int httpPort)
+    {
+        _process = process;
+        BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/");
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public Uri BaseAddress { get; }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public static string ExecutablePath => Path.Combine(AppContext.BaseDirectory, "failoverwatch.dll");
+
+    /// <summary>Starts <c>failoverwatch ARGS</c> and returns at once.</summary>
+    public static Process StartCli(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(ExecutablePath);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return Process.Start(start)!;
+    }
+
+    /// <summary>Runs <c>failoverwatch ARGS</c> to the end: exit status and everything it printed.</summary>
+    public static async Task<(int ExitCode, string Output)> RunCliAsync(params string[] arguments)
+    {
+        using var process = StartCli(arguments);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(deadline.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    public static async Task<MonitorProcess> StartAsync(TestCluster cluster)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in (string[])[ExecutablePath, "run", "--config", cluster.ConfigPath])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var monitor = new MonitorProcess(Process.Start(start)!, cluster.HttpPort);
+        try
+        {
+            await Wait.UntilAsync(
+                async () => monitor.HasExited ? throw new InvalidOperationException("monitor exited:\n" + monitor.Output) : (await Http.GetAsync(new Uri(monitor.BaseAddress, "healthz"))).IsSuccessStatusCode,
+                TimeSpan.FromSeconds(60),
+                "monitor /healthz");
+            return monitor;
+        }
+        catch
+        {
+            await monitor.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task<JsonElement> StatusAsync() =>
+        await Http.GetFromJsonAsync<JsonElement>(new Uri(BaseAddress, "status"));
+
+    public async Task<string> MetricsAsync() => await Http.GetStringAsync(new Uri(BaseAddress, "metrics"));
+
+    /// <summary>The value of one series in a scrape, e.g. <c>failoverwatch_node_up{cluster="test",node="pg1"}</c>; null when absent.</summary>
+    public async Task<double?> MetricAsync(string series)
+    {
+        foreach (var line in (await MetricsAsync()).Split('\n'))
+        {
+            if (line.StartsWith(series + " ", StringComparison.Ordinal))
+            {
+                return double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return null;
+    }
+
+    public Task<HttpResponseMessage> PostAsync(string path, string? token)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(BaseAddress, path));
+        if (token is not null)
+        {
+            request.Headers.Authorization = new("Bearer", token);
+        }
+
+        return Http.SendAsync(request);
+    }
+
+    /// <summary>kill -9 of the monitor itself.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: false);
+        await _process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+}

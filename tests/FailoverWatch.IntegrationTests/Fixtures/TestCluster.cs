@@ -1,0 +1,103 @@
+using System.Globalization;
+using FailoverWatch.LocalServers;
+
+namespace FailoverWatch.IntegrationTests.Fixtures;
+
+/// <summary>
+/// A real pair plus a FailoverWatch configuration for it: fence commands that really stop the old primary
+/// (and leave a marker), hooks that record their environment, and optionally the monitor's own
+/// connection to the primary going through a relay the test can cut.
+/// </summary>
+public sealed class TestCluster : IAsyncDisposable
+{
+    private TestCluster(PostgresPair pair, TcpRelay? monitorRelay, int httpPort)
+    {
+        Pair = pair;
+        MonitorRelay = monitorRelay;
+        HttpPort = httpPort;
+    }
+
+    public PostgresPair Pair { get; }
+
+    /// <summary>Present with <c>relayMonitor</c>: the monitor reaches the primary only through it.</summary>
+    public TcpRelay? MonitorRelay { get; }
+
+    public int HttpPort { get; }
+
+    public string ConfigPath => File("failoverwatch.yaml");
+
+    public string StatePath => File("state.json");
+
+    public string AdminToken => "test-admin-token";
+
+    public string File(string name) => Path.Combine(Pair.DirectoryPath, name);
+
+    public static async Task<TestCluster> StartAsync(
+        string monitorSettings = "",
+        bool relayMonitor = false,
+        bool relayReplication = false,
+        string walReceiverTimeout = "5s",
+        string? pg1FenceCommand = null)
+    {
+        var pair = await PostgresPair.StartAsync(relayReplication, walReceiverTimeout);
+        var relay = relayMonitor ? TcpRelay.Start(pair.Primary.Port) : null;
+        var cluster = new TestCluster(pair, relay, OsUser.FreeLoopbackPort());
+        await System.IO.File.WriteAllTextAsync(cluster.File("admin-token"), cluster.AdminToken);
+        await System.IO.File.WriteAllTextAsync(cluster.ConfigPath, cluster.Config(monitorSettings, pg1FenceCommand));
+        return cluster;
+    }
+
+    /// <summary>The pg_ctl command line that stops a server at once, as the server account.</summary>
+    internal static string StopCommand(LocalPostgresServer server, string mode = "immediate")
+    {
+        var (program, arguments) = OsUser.AsServerAccount(Path.Combine(PostgresBinaries.Find().BinDirectory, "pg_ctl"), ["-D", server.DataDirectory, "-m", mode, "-W", "stop"]);
+        return string.Join(' ', [program, .. arguments]);
+    }
+
+    /// <summary>Whether a hook or fence command ran; each appends its FW_* environment to a marker file.</summary>
+    public string? Marker(string name) => System.IO.File.Exists(File(name)) ? System.IO.File.ReadAllText(File(name)) : null;
+
+    private string Config(string monitorSettings, string? pg1FenceCommand)
+    {
+        var record = "echo \\\"$FW_EVENT old=$FW_OLD_PRIMARY new=$FW_NEW_PRIMARY\\\" >>";
+        var pg1Fence = pg1FenceCommand ?? $"{record} {File("fenced-pg1")}; {StopCommand(Pair.Primary)}";
+        var pg2Fence = $"{record} {File("fenced-pg2")}; {StopCommand(Pair.Standby)}";
+        return string.Create(CultureInfo.InvariantCulture, $"""
+            cluster:
+              name: test
+              nodes:
+                - name: pg1
+                  host: 127.0.0.1
+                  port: {MonitorRelay?.Port ?? Pair.Primary.Port}
+                  user: postgres
+                  stop_command: "{StopCommand(Pair.Primary, "fast")}"
+                  fence_command: "{pg1Fence}"
+                - name: pg2
+                  host: 127.0.0.1
+                  port: {Pair.Standby.Port}
+                  user: postgres
+                  stop_command: "{StopCommand(Pair.Standby, "fast")}"
+                  fence_command: "{pg2Fence}"
+            monitor:
+              state_file: {StatePath}
+            {Indent(monitorSettings)}
+            hooks:
+              on_failover: "{record} {File("hook-failover")}"
+              on_split_brain: "{record} {File("hook-split-brain")}"
+              timeout: 10s
+            http:
+              listen: 127.0.0.1:{HttpPort}
+              admin_token_file: {File("admin-token")}
+
+            """);
+    }
+
+    private static string Indent(string settings) =>
+        string.Join("\n", settings.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => "  " + l.Trim()));
+
+    public async ValueTask DisposeAsync()
+    {
+        MonitorRelay?.Dispose();
+        await Pair.DisposeAsync();
+    }
+}

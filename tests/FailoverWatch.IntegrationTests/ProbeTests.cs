@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using FailoverWatch.Configuration;
+using FailoverWatch.IntegrationTests.Fixtures;
+using FailoverWatch.LocalServers;
+using FailoverWatch.Monitoring;
+
+namespace FailoverWatch.IntegrationTests;
+
+/// <summary>The prober against a real primary and streaming standby.</summary>
+public sealed class ProbeTests
+{
+    private static readonly MonitorOptions Monitor = new() { ProbeTimeout = TimeSpan.FromSeconds(1) };
+
+    private static NodeProber Prober(LocalPostgresServer server, MonitorOptions? monitor = null) =>
+        new(new NodeOptions { Name = server.Name, Host = "127.0.0.1", Port = server.Port, User = "postgres" }, monitor ?? Monitor, TimeProvider.System);
+
+    [Fact]
+    public async Task roles_positions_and_streaming_are_reported()
+    {
+        await using var pair = await PostgresPair.StartAsync();
+        var primary = await Prober(pair.Primary).ProbeAsync(CancellationToken.None);
+        var standby = await Prober(pair.Standby).ProbeAsync(CancellationToken.None);
+
+        Assert.True(primary.Reachable, primary.Failure?.ToString());
+        Assert.Equal(NodeRole.Primary, primary.Role);
+        Assert.True(primary.Writable);
+        Assert.NotNull(primary.CurrentLsn);
+        Assert.Equal(1, primary.Timeline);
+
+        Assert.Equal(NodeRole.Standby, standby.Role);
+        Assert.False(standby.Writable);
+        Assert.True(standby.WalReceiver?.IsStreaming);
+        Assert.Equal(1, standby.Timeline);
+        Assert.NotNull(standby.ReceiveLsn);
+    }
+
+    [Fact]
+    public async Task lag_grows_while_replay_is_paused_and_returns_to_zero_after_resume()
+    {
+        await using var pair = await PostgresPair.StartAsync();
+        await pair.Primary.ExecuteAsync("CREATE TABLE t (id int, pad text)", CancellationToken.None);
+        await WaitForLagAsync(pair, lag => lag == 0, "no lag before the pause");
+
+        await pair.Standby.ExecuteAsync("SELECT pg_wal_replay_pause()", CancellationToken.None);
+        await pair.Primary.ExecuteAsync("INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g", CancellationToken.None);
+        var paused = await WaitForLagAsync(pair, lag => lag > 1_000_000, "replay lag above 1 MB while paused");
+        Assert.Equal(0, paused.ReceiveLagBytes);
+        Assert.True(paused.LagSeconds > 0 || paused.LagSeconds is null);
+
+        await pair.Standby.ExecuteAsync("SELECT pg_wal_replay_resume()", CancellationToken.None);
+        var resumed = await WaitForLagAsync(pair, lag => lag == 0, "lag back to 0 after resume");
+        Assert.Equal(0, resumed.LagSeconds);
+    }
+
+    [Fact]
+    public async Task hung_node_times_out_within_probe_timeout_while_the_other_is_unaffected()
+    {
+        await using var pair = await PostgresPair.StartAsync();
+        await pair.Primary.SignalServerAsync("STOP", CancellationToken.None);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var reports = await Task.WhenAll(Prober(pair.Primary).ProbeAsync(CancellationToken.None), Prober(pair.Standby).ProbeAsync(CancellationToken.None));
+            var elapsed = clock.Elapsed;
+
+            Assert.Equal(ProbeFailureKind.Timeout, reports[0].Failure?.Kind);
+            Assert.True(elapsed < Monitor.ProbeTimeout + TimeSpan.FromMilliseconds(500), $"probe took {elapsed}");
+            Assert.True(reports[1].Reachable, reports[1].Failure?.ToString());
+            Assert.True(reports[1].Duration < TimeSpan.FromMilliseconds(900), $"standby probe took {reports[1].Duration}");
+        }
+        finally
+        {
+            await pair.Primary.SignalServerAsync("CONT", CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task stopped_node_is_unreachable()
+    {
+        await using var pair = await PostgresPair.StartAsync();
+        await pair.Standby.StopAsync(CancellationToken.None);
+        var report = await Prober(pair.Standby).ProbeAsync(CancellationToken.None);
+        Assert.Equal(ProbeFailureKind.Unreachable, report.Failure?.Kind);
+    }
+
+    [Fact]
+    public async Task blocked_heartbeat_commit_fails_the_probe_as_a_write_failure()
+    {
+        await using var pair = await PostgresPair.StartAsync();
+        var prober = Prober(pair.Primary, new MonitorOptions { ProbeTimeout = TimeSpan.FromSeconds(1), WriteProbe = true });
+        Assert.True((await prober.ProbeAsync(CancellationToken.None)).Reachable);
+
+        await pair.Primary.ExecuteAsync("ALTER SYSTEM SET default_transaction_read_only = on; SELECT pg_reload_conf()", CancellationToken.None);
+        await Wait.UntilAsync(
+            async () => (await prober.ProbeAsync(CancellationToken.None)).Failure is { Kind: ProbeFailureKind.WriteFailed } f && f.Detail.Contains("read-only", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(20),
+            "write_failed: read-only transaction");
+    }
+
+    private static async Task<NodeStatus> WaitForLagAsync(PostgresPair pair, Func<long, bool> condition, string what)
+    {
+        NodeStatus? last = null;
+        await Wait.UntilAsync(
+            async () =>
+            {
+                var reports = await Task.WhenAll(Prober(pair.Primary).ProbeAsync(CancellationToken.None), Prober(pair.Standby).ProbeAsync(CancellationToken.None));
+                last = ClusterView.Build(reports, "pg1", null, DateTimeOffset.UtcNow).Find("pg2")!;
+                return last.LagBytes is { } lag && condition(lag);
+            },
+            TimeSpan.FromSeconds(30),
+            what);
+        return last!;
+    }
+}

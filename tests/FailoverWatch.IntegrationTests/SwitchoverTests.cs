@@ -1,0 +1,42 @@
+using FailoverWatch.IntegrationTests.Fixtures;
+
+namespace FailoverWatch.IntegrationTests;
+
+public sealed class SwitchoverTests
+{
+    [Fact]
+    public async Task switchover_swaps_roles_cleanly_and_keeps_every_row()
+    {
+        await using var cluster = await TestCluster.StartAsync("probe_interval: 500ms\nprobe_timeout: 1s");
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
+        await cluster.Pair.Primary.ExecuteAsync("CREATE TABLE kept AS SELECT generate_series(1, 5000) AS id", CancellationToken.None);
+
+        var (exit, output) = await MonitorProcess.RunCliAsync("switchover", "--config", cluster.ConfigPath, "--to", "pg2");
+
+        Assert.True(exit == 0, output + monitor.Output);
+        Assert.Equal(5000L, await cluster.Pair.Standby.QueryScalarAsync<long>("SELECT count(*) FROM kept", CancellationToken.None));
+        Assert.False(await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
+        Assert.Null(cluster.Pair.Primary.PostmasterPid);
+        await Wait.UntilAsync(async () => (await monitor.StatusAsync()).GetProperty("primary").GetString() == "pg2", TimeSpan.FromSeconds(10), "pg2 recorded");
+        Assert.Contains("switchover old=pg1 new=pg2", cluster.Marker("hook-failover"), StringComparison.Ordinal);
+        Assert.Null(cluster.Marker("fenced-pg1"));
+    }
+
+    [Fact]
+    public async Task switchover_is_refused_when_the_target_is_not_streaming()
+    {
+        await using var cluster = await TestCluster.StartAsync("probe_interval: 500ms\nprobe_timeout: 1s", relayReplication: true);
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
+        cluster.Pair.ReplicationRelay!.Cut();
+        await Wait.UntilAsync(async () => await monitor.MetricAsync("failoverwatch_standby_streaming{cluster=\"test\",node=\"pg2\"}") == 0, TimeSpan.FromSeconds(20), "pg2 not streaming");
+
+        var (exit, output) = await MonitorProcess.RunCliAsync("switchover", "--config", cluster.ConfigPath, "--to", "pg2");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("not a streaming standby", output, StringComparison.Ordinal);
+        Assert.NotNull(cluster.Pair.Primary.PostmasterPid);
+        Assert.False(await cluster.Pair.Primary.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
+    }
+}
