@@ -9,6 +9,7 @@ public sealed class ObservedPair : IAsyncLifetime
     public const string Cluster = "test";
 
     private TempDirectory? _directory;
+    private bool _disposed;
 
     public PostgresPair Pair { get; private set; } = null!;
 
@@ -36,6 +37,14 @@ public sealed class ObservedPair : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        // Called by InitializeAsync when it fails, and by xunit: tear down once.
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+
         // Each piece is torn down even if the one before failed to.
         try
         {
