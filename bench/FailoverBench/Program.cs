@@ -28,6 +28,31 @@ foreach (var (name, signal, monitor) in scenarios)
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-55} {runs,4} {seconds[0],7:0.00} {seconds[seconds.Count / 2],9:0.00} {seconds[^1],7:0.00}"));
 }
 
+// The fault only counts once the monitor has recorded pg1 as primary; before that it rightly does nothing.
+static async Task WaitForRecordedPrimaryAsync(int httpPort)
+{
+    using var http = new HttpClient();
+    var clock = Stopwatch.StartNew();
+    while (clock.Elapsed < TimeSpan.FromSeconds(60))
+    {
+        try
+        {
+            if ((await http.GetStringAsync(new Uri($"http://127.0.0.1:{httpPort}/status"))).Contains("\"primary\":\"pg1\"", StringComparison.Ordinal))
+            {
+                return;
+            }
+        }
+        catch (HttpRequestException)
+        {
+            // Not listening yet.
+        }
+
+        await Task.Delay(50);
+    }
+
+    throw new TimeoutException("monitor never recorded pg1 as primary");
+}
+
 static async Task<double> FailOverOnceAsync(string executable, string signal, string monitorSettings)
 {
     var directory = Path.Combine(Path.GetTempPath(), "fw-bench-" + Guid.NewGuid().ToString("N")[..8]);
@@ -37,6 +62,7 @@ static async Task<double> FailOverOnceAsync(string executable, string signal, st
     await using var primary = await LocalPostgresServer.CreatePrimaryAsync(binaries, "pg1", directory, CancellationToken.None);
     await using var standby = await LocalPostgresServer.CreateStandbyAsync(primary, "pg2", directory, CancellationToken.None, extraSettings: ["wal_receiver_timeout = '5s'", "wal_retrieve_retry_interval = '200ms'"]);
     var config = Path.Combine(directory, "fw.yaml");
+    var httpPort = OsUser.FreeLoopbackPort();
     await File.WriteAllTextAsync(config, $"""
         cluster:
           name: bench
@@ -53,7 +79,7 @@ static async Task<double> FailOverOnceAsync(string executable, string signal, st
           {monitorSettings}
           state_file: {Path.Combine(directory, "state.json")}
         http:
-          listen: 127.0.0.1:{OsUser.FreeLoopbackPort()}
+          listen: 127.0.0.1:{httpPort}
         """);
     using var monitor = Process.Start(new ProcessStartInfo("dotnet", [executable, "run", "--config", config]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
     monitor.OutputDataReceived += (_, _) => { };
@@ -62,7 +88,7 @@ static async Task<double> FailOverOnceAsync(string executable, string signal, st
     monitor.BeginErrorReadLine();
     try
     {
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        await WaitForRecordedPrimaryAsync(httpPort);
         var clock = Stopwatch.StartNew();
         // kill -9 hits the postmaster alone (a crash); SIGSTOP every server process (a hung machine).
         await (signal == "KILL" ? primary.SignalAsync(signal, CancellationToken.None) : primary.SignalServerAsync(signal, CancellationToken.None));

@@ -10,6 +10,10 @@ var root = new RootCommand("FailoverWatch: watches a PostgreSQL streaming-replic
     ControlCommand.Pause(),
     ControlCommand.Resume(),
     ControlCommand.Switchover(),
+    BackupCommand.Create(),
+    BackupsCommand.Create(),
+    VerifyCommand.Create(),
+    RestoreCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

@@ -157,6 +157,43 @@ internal static class ConfigValidator
             }
 
             CheckReadable(postgres.PasswordFile, "backup.postgres.password_file", baseDirectory, problem);
+            if (postgres.Compression is not ("zstd" or "gzip" or "none"))
+            {
+                problem("backup.postgres.compression", $"'{postgres.Compression}' must be zstd, gzip or none");
+            }
+
+            if (postgres.CompressionLevel is < 0 or > 19)
+            {
+                problem("backup.postgres.compression_level", $"{postgres.CompressionLevel} is out of range 0-19");
+            }
+
+            if (postgres.Timeout <= TimeSpan.Zero)
+            {
+                problem("backup.postgres.timeout", "must be above zero");
+            }
+
+            if (postgres.PgDumpall is { } pgDumpall && !File.Exists(Path.Combine(baseDirectory, pgDumpall)))
+            {
+                problem("backup.postgres.pg_dumpall", $"{pgDumpall} does not exist");
+            }
+        }
+
+        if (backup.Secrets is { } secrets)
+        {
+            for (var i = 0; i < secrets.Paths.Count; i++)
+            {
+                CheckReadable(secrets.Paths[i], $"backup.secrets.paths[{i}]", baseDirectory, problem);
+            }
+        }
+
+        if (backup.Redis is { } redisTimeout && redisTimeout.SaveTimeout <= TimeSpan.Zero)
+        {
+            problem("backup.redis.save_timeout", "must be above zero");
+        }
+
+        if (backup.Offsite is { } offsite && string.IsNullOrWhiteSpace(offsite.Path))
+        {
+            problem("backup.offsite.path", "missing");
         }
 
         if (backup.Redis is { Port: < 1 or > 65535 } redis)
@@ -198,6 +235,7 @@ internal static class ConfigValidator
             backup.Destination = Full(backup.Destination);
             backup.Offsite?.Path = Full(backup.Offsite.Path);
             backup.Postgres?.PasswordFile = backup.Postgres.PasswordFile is null ? null : Full(backup.Postgres.PasswordFile);
+            backup.Postgres?.PgDumpall = backup.Postgres.PgDumpall is null ? null : Full(backup.Postgres.PgDumpall);
             backup.Secrets?.Paths = backup.Secrets.Paths.ConvertAll(Full);
             backup.Media?.Path = Full(backup.Media.Path);
             backup.Redis?.RdbPath = Full(backup.Redis.RdbPath);

@@ -26,6 +26,7 @@ internal sealed class FailoverCoordinator(
     private readonly SemaphoreSlim _decisions = new(1, 1);
     private PrimaryHealth _health = PrimaryHealth.Initial;
     private FailoverDecision? _lastDecision;
+    private DateTimeOffset? _lastCountedProbe;
 
     public string? RecordedPrimary => store.Current.Primary;
 
@@ -138,9 +139,16 @@ internal sealed class FailoverCoordinator(
         }
     }
 
+    /// <summary>Counts each finished probe of the primary once: a round may repeat a report whose successor is still running.</summary>
     private void TrackPrimaryHealth(ClusterView view)
     {
         var primary = view.Find(store.Current.Primary);
+        if (primary is not null && primary.Report.ProbedAt == _lastCountedProbe)
+        {
+            return;
+        }
+
+        _lastCountedProbe = primary?.Report.ProbedAt;
         _health = primary switch
         {
             null => _health with { ConsecutiveFailures = 0 },

@@ -37,6 +37,7 @@ internal static class FailoverWatchHost
         builder.Services.AddSingleton<FailoverWatchMetrics>();
         builder.Services.AddSingleton<BackupStatusBoard>();
         builder.Services.AddMonitoring();
+        builder.Services.AddBackups(options);
         builder.Services.AddFailoverWatchOpenTelemetry(options);
 
         var app = builder.Build();

@@ -7,6 +7,7 @@ namespace FailoverWatch.Monitoring;
 internal sealed class ClusterMetricsPublisher(FailoverWatchOptions options, FailoverWatchMetrics metrics)
 {
     private readonly string _cluster = options.Cluster.Name;
+    private readonly Dictionary<string, DateTimeOffset> _observedProbes = new(StringComparer.Ordinal);
 
     public void Publish(ClusterView view)
     {
@@ -16,11 +17,7 @@ internal sealed class ClusterMetricsPublisher(FailoverWatchOptions options, Fail
             var report = node.Report;
             metrics.NodeUp.Set(report.Reachable ? 1 : 0, _cluster, node.Name);
             metrics.NodeIsPrimary.Set(node.IsReachablePrimary ? 1 : 0, _cluster, node.Name);
-            metrics.ProbeDuration.Observe(report.Duration.TotalSeconds, _cluster, node.Name);
-            if (report.Failure is { } failure)
-            {
-                metrics.ProbeFailures.Inc(_cluster, node.Name, failure.Label);
-            }
+            ObserveProbeOnce(report);
 
             // A standby's gauges keep their last value while it is unreachable; node_up says how fresh they are.
             // A primary has no replication lag: its series go, so "not streaming" alerts never see it.
@@ -38,6 +35,22 @@ internal sealed class ClusterMetricsPublisher(FailoverWatchOptions options, Fail
                     gauge.Remove(_cluster, node.Name);
                 }
             }
+        }
+    }
+
+    /// <summary>A round may carry a node's previous report while its next probe runs; count each probe once.</summary>
+    private void ObserveProbeOnce(NodeReport report)
+    {
+        if (_observedProbes.TryGetValue(report.Node, out var seen) && seen == report.ProbedAt)
+        {
+            return;
+        }
+
+        _observedProbes[report.Node] = report.ProbedAt;
+        metrics.ProbeDuration.Observe(report.Duration.TotalSeconds, _cluster, report.Node);
+        if (report.Failure is { } failure)
+        {
+            metrics.ProbeFailures.Inc(_cluster, report.Node, failure.Label);
         }
     }
 }

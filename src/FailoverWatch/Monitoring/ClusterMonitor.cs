@@ -21,25 +21,24 @@ internal sealed class ClusterMonitor(
     TimeProvider time,
     ILogger<ClusterMonitor> logger) : BackgroundService
 {
-    private readonly SemaphoreSlim _processing = new(1, 1);
-    private long _lastProcessedStart;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var monitor = options.Monitor;
         logger.MonitorStarted(options.Cluster.Name, options.Cluster.Nodes.Count, Duration.Format(monitor.ProbeInterval), Duration.Format(monitor.ProbeTimeout), monitor.FailureThreshold);
         await coordinator.InitialiseAsync(stoppingToken);
-
-        // A round starts every probe_interval even while an earlier one still waits on a hung node, so a
-        // hung primary fails one probe per interval, not one per probe_timeout.
-        var rounds = new List<Task>();
         using var timer = new PeriodicTimer(monitor.ProbeInterval, time);
         try
         {
             do
             {
-                rounds.RemoveAll(r => r.IsCompleted);
-                rounds.Add(RunRoundSafelyAsync(stoppingToken));
+                try
+                {
+                    await RunRoundAsync(stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    logger.RoundFailed(e);
+                }
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }
@@ -47,56 +46,20 @@ internal sealed class ClusterMonitor(
         {
             // Stopping.
         }
-
-        await Task.WhenAll(rounds);
     }
 
-    private async Task RunRoundSafelyAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            await RunRoundAsync(stoppingToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-        {
-            logger.RoundFailed(e);
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping.
-        }
-    }
-
-    /// <summary>One round: probe, then publish, decide and act, in round order; a round overtaken by a later one is dropped.</summary>
+    /// <summary>
+    /// One round: probe, publish, decide and act. It waits for probes only part of an interval, so a hung
+    /// node (whose probe runs up to probe_timeout) never delays the next round or the others' reports.
+    /// </summary>
     internal async Task RunRoundAsync(CancellationToken cancellationToken)
     {
-        var started = time.GetTimestamp();
-        var reports = await prober.ProbeAllAsync(cancellationToken);
-        await _processing.WaitAsync(cancellationToken);
-        try
-        {
-            if (started < _lastProcessedStart)
-            {
-                return;
-            }
-
-            _lastProcessedStart = started;
-            var view = ClusterView.Build(reports, coordinator.RecordedPrimary, latest.LastKnownPrimaryLsn, time.GetUtcNow());
-            latest.Publish(view);
-            metrics.Publish(view);
-            changes.Observe(view);
-            heartbeat.Beat(time.GetUtcNow());
-            await coordinator.OnRoundAsync(view, cancellationToken);
-        }
-        finally
-        {
-            _processing.Release();
-        }
-    }
-
-    public override void Dispose()
-    {
-        _processing.Dispose();
-        base.Dispose();
+        var reports = await prober.ProbeRoundAsync(options.Monitor.ProbeInterval * 0.8, cancellationToken);
+        var view = ClusterView.Build(reports, coordinator.RecordedPrimary, latest.LastKnownPrimaryLsn, time.GetUtcNow());
+        latest.Publish(view);
+        metrics.Publish(view);
+        changes.Observe(view);
+        heartbeat.Beat(time.GetUtcNow());
+        await coordinator.OnRoundAsync(view, cancellationToken);
     }
 }

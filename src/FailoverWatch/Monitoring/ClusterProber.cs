@@ -3,16 +3,61 @@ using FailoverWatch.Telemetry;
 
 namespace FailoverWatch.Monitoring;
 
-/// <summary>Probes every node at once, so one hung node never delays the others' reports.</summary>
+/// <summary>
+/// Probes every node at once, so one hung node never delays the others' reports. Keeps each node's
+/// latest finished report: a round may go on without a node whose probe still waits on a hung server.
+/// </summary>
 internal sealed class ClusterProber(FailoverWatchOptions options, TimeProvider time)
 {
     private readonly NodeProber[] _probers = [.. options.Cluster.Nodes.Select(n => new NodeProber(n, options.Monitor, time))];
+    private readonly NodeReport?[] _latest = new NodeReport?[options.Cluster.Nodes.Count];
+    private readonly Lock _gate = new();
 
-    public async Task<IReadOnlyList<NodeReport>> ProbeAllAsync(CancellationToken cancellationToken)
+    /// <summary>Probes every node and waits for all of them (each bounded by probe_timeout).</summary>
+    public Task<IReadOnlyList<NodeReport>> ProbeAllAsync(CancellationToken cancellationToken) =>
+        ProbeRoundAsync(Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>
+    /// Starts a probe of every node and waits at most <paramref name="wait"/>. A node whose probe has not
+    /// finished by then is reported by its latest finished probe; the running one lands in a later round.
+    /// So a hung node still fails one probe per interval, and the other nodes' reports are always fresh.
+    /// </summary>
+    public async Task<IReadOnlyList<NodeReport>> ProbeRoundAsync(TimeSpan wait, CancellationToken cancellationToken)
     {
         using var activity = FailoverWatchActivity.Source.StartActivity("probe round");
-        var reports = await Task.WhenAll(_probers.Select(p => p.ProbeAsync(cancellationToken)));
+        var started = time.GetUtcNow();
+        var probes = _probers.Select((prober, index) => KeepLatestAsync(index, prober, cancellationToken)).ToArray();
+        try
+        {
+            await Task.WhenAll(probes).WaitAsync(wait, time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // Some node is slow; its report arrives with a later round.
+        }
+
+        NodeReport[] reports;
+        lock (_gate)
+        {
+            reports = [.. _latest.Select((report, i) => report ?? Pending(i, started))];
+        }
+
         activity?.SetTag("failoverwatch.nodes_up", reports.Count(r => r.Reachable));
         return reports;
     }
+
+    private async Task KeepLatestAsync(int index, NodeProber prober, CancellationToken cancellationToken)
+    {
+        var report = await prober.ProbeAsync(cancellationToken);
+        lock (_gate)
+        {
+            if (_latest[index] is not { } current || report.ProbedAt > current.ProbedAt)
+            {
+                _latest[index] = report;
+            }
+        }
+    }
+
+    private NodeReport Pending(int index, DateTimeOffset started) =>
+        NodeReport.Failed(_probers[index].NodeName, started, time.GetUtcNow() - started, new ProbeFailure(ProbeFailureKind.Timeout, "first probe has not answered yet"));
 }

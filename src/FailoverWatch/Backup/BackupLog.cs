@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging;
+
+namespace FailoverWatch.Backup;
+
+/// <summary>Every backup log line, source-generated, with its event id in one place.</summary>
+internal static partial class BackupLog
+{
+    [LoggerMessage(4001, LogLevel.Information, "Backup {Id} started: {Kinds}")]
+    public static partial void RunStarted(ILogger logger, string id, string kinds);
+
+    [LoggerMessage(4002, LogLevel.Information, "Backup step {Kind} done: {Bytes} bytes written, {Files} files, {Seconds:0.0}s")]
+    public static partial void StepDone(ILogger logger, string kind, long bytes, int files, double seconds);
+
+    [LoggerMessage(4003, LogLevel.Error, "Backup {Id} failed in step {Step}: {Cause}")]
+    public static partial void StepFailed(ILogger logger, string id, string step, string cause);
+
+    [LoggerMessage(4004, LogLevel.Information, "Backup {Id} complete: {Bytes} bytes in {Seconds:0.0}s")]
+    public static partial void RunComplete(ILogger logger, string id, long bytes, double seconds);
+
+    [LoggerMessage(4005, LogLevel.Information, "Retention removed backup {Id} from {Destination}")]
+    public static partial void Removed(ILogger logger, string id, string destination);
+
+    [LoggerMessage(4006, LogLevel.Warning, "Backup note: {Note}")]
+    public static partial void Note(ILogger logger, string note);
+
+    [LoggerMessage(4007, LogLevel.Error, "Off-site copy of backup {Id} to {Path} failed: {Cause}")]
+    public static partial void OffsiteFailed(ILogger logger, string id, string path, string cause);
+
+    [LoggerMessage(4008, LogLevel.Information, "Off-site copy of backup {Id} written to {Path}")]
+    public static partial void OffsiteDone(ILogger logger, string id, string path);
+
+    [LoggerMessage(4009, LogLevel.Warning, "Removed leftover {Path} of an interrupted run")]
+    public static partial void LeftoverRemoved(ILogger logger, string path);
+
+    [LoggerMessage(4010, LogLevel.Warning, "Retention could not remove backup {Id}: {Cause}")]
+    public static partial void RetentionFailed(ILogger logger, string id, string cause);
+
+    [LoggerMessage(4011, LogLevel.Information, "Next scheduled backup at {Next:o}")]
+    public static partial void NextRun(ILogger logger, DateTimeOffset next);
+
+    [LoggerMessage(4012, LogLevel.Error, "Scheduled backup crashed: {Cause}")]
+    public static partial void ScheduledCrashed(ILogger logger, string cause);
+}

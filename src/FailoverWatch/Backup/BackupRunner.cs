@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using FailoverWatch.Configuration;
+using FailoverWatch.Telemetry;
+using Microsoft.Extensions.Logging;
+
+namespace FailoverWatch.Backup;
+
+/// <summary>
+/// One backup run: every step writes into <c>.tmp-&lt;id&gt;</c> under the destination; <c>manifest.json</c> is written and
+/// everything flushed to disk; one rename publishes the folder as <c>&lt;id&gt;</c>. A failure removes the temporary folder,
+/// deletes nothing else, counts <c>backup_failures_total</c> and logs the step and the cause. Retention and the off-site
+/// copy happen only after a successful publish.
+/// </summary>
+internal sealed class BackupRunner(
+    BackupOptions options,
+    IReadOnlyList<IBackupStep> steps,
+    FailoverWatchMetrics metrics,
+    BackupStatusBoard statusBoard,
+    TimeProvider timeProvider,
+    ILogger logger)
+{
+    private const string LockFileName = ".lock";
+    private static readonly string Version = typeof(BackupRunner).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+
+    public IReadOnlyList<IBackupStep> Steps => steps;
+
+    public async Task<BackupRunResult> RunAsync(IReadOnlySet<string>? only, Action<StepProgress>? progress, CancellationToken cancellationToken)
+    {
+        var chosen = steps.Where(s => only is null || only.Contains(s.Kind)).ToList();
+        var started = timeProvider.GetUtcNow();
+        var id = BackupStore.IdFor(started);
+        foreach (var step in chosen)
+        {
+            metrics.BackupFailures.Touch(step.Kind);
+        }
+
+        if (chosen.Count == 0)
+        {
+            return Fail(id, "run", $"nothing to back up: none of {string.Join(",", only ?? new HashSet<string>())} is configured", chosen);
+        }
+
+        if (!await _oneAtATime.WaitAsync(TimeSpan.Zero, cancellationToken))
+        {
+            return Fail(id, "run", "another backup run is in progress", chosen);
+        }
+
+        using var activity = FailoverWatchActivity.Source.StartActivity("backup");
+        activity?.SetTag("backup.id", id);
+        try
+        {
+            return await RunLockedAsync(id, started, chosen, progress, cancellationToken);
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    private async Task<BackupRunResult> RunLockedAsync(string id, DateTimeOffset started, List<IBackupStep> chosen, Action<StepProgress>? progress, CancellationToken cancellationToken)
+    {
+        var store = new BackupStore(options.Destination);
+        FileStream runLock;
+        string temp;
+        IReadOnlyList<(string Id, BackupManifest Manifest)> previous;
+        try
+        {
+            Directory.CreateDirectory(options.Destination, DurableFiles.OwnerOnlyDirectory);
+            // An flock, held by this process: a second process (CLI run during a scheduled one) fails here instead of racing.
+            runLock = new FileStream(Path.Combine(options.Destination, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            RemoveLeftovers(store);
+            if (Directory.Exists(store.PathOf(id)))
+            {
+                throw new IOException($"a backup named {id} already exists");
+            }
+
+            previous = await store.NewestFirstAsync(cancellationToken);
+            temp = Path.Combine(options.Destination, BackupStore.TempPrefix + id);
+            Directory.CreateDirectory(temp, DurableFiles.OwnerOnlyDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        {
+            return Fail(id, "run", $"destination {options.Destination}: {e.Message}", chosen);
+        }
+
+        await using (runLock)
+        {
+            BackupLog.RunStarted(logger, id, string.Join(",", chosen.Select(s => s.Kind)));
+            var total = Stopwatch.StartNew();
+            var outcomes = new List<(IBackupStep Step, StepOutcome Outcome, TimeSpan Elapsed)>();
+            foreach (var step in chosen)
+            {
+                using var activity = FailoverWatchActivity.Source.StartActivity($"backup {step.Kind}");
+                activity?.SetTag("backup.kind", step.Kind);
+                var clock = Stopwatch.StartNew();
+                try
+                {
+                    // The newest backup that has this kind: after a `--only postgres` run, media still links against the last media copy.
+                    var (previousId, previousManifest) = previous.FirstOrDefault(b => b.Manifest.Kinds.Contains(step.Kind));
+                    var context = new BackupStepContext(temp, step.Kind, previousManifest, previousId is null ? null : store.PathOf(previousId));
+                    var outcome = await step.RunAsync(context, cancellationToken);
+                    outcomes.Add((step, outcome, clock.Elapsed));
+                    activity?.SetTag("backup.bytes_written", outcome.BytesWritten);
+                    activity?.SetTag("backup.files", outcome.Files);
+                    BackupLog.StepDone(logger, step.Kind, outcome.BytesWritten, outcome.Files, clock.Elapsed.TotalSeconds);
+                    if (outcome.Redis is { FreshSave: false, Note: { } note })
+                    {
+                        BackupLog.Note(logger, note);
+                    }
+
+                    progress?.Invoke(new StepProgress(step.Kind, outcome.BytesWritten, outcome.TotalBytes, outcome.Files, clock.Elapsed, outcome.Note));
+                }
+                catch (Exception e)
+                {
+                    activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+                    RemoveQuietly(temp);
+                    var cause = cancellationToken.IsCancellationRequested ? "cancelled" : e.Message;
+                    return Fail(id, step.Kind, cause, [step]);
+                }
+            }
+
+            BackupManifest manifest;
+            try
+            {
+                manifest = await PublishAsync(id, started, temp, outcomes.Select(o => o.Outcome).ToList(), chosen, store, cancellationToken);
+            }
+            catch (Exception e)
+            {
+                RemoveQuietly(temp);
+                return Fail(id, "publish", e.Message, chosen);
+            }
+
+            var finished = timeProvider.GetUtcNow();
+            foreach (var (step, outcome, elapsed) in outcomes)
+            {
+                metrics.BackupLastSuccess.Set(finished.ToUnixTimeMilliseconds() / 1000.0, step.Kind);
+                metrics.BackupDuration.Set(elapsed.TotalSeconds, step.Kind);
+                metrics.BackupSize.Set(outcome.TotalBytes, step.Kind);
+                statusBoard.RecordSuccess(step.Kind, finished);
+            }
+
+            BackupLog.RunComplete(logger, id, manifest.TotalBytes, total.Elapsed.TotalSeconds);
+            var removed = ApplyRetention(store);
+            var result = new BackupRunResult(id, true) { Manifest = manifest, Removed = removed };
+            if (options.Offsite is { } offsite)
+            {
+                try
+                {
+                    await OffsiteCopier.CopyAsync(store.PathOf(id), manifest, offsite.Path, cancellationToken);
+                    BackupLog.OffsiteDone(logger, id, offsite.Path);
+                    ApplyRetention(new BackupStore(offsite.Path));
+                }
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    BackupLog.OffsiteFailed(logger, id, offsite.Path, e.Message);
+                    metrics.BackupFailures.Inc("offsite");
+                    return result with { Succeeded = false, FailedStep = "offsite", Error = e.Message };
+                }
+            }
+
+            return result;
+        }
+    }
+
+    private async Task<BackupManifest> PublishAsync(
+        string id, DateTimeOffset started, string temp, List<StepOutcome> outcomes, List<IBackupStep> chosen, BackupStore store, CancellationToken cancellationToken)
+    {
+        var manifest = new BackupManifest
+        {
+            Id = id,
+            StartedAt = started,
+            FinishedAt = timeProvider.GetUtcNow(),
+            FailoverwatchVersion = Version,
+            Kinds = chosen.Select(s => s.Kind).ToList(),
+            Postgres = outcomes.Select(o => o.Postgres).FirstOrDefault(p => p is not null),
+            Redis = outcomes.Select(o => o.Redis).FirstOrDefault(r => r is not null),
+            Notes = outcomes.Select(o => o.Note).OfType<string>().ToList(),
+            Files = outcomes.SelectMany(o => o.Entries).ToList(),
+        };
+
+        // Every file of the run reaches the disk (one syncfs, not an fsync per media file) before the manifest that vouches for them.
+        DurableFiles.SyncFilesystem(temp);
+        await DurableFiles.WriteAllBytesAsync(Path.Combine(temp, BackupManifest.FileName), ManifestJson.Serialize(manifest), DurableFiles.OwnerOnly, cancellationToken);
+        DurableFiles.FsyncDirectory(temp);
+        Directory.Move(temp, store.PathOf(id));
+        DurableFiles.FsyncDirectory(options.Destination);
+        return manifest;
+    }
+
+    private List<string> ApplyRetention(BackupStore store)
+    {
+        var removed = new List<string>();
+        foreach (var doomed in RetentionPolicy.Delete(store.CompleteIds(), options.Retention))
+        {
+            try
+            {
+                store.Delete(doomed);
+                removed.Add(doomed);
+                BackupLog.Removed(logger, doomed, store.Destination);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                BackupLog.RetentionFailed(logger, doomed, e.Message);
+            }
+        }
+
+        return removed;
+    }
+
+    private void RemoveLeftovers(BackupStore store)
+    {
+        foreach (var leftover in store.Leftovers().ToList())
+        {
+            RemoveQuietly(leftover);
+            BackupLog.LeftoverRemoved(logger, leftover);
+        }
+    }
+
+    private BackupRunResult Fail(string id, string step, string cause, IEnumerable<IBackupStep> failedKinds)
+    {
+        BackupLog.StepFailed(logger, id, step, cause);
+        foreach (var kind in failedKinds)
+        {
+            metrics.BackupFailures.Inc(kind.Kind);
+        }
+
+        return new BackupRunResult(id, false, step, cause);
+    }
+
+    private static void RemoveQuietly(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A temporary folder that cannot be removed (read-only or full destination) never looks like a backup; the next run removes it.
+        }
+    }
+}

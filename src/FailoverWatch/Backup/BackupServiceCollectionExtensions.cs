@@ -1,0 +1,36 @@
+using FailoverWatch.Configuration;
+using FailoverWatch.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FailoverWatch.Backup;
+
+internal static class BackupServiceCollectionExtensions
+{
+    /// <summary>The backup runner, and its cron scheduler when <c>backup.schedule</c> is set. Nothing when there is no <c>backup</c> section.</summary>
+    public static IServiceCollection AddBackups(this IServiceCollection services, FailoverWatchOptions options)
+    {
+        if (options.Backup is not { } backup)
+        {
+            return services;
+        }
+
+        services.TryAddSingleton<BackupStatusBoard>();
+        services.AddSingleton(backup);
+        services.AddSingleton(provider => new BackupRunner(
+            backup,
+            BackupSteps.From(options, provider.GetRequiredService<TimeProvider>()),
+            provider.GetRequiredService<FailoverWatchMetrics>(),
+            provider.GetRequiredService<BackupStatusBoard>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILoggerFactory>().CreateLogger<BackupRunner>()));
+        if (backup.Schedule is not null)
+        {
+            services.AddSingleton<IHostedService, BackupScheduler>();
+        }
+
+        return services;
+    }
+}

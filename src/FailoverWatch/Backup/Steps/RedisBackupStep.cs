@@ -1,0 +1,116 @@
+using FailoverWatch.Configuration;
+using StackExchange.Redis;
+
+namespace FailoverWatch.Backup.Steps;
+
+/// <summary>
+/// BGSAVE, wait until LASTSAVE moves past the value it had before, copy <c>rdb_path</c>. Redis writes the rdb to a
+/// temporary file and renames it, so the copy is always of a whole dump. When Redis cannot be reached the file on disk
+/// is still the best copy there is: it is taken, and the manifest says it is not fresh.
+/// </summary>
+internal sealed class RedisBackupStep(RedisBackupOptions options, TimeProvider timeProvider) : IBackupStep
+{
+    private static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(100);
+
+    public string Kind => BackupKinds.Redis;
+
+    public async Task<StepOutcome> RunAsync(BackupStepContext context, CancellationToken cancellationToken)
+    {
+        var (connection, unreachable) = await TryConnectAsync();
+        RedisDumpInfo info;
+        if (connection is null)
+        {
+            info = new RedisDumpInfo { FreshSave = false, Note = $"redis at {options.Host}:{options.Port} unreachable ({unreachable}): copied the existing {options.RdbPath} as it was on disk" };
+        }
+        else
+        {
+            await using (connection)
+            {
+                info = await SaveAsync(connection.GetServer(options.Host, options.Port), cancellationToken);
+            }
+        }
+
+        if (!File.Exists(options.RdbPath))
+        {
+            throw new FileNotFoundException($"{options.RdbPath} does not exist{(info.FreshSave ? " after BGSAVE: is rdb_path the server's dir/dbfilename?" : "")}");
+        }
+
+        Directory.CreateDirectory(context.KindDirectory);
+        var source = new FileInfo(options.RdbPath);
+        var target = Path.Combine(context.KindDirectory, "dump.rdb");
+        var mode = source.UnixFileMode;
+        var (sha, size) = await FileHashing.CopyAsync(source.FullName, target, mode, cancellationToken);
+        File.SetUnixFileMode(target, mode);
+        File.SetLastWriteTimeUtc(target, source.LastWriteTimeUtc);
+        var entry = new ManifestEntry
+        {
+            Path = $"{Kind}/dump.rdb", Type = ManifestEntry.FileType, Size = size, Mode = ManifestEntry.FormatMode(mode), Mtime = source.LastWriteTimeUtc, Sha256 = sha,
+        };
+        return new StepOutcome([entry], size, 1) { Redis = info, Note = info.Note };
+    }
+
+    private async Task<(ConnectionMultiplexer? Connection, string? Problem)> TryConnectAsync()
+    {
+        try
+        {
+            var connection = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
+            {
+                EndPoints = { { options.Host, options.Port } },
+                AllowAdmin = true,
+                AbortOnConnectFail = true,
+                ConnectRetry = 1,
+                ConnectTimeout = 3000,
+                SyncTimeout = 5000,
+                AsyncTimeout = 5000,
+                ClientName = "failoverwatch-backup",
+            });
+            return (connection, null);
+        }
+        catch (RedisConnectionException e)
+        {
+            return (null, FirstLine(e.Message));
+        }
+    }
+
+    private async Task<RedisDumpInfo> SaveAsync(IServer server, CancellationToken cancellationToken)
+    {
+        var deadline = timeProvider.GetUtcNow() + options.SaveTimeout;
+        var before = await server.LastSaveAsync();
+
+        // LASTSAVE has one-second resolution: a save in the same second as the last one would not move it.
+        while ((await server.TimeAsync()).ToUniversalTime() < before.ToUniversalTime().AddSeconds(1))
+        {
+            await Task.Delay(PollEvery, timeProvider, cancellationToken);
+        }
+
+        try
+        {
+            await server.SaveAsync(SaveType.BackgroundSave);
+        }
+        catch (RedisServerException e) when (e.Message.Contains("in progress", StringComparison.OrdinalIgnoreCase))
+        {
+            // Someone else's BGSAVE is running: its LASTSAVE move is as good as ours.
+        }
+
+        while (true)
+        {
+            var last = await server.LastSaveAsync();
+            if (last > before)
+            {
+                var status = (await server.InfoAsync("persistence")).SelectMany(g => g).FirstOrDefault(p => p.Key == "rdb_last_bgsave_status").Value;
+                return status is null or "ok"
+                    ? new RedisDumpInfo { FreshSave = true, LastSave = new DateTimeOffset(DateTime.SpecifyKind(last, DateTimeKind.Utc)) }
+                    : throw new InvalidOperationException($"redis BGSAVE finished with status {status}");
+            }
+
+            if (timeProvider.GetUtcNow() > deadline)
+            {
+                throw new TimeoutException($"redis LASTSAVE did not move within {Duration.Format(options.SaveTimeout)} of BGSAVE");
+            }
+
+            await Task.Delay(PollEvery, timeProvider, cancellationToken);
+        }
+    }
+
+    private static string FirstLine(string text) => text.Split('\n')[0].Trim();
+}

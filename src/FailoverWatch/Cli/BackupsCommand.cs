@@ -1,0 +1,60 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using FailoverWatch.Backup;
+
+namespace FailoverWatch.Cli;
+
+internal static class BackupsCommand
+{
+    public static Command Create()
+    {
+        var config = ConfigFileOption.Create();
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
+        var command = new Command("backups", "List the complete backups: id, time, kinds, size, verified") { config, json };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            if (ConfigFileOption.Load(parseResult, config) is not { } options || BackupCommandSupport.BackupSection(options) is not { } backup)
+            {
+                return ConfigFileOption.InvalidConfigExitCode;
+            }
+
+            var store = new BackupStore(backup.Destination);
+            var rows = new List<BackupListing>();
+            foreach (var id in store.CompleteIds())
+            {
+                var manifest = await store.ReadManifestAsync(id, cancellationToken);
+                var verificationFile = Path.Combine(store.PathOf(id), BackupStore.VerificationFileName);
+                VerificationRecord? verification = null;
+                if (File.Exists(verificationFile))
+                {
+                    await using var stream = File.OpenRead(verificationFile);
+                    verification = await JsonSerializer.DeserializeAsync<VerificationRecord>(stream, ManifestJson.Options, cancellationToken);
+                }
+
+                rows.Add(new BackupListing(id, manifest.StartedAt, manifest.Kinds, manifest.TotalBytes, verification?.Ok, verification?.VerifiedAt, manifest.Postgres?.Node));
+            }
+
+            if (parseResult.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(rows, ManifestJson.Options));
+                return 0;
+            }
+
+            Console.WriteLine($"{"id",-17} {"time (UTC)",-20} {"size",10}  {"verified",-22} kinds");
+            foreach (var row in rows)
+            {
+                var verified = row.Verified switch
+                {
+                    true => "ok " + row.VerifiedAt!.Value.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+                    false => "BAD " + row.VerifiedAt!.Value.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+                    null => "no",
+                };
+                Console.WriteLine($"{row.Id,-17} {row.Time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),-20} {StepProgress.Human(row.Size),10}  {verified,-22} {string.Join(",", row.Kinds)}");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,67 @@
+using System.CommandLine;
+using FailoverWatch.Backup;
+
+namespace FailoverWatch.Cli;
+
+internal static class VerifyCommand
+{
+    public static Command Create()
+    {
+        var config = ConfigFileOption.Create();
+        var backupId = BackupCommandSupport.BackupIdOption(required: false);
+        var restoreTest = new Option<bool>("--restore-test") { Description = "Also restore the dump into a scratch PostgreSQL and compare databases and row counts" };
+        var command = new Command("verify", "Re-check every checksum of a backup against its manifest") { config, backupId, restoreTest };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            if (ConfigFileOption.Load(parseResult, config) is not { } options || BackupCommandSupport.BackupSection(options) is not { } backup)
+            {
+                return ConfigFileOption.InvalidConfigExitCode;
+            }
+
+            var store = new BackupStore(backup.Destination);
+            if (BackupCommandSupport.ResolveId(store, parseResult.GetValue(backupId)) is not { } id)
+            {
+                return 1;
+            }
+
+            var manifest = await store.ReadManifestAsync(id, cancellationToken);
+            var problems = (await BackupVerifier.VerifyAsync(store.PathOf(id), manifest.Files, cancellationToken)).ToList();
+            Console.WriteLine($"{id}: {manifest.Files.Count} entries checked, {problems.Count} problems");
+            var tested = parseResult.GetValue(restoreTest);
+            if (tested)
+            {
+                if (manifest.Postgres is not { } dump)
+                {
+                    problems.Add("restore test: the backup holds no postgres dump");
+                }
+                else if (problems.Count == 0)
+                {
+                    var restoreProblems = await PostgresRestoreTest.RunAsync(store.PathOf(id), dump, cancellationToken);
+                    var tables = dump.Databases.Sum(d => d.Tables.Count);
+                    Console.WriteLine($"{id}: restore test of {dump.Databases.Count} databases, {tables} tables: {restoreProblems.Count} problems");
+                    problems.AddRange(restoreProblems);
+                }
+            }
+
+            foreach (var problem in problems)
+            {
+                Console.Error.WriteLine(problem);
+            }
+
+            var record = new VerificationRecord(DateTimeOffset.UtcNow, problems.Count == 0, tested, problems);
+            try
+            {
+                await DurableFiles.ReplaceAsync(Path.Combine(store.PathOf(id), BackupStore.VerificationFileName), ManifestJson.Serialize(record), DurableFiles.OwnerOnly, cancellationToken);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A read-only copy can still be verified; only the record of it is lost.
+                Console.Error.WriteLine($"could not record the verification: {e.Message}");
+            }
+
+            Console.WriteLine(problems.Count == 0 ? $"{id}: good" : $"{id}: BAD");
+            return problems.Count == 0 ? 0 : 1;
+        });
+        return command;
+    }
+}

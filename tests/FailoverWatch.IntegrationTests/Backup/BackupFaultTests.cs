@@ -1,0 +1,105 @@
+using FailoverWatch.Backup;
+using FailoverWatch.IntegrationTests.Fixtures;
+
+namespace FailoverWatch.IntegrationTests.Backup;
+
+/// <summary>Failed runs: the previous backup stays intact, no complete-looking folder appears, the error names step and cause.</summary>
+public sealed class BackupFaultTests
+{
+    [Fact]
+    public async Task pg_dumpall_killed_midway_fails_the_run_and_keeps_the_previous_backup()
+    {
+        await using var pair = await PostgresPair.StartAsync();
+        await BackupRig.PgbenchAsync(pair.Primary.Port, "postgres", 2);
+        await BackupRig.CaughtUpAsync(pair);
+        using var dir = new TempDirectory();
+        var realPgDumpall = LocalServers.PostgresBinaries.Find().Tool("pg_dumpall");
+        var wrapper = dir.File("pg_dumpall-killed");
+        // Lets 200 kB of the real dump through, then dies by SIGKILL: a dump cut off mid-stream.
+        await File.WriteAllTextAsync(wrapper, $"#!/bin/bash\n\"{realPgDumpall}\" \"$@\" | head -c 200000\nkill -9 $$\n");
+        File.SetUnixFileMode(wrapper, (UnixFileMode)Convert.ToInt32("755", 8));
+        var yaml = BackupRig.Nodes(pair) + $$"""
+
+            backup:
+              destination: {{dir.File("dest")}}
+              postgres: { from: standby }
+            """;
+        var clock = new FakeClockSequence(new DateTimeOffset(2026, 11, 24, 3, 0, 0, TimeSpan.Zero));
+        var (good, _) = BackupRig.Runner(BackupRig.Load(yaml, dir.Path), clock);
+        var previous = await good.RunAsync(null, null, CancellationToken.None);
+        Assert.True(previous.Succeeded, previous.Error);
+
+        clock.Advance(TimeSpan.FromDays(1));
+        var (killed, metrics) = BackupRig.Runner(BackupRig.Load(yaml.Replace("{ from: standby }", $"{{ from: standby, pg_dumpall: {wrapper} }}", StringComparison.Ordinal), dir.Path), clock);
+        var result = await killed.RunAsync(null, null, CancellationToken.None);
+
+        Assert.False(result.Succeeded);
+        Assert.Equal("postgres", result.FailedStep);
+        Assert.Contains("killed by signal 9", result.Error, StringComparison.Ordinal);
+        Assert.Equal(1, metrics.BackupFailures.Get("postgres"));
+        await AssertOnlyAsync(dir.File("dest"), previous);
+    }
+
+    [Fact]
+    public async Task full_destination_fails_the_run_and_keeps_the_previous_backup()
+    {
+        using var dir = new TempDirectory();
+        await using var mount = await TmpfsMount.MountAsync(dir.File("dest"), "1m");
+        BackupRig.WriteFile(dir.File("system/small.txt"), "small", (UnixFileMode)Convert.ToInt32("644", 8));
+        var yaml = BackupRig.Nodes(null) + $$"""
+
+            backup:
+              destination: {{mount.Path}}
+              media: { path: {{dir.File("system")}} }
+            """;
+        var clock = new FakeClockSequence(new DateTimeOffset(2026, 11, 24, 3, 0, 0, TimeSpan.Zero));
+        var (runner, metrics) = BackupRig.Runner(BackupRig.Load(yaml, dir.Path), clock);
+        var previous = await runner.RunAsync(null, null, CancellationToken.None);
+        Assert.True(previous.Succeeded, previous.Error);
+
+        await File.WriteAllBytesAsync(dir.File("system/big.bin"), new byte[3 << 20]);
+        clock.Advance(TimeSpan.FromDays(1));
+        var result = await runner.RunAsync(null, null, CancellationToken.None);
+
+        Assert.False(result.Succeeded);
+        Assert.Equal("media", result.FailedStep);
+        Assert.Contains("No space left on device", result.Error, StringComparison.Ordinal);
+        Assert.Equal(1, metrics.BackupFailures.Get("media"));
+        await AssertOnlyAsync(mount.Path, previous);
+    }
+
+    [Fact]
+    public async Task read_only_destination_fails_the_run_and_keeps_the_previous_backup()
+    {
+        using var dir = new TempDirectory();
+        await using var mount = await TmpfsMount.MountAsync(dir.File("dest"), "8m");
+        BackupRig.WriteFile(dir.File(".env.production"), "KEY=1", (UnixFileMode)Convert.ToInt32("600", 8));
+        var yaml = BackupRig.Nodes(null) + $$"""
+
+            backup:
+              destination: {{mount.Path}}
+              secrets: { paths: [{{dir.File(".env.production")}}] }
+            """;
+        var clock = new FakeClockSequence(new DateTimeOffset(2026, 11, 24, 3, 0, 0, TimeSpan.Zero));
+        var (runner, _) = BackupRig.Runner(BackupRig.Load(yaml, dir.Path), clock);
+        var previous = await runner.RunAsync(null, null, CancellationToken.None);
+        Assert.True(previous.Succeeded, previous.Error);
+
+        await mount.MakeReadOnlyAsync();
+        clock.Advance(TimeSpan.FromDays(1));
+        var result = await runner.RunAsync(null, null, CancellationToken.None);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains("Read-only file system", result.Error, StringComparison.Ordinal);
+        await AssertOnlyAsync(mount.Path, previous);
+    }
+
+    /// <summary>The previous backup is the only complete one and still verifies; nothing else that looks like a backup exists.</summary>
+    private static async Task AssertOnlyAsync(string destination, BackupRunResult previous)
+    {
+        var store = new BackupStore(destination);
+        Assert.Equal([previous.Id], store.CompleteIds());
+        Assert.DoesNotContain(Directory.EnumerateDirectories(destination).Select(Path.GetFileName), n => BackupStore.IsId(n!) && n != previous.Id);
+        Assert.Empty(await BackupVerifier.VerifyAsync(store.PathOf(previous.Id), previous.Manifest!.Files, CancellationToken.None));
+    }
+}

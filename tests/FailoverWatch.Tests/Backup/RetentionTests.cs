@@ -1,0 +1,100 @@
+using System.Diagnostics.Metrics;
+using FailoverWatch.Backup;
+using FailoverWatch.Backup.Steps;
+using FailoverWatch.Configuration;
+using FailoverWatch.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace FailoverWatch.Tests.Backup;
+
+public sealed class RetentionTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "fw-retention-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public RetentionTests()
+    {
+        Directory.CreateDirectory(_dir);
+        File.WriteAllText(Path.Combine(_dir, "secret"), "KEY=1");
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task four_weeks_of_twice_daily_runs_keep_exactly_last_daily_and_weekly()
+    {
+        // Monday 2026-01-05 00:00 UTC, runs at 00:00 and 12:00 for 28 days; the last is Sunday 2026-02-01 12:00.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 0, 0, 0, TimeSpan.Zero));
+        var runner = Runner(clock, new RetentionOptions { KeepLast = 3, KeepDaily = 5, KeepWeekly = 3 }, failing: false);
+        for (var i = 0; i < 56; i++)
+        {
+            Assert.True((await runner.RunAsync(null, null, CancellationToken.None)).Succeeded);
+            clock.Advance(TimeSpan.FromHours(12));
+        }
+
+        string[] expected =
+        [
+            "20260118T120000Z", // newest of ISO week 3
+            "20260125T120000Z", // newest of ISO week 4
+            "20260128T120000Z", "20260129T120000Z", "20260130T120000Z", // daily
+            "20260131T120000Z", // daily and last
+            "20260201T000000Z", // last
+            "20260201T120000Z", // newest: last, daily, weekly
+        ];
+        Assert.Equal(expected, new BackupStore(Path.Combine(_dir, "dest")).CompleteIds());
+    }
+
+    [Fact]
+    public async Task failed_runs_are_never_counted_and_delete_nothing()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 0, 0, 0, TimeSpan.Zero));
+        var retention = new RetentionOptions { KeepLast = 1, KeepDaily = 0, KeepWeekly = 0 };
+        Assert.True((await Runner(clock, retention, failing: false).RunAsync(null, null, CancellationToken.None)).Succeeded);
+        var failing = Runner(clock, retention, failing: true);
+        for (var i = 0; i < 5; i++)
+        {
+            clock.Advance(TimeSpan.FromDays(1));
+            var result = await failing.RunAsync(null, null, CancellationToken.None);
+            Assert.False(result.Succeeded);
+            Assert.Equal("broken", result.FailedStep);
+            Assert.Equal("disk on fire", result.Error);
+        }
+
+        Assert.Equal(["20260105T000000Z"], new BackupStore(Path.Combine(_dir, "dest")).CompleteIds());
+        Assert.Empty(Directory.EnumerateDirectories(Path.Combine(_dir, "dest"), ".tmp-*"));
+    }
+
+    [Theory]
+    [InlineData(1, 0, 0, 1)]
+    [InlineData(3, 0, 0, 3)]
+    [InlineData(1, 10, 0, 10)]
+    [InlineData(1, 0, 2, 2)]
+    public void newest_is_always_kept_and_counts_follow_the_policy(int last, int daily, int weekly, int kept)
+    {
+        var ids = Enumerable.Range(0, 30).Select(d => BackupStore.IdFor(new DateTimeOffset(2026, 3, 2, 3, 0, 0, TimeSpan.Zero).AddDays(d))).ToList();
+        var keep = RetentionPolicy.Keep(ids, new RetentionOptions { KeepLast = last, KeepDaily = daily, KeepWeekly = weekly });
+        Assert.Contains(ids[^1], keep);
+        Assert.Equal(kept, keep.Count);
+    }
+
+    private BackupRunner Runner(TimeProvider clock, RetentionOptions retention, bool failing)
+    {
+        var options = new BackupOptions { Destination = Path.Combine(_dir, "dest"), Retention = retention };
+        IBackupStep step = failing ? new BrokenStep() : new SecretsBackupStep(new SecretsBackupOptions { Paths = [Path.Combine(_dir, "secret")] });
+        var meterFactory = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
+        return new BackupRunner(options, [step], new FailoverWatchMetrics(meterFactory), new BackupStatusBoard(), clock, NullLogger.Instance);
+    }
+
+    private sealed class BrokenStep : IBackupStep
+    {
+        public string Kind => "broken";
+
+        public async Task<StepOutcome> RunAsync(BackupStepContext context, CancellationToken cancellationToken)
+        {
+            Directory.CreateDirectory(context.KindDirectory);
+            await File.WriteAllTextAsync(Path.Combine(context.KindDirectory, "half"), "half", cancellationToken);
+            throw new IOException("disk on fire");
+        }
+    }
+}
