@@ -38,6 +38,7 @@ internal static class FailoverWatchHost
         builder.Services.AddSingleton<BackupStatusBoard>();
         builder.Services.AddMonitoring();
         builder.Services.AddBackups(options);
+        builder.Services.AddFailoverWatchOpenTelemetry(options);
 
         var app = builder.Build();
         app.MapFailoverWatchEndpoints();
