@@ -18,7 +18,7 @@ public sealed class MonitorHostTests
     [Fact]
     public async Task metrics_status_and_cli_report_the_real_pair()
     {
-        await using var cluster = await TestCluster.StartAsync("probe_interval: 500ms\nprobe_timeout: 1s");
+        await using var cluster = await TestCluster.StartAsync("probe_interval: 500ms\nprobe_timeout: 3s");
         await using var monitor = await MonitorProcess.StartAsync(cluster);
         await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
 
