@@ -13,13 +13,12 @@ internal sealed class NodePromoter(FailoverWatchOptions options)
     /// <returns>Null on success, else why it failed.</returns>
     public async Task<string?> PromoteAsync(string node, CancellationToken cancellationToken)
     {
-        var connectionString = NodeConnectionStrings.For(Node(node)).ConnectionString;
+        await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(NodeConnectionStrings.For(Node(node)));
         try
         {
-            await using var connection = new NpgsqlConnection(connectionString);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(PromoteWait + TimeSpan.FromSeconds(5));
-            await connection.OpenAsync(deadline.Token);
+            await using var connection = await dataSource.OpenConnectionAsync(deadline.Token);
             await using (var promote = new NpgsqlCommand("SELECT pg_promote(false)", connection))
             {
                 await promote.ExecuteScalarAsync(deadline.Token);

@@ -32,4 +32,15 @@ internal static class NodeConnectionStrings
 
         return builder;
     }
+
+    /// <summary>
+    /// A data source that skips Npgsql's type catalog query: the monitor reads only built-in types, and
+    /// a cold first connection (a new process, a failover) then costs one round trip less.
+    /// </summary>
+    public static NpgsqlDataSource WithoutTypeLoading(NpgsqlConnectionStringBuilder builder)
+    {
+        var dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString);
+        dataSource.ConfigureTypeLoading(types => types.EnableTypeLoading(false));
+        return dataSource.Build();
+    }
 }

@@ -54,10 +54,7 @@ internal sealed class NodeProber
         builder.Timeout = Math.Max(1, (int)Math.Ceiling(_timeout.TotalSeconds));
         // A blocked heartbeat commit must fail inside the probe, and say so, not just time out.
         builder.Options = string.Create(CultureInfo.InvariantCulture, $"-c statement_timeout={(int)Math.Max(1, _timeout.TotalMilliseconds * 0.8)}");
-        // Probes read only built-in types; skipping the type catalog query makes a cold first probe cheap.
-        var dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString);
-        dataSource.ConfigureTypeLoading(types => types.EnableTypeLoading(false));
-        _dataSource = dataSource.Build();
+        _dataSource = NodeConnectionStrings.WithoutTypeLoading(builder);
     }
 
     public string NodeName => _node.Name;
