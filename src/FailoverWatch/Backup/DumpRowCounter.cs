@@ -9,7 +9,7 @@ namespace FailoverWatch.Backup;
 /// <c>\.</c> line; each database starts after a <c>-- Database "name" dump</c> comment. The counts are those of the dump's
 /// own snapshot, exactly what a restore loads, and cost no second scan of the tables on the server.
 /// </summary>
-internal sealed class DumpRowCounter(Stream inner) : Stream
+internal sealed class DumpRowCounter(Stream inner) : ObservingWriteStream(inner)
 {
     private const int PrefixLimit = 512;
     private static readonly byte[] CopyPrefix = "COPY "u8.ToArray();
@@ -27,47 +27,9 @@ internal sealed class DumpRowCounter(Stream inner) : Stream
 
     public IReadOnlyList<DatabaseRowCounts> Databases => _databases;
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        Scan(buffer);
-        inner.Write(buffer);
-    }
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        Scan(buffer.Span);
-        return inner.WriteAsync(buffer, cancellationToken);
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush() => inner.Flush();
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
     // Runs for every line of a multi-gigabyte dump: compiled optimised at once, not after tiering catches up.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Scan(ReadOnlySpan<byte> data)
+    protected override void Observe(ReadOnlySpan<byte> data)
     {
         while (data.Length > 0)
         {

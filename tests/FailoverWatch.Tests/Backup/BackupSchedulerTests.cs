@@ -1,9 +1,6 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using FailoverWatch.Backup;
-using FailoverWatch.Backup.Steps;
 using FailoverWatch.Configuration;
-using FailoverWatch.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -12,24 +9,16 @@ namespace FailoverWatch.Tests.Backup;
 
 public sealed class BackupSchedulerTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "fw-scheduler-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly SecretsBackupRig _rig = new();
 
-    public BackupSchedulerTests()
-    {
-        Directory.CreateDirectory(_dir);
-        File.WriteAllText(Path.Combine(_dir, "secret"), "KEY=1");
-    }
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _rig.Dispose();
 
     [Fact]
     public async Task runs_at_the_cron_time_in_utc_and_not_before()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 2, 59, 0, TimeSpan.Zero));
-        var options = new BackupOptions { Destination = Path.Combine(_dir, "dest"), Schedule = "0 3 * * *" };
-        var meterFactory = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
-        var runner = new BackupRunner(options, [new SecretsBackupStep(new SecretsBackupOptions { Paths = [Path.Combine(_dir, "secret")] })],
-            new FailoverWatchMetrics(meterFactory), new BackupStatusBoard(), clock, NullLogger.Instance);
+        var options = new BackupOptions { Destination = _rig.Destination, Schedule = "0 3 * * *" };
+        var runner = _rig.Runner(options, clock);
         using var scheduler = new BackupScheduler(options, runner, clock, NullLogger<BackupScheduler>.Instance);
         var store = new BackupStore(options.Destination);
 

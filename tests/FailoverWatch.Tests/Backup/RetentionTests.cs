@@ -1,25 +1,15 @@
-using System.Diagnostics.Metrics;
 using FailoverWatch.Backup;
-using FailoverWatch.Backup.Steps;
 using FailoverWatch.Configuration;
-using FailoverWatch.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FailoverWatch.Tests.Backup;
 
 public sealed class RetentionTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "fw-retention-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly SecretsBackupRig _rig = new();
 
-    public RetentionTests()
-    {
-        Directory.CreateDirectory(_dir);
-        File.WriteAllText(Path.Combine(_dir, "secret"), "KEY=1");
-    }
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _rig.Dispose();
 
     [Fact]
     public async Task four_weeks_of_twice_daily_runs_keep_exactly_last_daily_and_weekly()
@@ -42,7 +32,7 @@ public sealed class RetentionTests : IDisposable
             "20260201T000000Z", // last
             "20260201T120000Z", // newest: last, daily, weekly
         ];
-        Assert.Equal(expected, new BackupStore(Path.Combine(_dir, "dest")).CompleteIds());
+        Assert.Equal(expected, new BackupStore(_rig.Destination).CompleteIds());
     }
 
     [Fact]
@@ -61,8 +51,8 @@ public sealed class RetentionTests : IDisposable
             Assert.Equal("disk on fire", result.Error);
         }
 
-        Assert.Equal(["20260105T000000Z"], new BackupStore(Path.Combine(_dir, "dest")).CompleteIds());
-        Assert.Empty(Directory.EnumerateDirectories(Path.Combine(_dir, "dest"), ".tmp-*"));
+        Assert.Equal(["20260105T000000Z"], new BackupStore(_rig.Destination).CompleteIds());
+        Assert.Empty(Directory.EnumerateDirectories(_rig.Destination, ".tmp-*"));
     }
 
     [Theory]
@@ -78,13 +68,8 @@ public sealed class RetentionTests : IDisposable
         Assert.Equal(kept, keep.Count);
     }
 
-    private BackupRunner Runner(TimeProvider clock, RetentionOptions retention, bool failing)
-    {
-        var options = new BackupOptions { Destination = Path.Combine(_dir, "dest"), Retention = retention };
-        IBackupStep step = failing ? new BrokenStep() : new SecretsBackupStep(new SecretsBackupOptions { Paths = [Path.Combine(_dir, "secret")] });
-        var meterFactory = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
-        return new BackupRunner(options, [step], new FailoverWatchMetrics(meterFactory), new BackupStatusBoard(), clock, NullLogger.Instance);
-    }
+    private BackupRunner Runner(TimeProvider clock, RetentionOptions retention, bool failing) =>
+        _rig.Runner(new BackupOptions { Destination = _rig.Destination, Retention = retention }, clock, failing ? new BrokenStep() : null);
 
     private sealed class BrokenStep : IBackupStep
     {

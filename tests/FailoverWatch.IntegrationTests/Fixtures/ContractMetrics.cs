@@ -1,0 +1,22 @@
+namespace FailoverWatch.IntegrationTests.Fixtures;
+
+/// <summary>The metric names of CONTRACT.md's table, which scrapes, dashboard and alerts are checked against.</summary>
+public static class ContractMetrics
+{
+    public static readonly string[] Monitoring =
+    [
+        "failoverwatch_node_up", "failoverwatch_node_is_primary", "failoverwatch_primaries",
+        "failoverwatch_replication_lag_bytes", "failoverwatch_replication_receive_lag_bytes",
+        "failoverwatch_replication_lag_seconds", "failoverwatch_standby_streaming",
+        "failoverwatch_probe_duration_seconds", "failoverwatch_failovers_total",
+        "failoverwatch_last_failover_timestamp_seconds", "failoverwatch_auto_failover_enabled",
+    ];
+
+    public static readonly string[] Backup =
+    [
+        "failoverwatch_backup_last_success_timestamp_seconds", "failoverwatch_backup_duration_seconds",
+        "failoverwatch_backup_size_bytes", "failoverwatch_backup_failures_total",
+    ];
+
+    public static readonly string[] All = [.. Monitoring, .. Backup];
+}
