@@ -1,3 +1,4 @@
+using FailoverWatch.Storage;
 using System.Globalization;
 using System.Text.RegularExpressions;
 

@@ -1,3 +1,5 @@
+using FailoverWatch.Storage;
+
 namespace FailoverWatch.Backup;
 
 /// <summary>

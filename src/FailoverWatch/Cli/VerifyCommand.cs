@@ -1,3 +1,4 @@
+using FailoverWatch.Storage;
 using System.CommandLine;
 using FailoverWatch.Backup;
 

@@ -1,10 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FailoverWatch.Storage;
 
 namespace FailoverWatch.Failover;
 
 /// <summary>
-/// The state file: read at start, replaced atomically (temp file, fsync, rename) on every change, so a crash
+/// The state file: read at start, replaced atomically (temp file, fsync, rename, fsync of the folder) on every change, so a crash
 /// leaves either the old state or the new one, never half of one. Updates are serialised.
 /// </summary>
 internal sealed class FailoverStateStore(string path) : IDisposable
@@ -65,15 +66,7 @@ internal sealed class FailoverStateStore(string path) : IDisposable
 
     private async Task WriteAtomicallyAsync(FailoverState state, CancellationToken cancellationToken)
     {
-        var directory = System.IO.Path.GetDirectoryName(Path)!;
-        Directory.CreateDirectory(directory);
-        var temporary = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(Path)}.{Environment.ProcessId}.tmp");
-        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            await JsonSerializer.SerializeAsync(file, state, Json, cancellationToken);
-            file.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, Path, overwrite: true);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        await DurableFiles.ReplaceAsync(Path, JsonSerializer.SerializeToUtf8Bytes(state, Json), DurableFiles.OwnerOnly, cancellationToken);
     }
 }

@@ -1,3 +1,4 @@
+using FailoverWatch.Storage;
 using FailoverWatch.Configuration;
 using FailoverWatch.LocalServers;
 using FailoverWatch.Monitoring;

@@ -1,3 +1,4 @@
+using FailoverWatch.Storage;
 using FailoverWatch.Configuration;
 
 namespace FailoverWatch.Backup.Steps;

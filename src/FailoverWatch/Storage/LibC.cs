@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace FailoverWatch.Backup;
+namespace FailoverWatch.Storage;
 
 /// <summary>The few Linux calls .NET has no API for: hard links, and flushing a folder or a whole filesystem.</summary>
 internal static partial class LibC

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
 
-namespace FailoverWatch.Backup;
+namespace FailoverWatch.Storage;
 
-/// <summary>File operations whose result must survive a power cut: a backup is only published once its bytes are on disk.</summary>
+/// <summary>File operations whose result must survive a power cut: a backup or the state file is only replaced once its bytes are on disk.</summary>
 internal static class DurableFiles
 {
     public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
