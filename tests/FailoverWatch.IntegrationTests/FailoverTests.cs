@@ -172,6 +172,28 @@ public sealed class FailoverTests
     }
 
     [Fact]
+    public async Task on_failover_hook_and_monitoring_do_not_wait_for_a_hanging_fence()
+    {
+        await using var cluster = await TestCluster.StartAsync(Fast, pg1FenceCommand: "sleep 30");
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await WaitForPrimaryAsync(monitor, "pg1");
+
+        var clock = Stopwatch.StartNew();
+        await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+        await Wait.UntilAsync(() => cluster.Marker("hook-failover") is not null, TimeSpan.FromSeconds(9), "on_failover hook ran while the fence still hangs");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(9), $"hook after {clock.Elapsed}");
+
+        var firstProbe = await LastProbeAsync(monitor, "pg2");
+        await Wait.UntilAsync(async () => await LastProbeAsync(monitor, "pg2") > firstProbe, TimeSpan.FromSeconds(5), "rounds go on during the fence");
+        Assert.Contains("\"in_progress\": {", await File.ReadAllTextAsync(cluster.StatePath), StringComparison.Ordinal);
+        Assert.Equal("pg2", (await monitor.StatusAsync()).GetProperty("primary").GetString());
+    }
+
+    private static async Task<DateTimeOffset> LastProbeAsync(MonitorProcess monitor, string node) =>
+        (await monitor.StatusAsync()).GetProperty("nodes").EnumerateArray()
+            .Single(n => n.GetProperty("name").GetString() == node).GetProperty("last_probe").GetDateTimeOffset();
+
+    [Fact]
     public async Task paused_monitor_does_not_fail_over_until_resumed()
     {
         await using var cluster = await TestCluster.StartAsync(Fast);

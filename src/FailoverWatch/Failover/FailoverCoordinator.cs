@@ -27,6 +27,7 @@ internal sealed class FailoverCoordinator(
     private PrimaryHealth _health = PrimaryHealth.Initial;
     private FailoverDecision? _lastDecision;
     private DateTimeOffset? _lastCountedProbe;
+    private Task _finishing = Task.CompletedTask;
 
     public string? RecordedPrimary => store.Current.Primary;
 
@@ -74,8 +75,8 @@ internal sealed class FailoverCoordinator(
 
     public async Task OnRoundAsync(ClusterView view, CancellationToken cancellationToken)
     {
-        // A round during a switchover only observes; the switchover owns the roles until it ends.
-        if (!await _decisions.WaitAsync(TimeSpan.Zero, cancellationToken))
+        // A round during a switchover, or while a failover's fence and hook still run, only observes.
+        if (!_finishing.IsCompleted || !await _decisions.WaitAsync(TimeSpan.Zero, cancellationToken))
         {
             return;
         }
@@ -130,7 +131,8 @@ internal sealed class FailoverCoordinator(
                 break;
             case CompleteInterruptedFailover complete:
                 logger.InterruptedFailover(complete.Reason);
-                await FinishFailoverAsync(complete.Failover, complete.Reason, promotedAfter: null, cancellationToken);
+                await RecordPromotionAsync(complete.Failover, complete.Reason, cancellationToken);
+                _finishing = FinishFailoverAsync(complete.Failover, fence: null, activity: null, cancellationToken);
                 break;
             case AbandonInterruptedFailover abandon:
                 logger.InterruptedFailover(abandon.Reason);
@@ -159,7 +161,8 @@ internal sealed class FailoverCoordinator(
 
     private async Task FailOverAsync(Promote promote, CancellationToken cancellationToken)
     {
-        using var activity = FailoverWatchActivity.Source.StartActivity("failover");
+        // Ended when the fence and the hook are done, which may be after this round.
+        var activity = FailoverWatchActivity.Source.StartActivity("failover");
         activity?.SetTag("failoverwatch.old_primary", promote.OldPrimary);
         activity?.SetTag("failoverwatch.new_primary", promote.Target);
         logger.FailoverStarting(promote.Reason);
@@ -180,11 +183,12 @@ internal sealed class FailoverCoordinator(
             promoteSpan?.SetStatus(error is null ? ActivityStatusCode.Ok : ActivityStatusCode.Error, error);
         }
 
-        await fence;
         if (error is not null)
         {
+            await fence;
             logger.PromotionFailed(promote.Target, error);
             activity?.SetStatus(ActivityStatusCode.Error, error);
+            activity?.Dispose();
             metrics.Failovers.Inc(_cluster, FailoverResults.Failed);
             _health = _health with { LastFailedPromotionAt = time.GetUtcNow() };
             var record = new FailoverRecord(promote.OldPrimary, promote.Target, time.GetUtcNow(), FailoverResults.Failed, error);
@@ -192,25 +196,50 @@ internal sealed class FailoverCoordinator(
             return;
         }
 
-        await FinishFailoverAsync(failover, promote.Reason, time.GetElapsedTime(started), cancellationToken, fenced: true);
+        logger.Promoted(promote.Target, time.GetElapsedTime(started).TotalSeconds);
+        await RecordPromotionAsync(failover, promote.Reason, cancellationToken);
+
+        // The hook (repointing clients) must not wait for a slow fence, nor the monitor loop for either:
+        // rounds go on observing while they run, and decide again once both are done.
+        _finishing = FinishFailoverAsync(failover, fence, activity, cancellationToken);
     }
 
-    private async Task FinishFailoverAsync(FailoverInProgress failover, string reason, TimeSpan? promotedAfter, CancellationToken cancellationToken, bool fenced = false)
+    /// <summary>Records the new primary at once, so /status and metrics say so; idempotent after a restart.</summary>
+    private async Task RecordPromotionAsync(FailoverInProgress failover, string reason, CancellationToken cancellationToken)
     {
-        logger.Promoted(failover.To, (promotedAfter ?? TimeSpan.Zero).TotalSeconds);
-        var now = time.GetUtcNow();
-        var record = new FailoverRecord(failover.From, failover.To, now, FailoverResults.Promoted, reason);
-        var state = await store.UpdateAsync(s => s with { Primary = failover.To, InProgress = null, History = [.. s.History, record] }, cancellationToken);
-        metrics.Failovers.Inc(_cluster, FailoverResults.Promoted);
-        PublishState(state);
-        _health = PrimaryHealth.Initial;
-
-        if (!fenced)
+        var record = new FailoverRecord(failover.From, failover.To, time.GetUtcNow(), FailoverResults.Promoted, reason);
+        var alreadyRecorded = store.Current.History.Any(h => h.Result == FailoverResults.Promoted && h.To == failover.To && h.At >= failover.StartedAt);
+        var state = await store.UpdateAsync(
+            s => s with { Primary = failover.To, History = alreadyRecorded ? s.History : [.. s.History, record] },
+            cancellationToken);
+        if (!alreadyRecorded)
         {
-            await FenceAsync(failover.From, failover.From, failover.To, ClusterCommandRunner.FailoverEvent, cancellationToken);
+            metrics.Failovers.Inc(_cluster, FailoverResults.Promoted);
         }
 
-        await commands.RunAsync("hook", options.Hooks.OnFailover, failover.To, ClusterCommandRunner.FailoverEvent, failover.From, failover.To, cancellationToken);
+        PublishState(state);
+        _health = PrimaryHealth.Initial;
+    }
+
+    /// <summary>Fences the old primary (unless that is already under way) and runs on_failover, then marks the failover done.</summary>
+    private async Task FinishFailoverAsync(FailoverInProgress failover, Task<bool>? fence, Activity? activity, CancellationToken cancellationToken)
+    {
+        try
+        {
+            fence ??= FenceAsync(failover.From, failover.From, failover.To, ClusterCommandRunner.FailoverEvent, cancellationToken);
+            var hook = commands.RunAsync("hook", options.Hooks.OnFailover, failover.To, ClusterCommandRunner.FailoverEvent, failover.From, failover.To, cancellationToken);
+            await Task.WhenAll(fence, hook);
+            await store.UpdateAsync(s => s with { InProgress = null }, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The failover stays recorded as under way; the next round (or restart) finishes it.
+            logger.FinishingFailoverFailed(failover.To, e);
+        }
+        finally
+        {
+            activity?.Dispose();
+        }
     }
 
     private async Task ResolveSplitBrainAsync(ResolveSplitBrain splitBrain, CancellationToken cancellationToken)

@@ -50,6 +50,9 @@ internal static partial class LogMessages
     [LoggerMessage(1105, LogLevel.Error, "Promotion of {Node} failed: {Error}")]
     public static partial void PromotionFailed(this ILogger logger, string node, string error);
 
+    [LoggerMessage(1110, LogLevel.Error, "Finishing the failover to {Node} failed; it stays recorded as under way and is retried")]
+    public static partial void FinishingFailoverFailed(this ILogger logger, string node, Exception exception);
+
     [LoggerMessage(1106, LogLevel.Error, "Split brain: {Reason}")]
     public static partial void SplitBrain(this ILogger logger, string reason);
 
