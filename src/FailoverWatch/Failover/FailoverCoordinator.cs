@@ -33,7 +33,8 @@ internal sealed class FailoverCoordinator(
 
     public FailoverState State => store.Current;
 
-    public Task InitialiseAsync(CancellationToken cancellationToken)
+    /// <summary>Makes every counter series exist at 0 and the state gauges right, before the first round.</summary>
+    public void Initialise()
     {
         foreach (var result in FailoverResults.All)
         {
@@ -42,7 +43,6 @@ internal sealed class FailoverCoordinator(
 
         metrics.SplitBrains.Touch(_cluster);
         PublishState(store.Current);
-        return Task.CompletedTask;
     }
 
     public async Task SetPausedAsync(bool paused, string who, CancellationToken cancellationToken)

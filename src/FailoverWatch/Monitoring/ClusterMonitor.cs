@@ -25,7 +25,7 @@ internal sealed class ClusterMonitor(
     {
         var monitor = options.Monitor;
         logger.MonitorStarted(options.Cluster.Name, options.Cluster.Nodes.Count, Duration.Format(monitor.ProbeInterval), Duration.Format(monitor.ProbeTimeout), monitor.FailureThreshold);
-        await coordinator.InitialiseAsync(stoppingToken);
+        coordinator.Initialise();
         using var timer = new PeriodicTimer(monitor.ProbeInterval, time);
         try
         {
