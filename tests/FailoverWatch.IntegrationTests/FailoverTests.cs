@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
+using FailoverWatch.Failover;
 using FailoverWatch.IntegrationTests.Fixtures;
+using FailoverWatch.Monitoring;
 
 namespace FailoverWatch.IntegrationTests;
 
@@ -94,6 +96,38 @@ public sealed class FailoverTests
         Assert.True(await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
         Assert.Contains("would be lost", monitor.Output, StringComparison.Ordinal);
         Assert.Equal(0, await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"promoted\"}"));
+    }
+
+    [Fact]
+    public async Task monitor_restarted_while_the_primary_is_down_still_refuses_a_lagging_standby()
+    {
+        await using var cluster = await TestCluster.StartAsync(Fast + "\nmax_lag_on_failover: 1MB", relayReplication: true);
+        var first = await MonitorProcess.StartAsync(cluster);
+        try
+        {
+            await WaitForPrimaryAsync(first, "pg1");
+            cluster.Pair.ReplicationRelay!.Cut();
+            await cluster.Pair.Primary.ExecuteAsync("CREATE TABLE lost AS SELECT g, repeat('x', 500) AS pad FROM generate_series(1, 10000) g", CancellationToken.None);
+            var written = Lsn.Parse(await cluster.Pair.Primary.QueryScalarAsync<string>("SELECT pg_current_wal_lsn()::text", CancellationToken.None));
+            await Wait.UntilAsync(
+                () => FailoverStateStore.Load(cluster.StatePath).PrimaryLsn is { } saved && written.BytesAhead(Lsn.Parse(saved)) < 512 * 1024,
+                TimeSpan.FromSeconds(15),
+                "the primary's position saved in the state file");
+            await first.KillAsync();
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+
+        await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+        await using var second = await MonitorProcess.StartAsync(cluster);
+        await Wait.UntilAsync(
+            async () => await second.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"refused_lag\"}") >= 1,
+            TimeSpan.FromSeconds(30),
+            "refused_lag counted by the restarted monitor");
+        Assert.True(await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
+        Assert.Contains("would be lost", second.Output, StringComparison.Ordinal);
     }
 
     [Fact]

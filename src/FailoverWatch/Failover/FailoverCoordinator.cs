@@ -20,6 +20,7 @@ internal sealed class FailoverCoordinator(
     TimeProvider time,
     ILogger<FailoverCoordinator> logger)
 {
+    private static readonly TimeSpan PrimaryLsnSaveEvery = TimeSpan.FromSeconds(10);
     private readonly string _cluster = options.Cluster.Name;
     private readonly FailoverPolicySettings _settings = FailoverPolicySettings.From(options);
     private readonly HashSet<string> _fencedThisSplitBrain = new(StringComparer.Ordinal);
@@ -28,10 +29,14 @@ internal sealed class FailoverCoordinator(
     private FailoverDecision? _lastDecision;
     private DateTimeOffset? _lastCountedProbe;
     private Task _finishing = Task.CompletedTask;
+    private DateTimeOffset _primaryLsnSavedAt;
 
     public string? RecordedPrimary => store.Current.Primary;
 
     public FailoverState State => store.Current;
+
+    /// <summary>The primary's position saved by this or an earlier monitor process.</summary>
+    public Lsn? SavedPrimaryLsn => Lsn.ParseOrNull(store.Current.PrimaryLsn);
 
     /// <summary>Makes every counter series exist at 0 and the state gauges right, before the first round.</summary>
     public void Initialise()
@@ -84,10 +89,26 @@ internal sealed class FailoverCoordinator(
         try
         {
             await DecideAsync(view, cancellationToken);
+            await SavePrimaryPositionAsync(view, cancellationToken);
         }
         finally
         {
             _decisions.Release();
+        }
+    }
+
+    private async Task SavePrimaryPositionAsync(ClusterView view, CancellationToken cancellationToken)
+    {
+        if (view.Find(store.Current.Primary) is not { IsReachablePrimary: true, Report.CurrentLsn: { } lsn })
+        {
+            return;
+        }
+
+        var moved = SavedPrimaryLsn is { } saved ? lsn.BytesAhead(saved) : long.MaxValue;
+        if (moved > 0 && (moved >= _settings.MaxLagOnFailoverBytes / 2 || view.At - _primaryLsnSavedAt >= PrimaryLsnSaveEvery))
+        {
+            await store.UpdateAsync(s => s with { PrimaryLsn = lsn.ToString() }, cancellationToken);
+            _primaryLsnSavedAt = view.At;
         }
     }
 

@@ -12,6 +12,13 @@ internal sealed record FailoverState
 
     public FailoverInProgress? InProgress { get; init; }
 
+    /// <summary>
+    /// The primary's WAL position when last seen healthy (text form), so a monitor restarted while the
+    /// primary is down can still tell how much WAL a standby lacks. Saved every few seconds, or sooner when
+    /// it moves by half of max_lag_on_failover, so it is never staler than that.
+    /// </summary>
+    public string? PrimaryLsn { get; init; }
+
     public IReadOnlyList<FailoverRecord> History { get; init; } = [];
 
     public FailoverRecord? LastFailover => History.LastOrDefault(h => h.Result == FailoverResults.Promoted);

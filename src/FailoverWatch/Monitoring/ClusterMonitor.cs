@@ -55,7 +55,7 @@ internal sealed class ClusterMonitor(
     internal async Task RunRoundAsync(CancellationToken cancellationToken)
     {
         var reports = await prober.ProbeRoundAsync(options.Monitor.ProbeInterval * 0.8, cancellationToken);
-        var view = ClusterView.Build(reports, coordinator.RecordedPrimary, latest.LastKnownPrimaryLsn, time.GetUtcNow());
+        var view = ClusterView.Build(reports, coordinator.RecordedPrimary, latest.LastKnownPrimaryLsn ?? coordinator.SavedPrimaryLsn, time.GetUtcNow());
         latest.Publish(view);
         metrics.Publish(view);
         changes.Observe(view);

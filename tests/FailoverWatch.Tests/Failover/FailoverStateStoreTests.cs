@@ -18,6 +18,7 @@ public sealed class FailoverStateStoreTests : IDisposable
             {
                 Primary = "pg1",
                 Paused = true,
+                PrimaryLsn = "16/B374D848",
                 InProgress = new FailoverInProgress("pg1", "pg2", Reports.Now),
                 History = [new FailoverRecord("pg0", "pg1", Reports.Now, FailoverResults.Promoted, "test")],
             }, CancellationToken.None);
@@ -26,6 +27,7 @@ public sealed class FailoverStateStoreTests : IDisposable
         var loaded = FailoverStateStore.Load(path);
         Assert.Equal("pg1", loaded.Primary);
         Assert.True(loaded.Paused);
+        Assert.Equal("16/B374D848", loaded.PrimaryLsn);
         Assert.Equal(new FailoverInProgress("pg1", "pg2", Reports.Now), loaded.InProgress);
         Assert.Equal("pg1", loaded.LastFailover!.To);
         Assert.Contains("\"in_progress\"", File.ReadAllText(path), StringComparison.Ordinal);
