@@ -37,7 +37,7 @@ internal static class DemoCommand
                 try:      failoverwatch status --config {demo.ConfigPath}
                 Ctrl-C stops the demo and removes everything.
                 """);
-            await using var host = FailoverWatchHost.Build(options, demo.ConfigPath);
+            await using var host = FailoverWatchHost.Build(options);
             await host.StartAsync(cancellationToken);
             if (killAfter is { } delay)
             {

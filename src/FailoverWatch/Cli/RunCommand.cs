@@ -17,7 +17,7 @@ internal static class RunCommand
                 return ConfigFileOption.InvalidConfigExitCode;
             }
 
-            await using var host = FailoverWatchHost.Build(options, parseResult.GetRequiredValue(config));
+            await using var host = FailoverWatchHost.Build(options);
             await ((IHost)host).RunAsync(cancellationToken);
             return 0;
         });

@@ -15,7 +15,7 @@ namespace FailoverWatch.Hosting;
 /// <summary>Wires the long-running host: every service, the HTTP endpoint, logging and telemetry.</summary>
 internal static class FailoverWatchHost
 {
-    public static WebApplication Build(FailoverWatchOptions options, string configPath)
+    public static WebApplication Build(FailoverWatchOptions options)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Host.UseSystemd();
@@ -32,7 +32,6 @@ internal static class FailoverWatchHost
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(Options.Create(options));
-        builder.Services.AddSingleton(new ConfigSource(configPath));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<FailoverWatchMetrics>();
         builder.Services.AddSingleton<BackupStatusBoard>();

@@ -53,7 +53,7 @@ public sealed class RunningHost : IAsyncDisposable
     internal static async Task<RunningHost> StartAsync(FailoverWatchOptions options, string directory)
     {
         options.Http.Listen = $"127.0.0.1:{OsUser.FreeLoopbackPort()}";
-        var app = FailoverWatchHost.Build(options, System.IO.Path.Combine(directory, "failoverwatch.yaml"));
+        var app = FailoverWatchHost.Build(options);
         try
         {
             using var startup = new CancellationTokenSource(TimeSpan.FromSeconds(30));
