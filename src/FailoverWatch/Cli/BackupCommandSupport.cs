@@ -1,9 +1,9 @@
 using System.CommandLine;
 using FailoverWatch.Backup;
 using FailoverWatch.Configuration;
+using FailoverWatch.Logging;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace FailoverWatch.Cli;
 
@@ -24,12 +24,7 @@ internal static class BackupCommandSupport
     public static (BackupRunner Runner, ServiceProvider Provider) CreateRunner(FailoverWatchOptions options)
     {
         var services = new ServiceCollection();
-        services.AddLogging(logging => logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.UseUtcTimestamp = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-        }));
+        services.AddLogging(logging => logging.AddFailoverWatchConsole());
         services.AddMetrics();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<FailoverWatchMetrics>();

@@ -2,12 +2,12 @@ using System.Net;
 using FailoverWatch.Backup;
 using FailoverWatch.Configuration;
 using FailoverWatch.Http;
+using FailoverWatch.Logging;
 using FailoverWatch.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FailoverWatch.Hosting;
@@ -19,15 +19,7 @@ internal static class FailoverWatchHost
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Host.UseSystemd();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            console.UseUtcTimestamp = true;
-        });
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.Logging.AddFilter("Npgsql", LogLevel.Warning);
+        builder.Logging.AddFailoverWatchConsole();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPEndPoint.Parse(options.Http.Listen)));
 
         builder.Services.AddSingleton(options);
