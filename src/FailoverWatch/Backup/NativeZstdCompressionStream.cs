@@ -1,7 +1,7 @@
 namespace FailoverWatch.Backup;
 
 /// <summary>A write-only zstd stream over the machine's libzstd: same frames as <c>zstd -3 -T1</c>, readable by ZstdSharp and the zstd command.</summary>
-internal sealed unsafe class NativeZstdCompressionStream : Stream
+internal sealed unsafe class NativeZstdCompressionStream : WriteOnlyStream
 {
     private const int OutputSize = 1 << 17;
     private readonly Stream _inner;
@@ -22,19 +22,6 @@ internal sealed unsafe class NativeZstdCompressionStream : Stream
         _ = LibZstd.SetParameter(_context, LibZstd.NbWorkersParameter, workers);
     }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         fixed (byte* source = buffer)
@@ -53,21 +40,9 @@ internal sealed unsafe class NativeZstdCompressionStream : Stream
         return ValueTask.CompletedTask;
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        Write(buffer.AsSpan(offset, count));
-        return Task.CompletedTask;
-    }
-
     public override void Flush()
     {
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
