@@ -56,17 +56,19 @@ public sealed class ProbeTests
     public async Task hung_node_times_out_within_probe_timeout_while_the_other_is_unaffected()
     {
         await using var pair = await PostgresPair.StartAsync();
+        var monitor = new MonitorOptions { ProbeTimeout = TimeSpan.FromSeconds(2) };
         await pair.Primary.SignalServerAsync("STOP", CancellationToken.None);
         try
         {
             var clock = Stopwatch.StartNew();
-            var reports = await Task.WhenAll(Prober(pair.Primary).ProbeAsync(CancellationToken.None), Prober(pair.Standby).ProbeAsync(CancellationToken.None));
+            var reports = await Task.WhenAll(Prober(pair.Primary, monitor).ProbeAsync(CancellationToken.None), Prober(pair.Standby, monitor).ProbeAsync(CancellationToken.None));
             var elapsed = clock.Elapsed;
 
             Assert.Equal(ProbeFailureKind.Timeout, reports[0].Failure?.Kind);
-            Assert.True(elapsed < Monitor.ProbeTimeout + TimeSpan.FromMilliseconds(500), $"probe took {elapsed}");
+            // Generous bounds for a noisy machine: the point is "bounded", and "not held up by the hung node".
+            Assert.True(elapsed < monitor.ProbeTimeout + TimeSpan.FromSeconds(1), $"probe took {elapsed}");
             Assert.True(reports[1].Reachable, reports[1].Failure?.ToString());
-            Assert.True(reports[1].Duration < TimeSpan.FromMilliseconds(900), $"standby probe took {reports[1].Duration}");
+            Assert.True(reports[1].Duration < monitor.ProbeTimeout * 0.75, $"standby probe took {reports[1].Duration}");
         }
         finally
         {

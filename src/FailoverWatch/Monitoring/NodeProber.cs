@@ -51,7 +51,8 @@ internal sealed class NodeProber
         _writeProbe = monitor.WriteProbe;
         _time = time;
         var builder = NodeConnectionStrings.For(node);
-        builder.Timeout = Math.Max(1, (int)Math.Ceiling(_timeout.TotalSeconds));
+        // Npgsql's own connect timeout is only a backstop, a second later than ours: the probe's deadline decides.
+        builder.Timeout = (int)Math.Ceiling(_timeout.TotalSeconds) + 1;
         // A blocked heartbeat commit must fail inside the probe, and say so, not just time out.
         builder.Options = string.Create(CultureInfo.InvariantCulture, $"-c statement_timeout={(int)Math.Max(1, _timeout.TotalMilliseconds * 0.8)}");
         _dataSource = NodeConnectionStrings.WithoutTypeLoading(builder);
@@ -73,8 +74,10 @@ internal sealed class NodeProber
             var report = await probe.WaitAsync(_timeout, _time, cancellationToken);
             return report with { Duration = _time.GetElapsedTime(started) };
         }
-        catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && (deadline.IsCancellationRequested || IsTimeout(e)))
         {
+            // The driver may fail on the deadline's cancellation a moment before WaitAsync's own timer fires:
+            // either way the node did not answer in time.
             return Failed(probedAt, started, TimedOut(stage));
         }
         catch (Exception e) when (e is NpgsqlException or PostgresException or IOException or InvalidOperationException or FormatException)
@@ -83,6 +86,19 @@ internal sealed class NodeProber
             var message = e is PostgresException pg ? pg.MessageText : e.InnerException?.Message ?? e.Message;
             return Failed(probedAt, started, new ProbeFailure(kind, message));
         }
+    }
+
+    private static bool IsTimeout(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is TimeoutException or OperationCanceledException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private ProbeFailure TimedOut(ProbeStage stage)
