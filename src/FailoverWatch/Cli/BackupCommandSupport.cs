@@ -39,8 +39,36 @@ internal static class BackupCommandSupport
         Required = required,
     };
 
+    /// <summary>
+    /// The prelude of the commands that read one backup: the config, its backup section, the named backup or the newest,
+    /// and its manifest. On a problem, a message on stderr and the exit code to return instead.
+    /// </summary>
+    public static async Task<(SelectedBackup? Backup, int ExitCode)> SelectAsync(ParseResult parseResult, Option<string> config, Option<string> backupId, CancellationToken cancellationToken)
+    {
+        if (ConfigFileOption.Load(parseResult, config) is not { } options || BackupSection(options) is not { } backup)
+        {
+            return (null, ConfigFileOption.InvalidConfigExitCode);
+        }
+
+        var store = new BackupStore(backup.Destination);
+        if (ResolveId(store, parseResult.GetValue(backupId)) is not { } id)
+        {
+            return (null, 1);
+        }
+
+        try
+        {
+            return (new SelectedBackup(store, id, await store.ReadManifestAsync(id, cancellationToken)), 0);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidDataException)
+        {
+            Console.Error.WriteLine($"{id}: cannot read {BackupManifest.FileName}: {e.Message}");
+            return (null, 1);
+        }
+    }
+
     /// <summary>The named backup, or the newest; null (with a message) when there is none.</summary>
-    public static string? ResolveId(BackupStore store, string? id)
+    private static string? ResolveId(BackupStore store, string? id)
     {
         var ids = store.CompleteIds();
         if (id is null)
@@ -62,4 +90,10 @@ internal static class BackupCommandSupport
 
         return id;
     }
+}
+
+/// <summary>One complete backup chosen on the command line.</summary>
+internal sealed record SelectedBackup(BackupStore Store, string Id, BackupManifest Manifest)
+{
+    public string FolderPath => Store.PathOf(Id);
 }

@@ -15,22 +15,16 @@ internal static class RestoreCommand
         var command = new Command("restore", "Write one kind of a backup back out") { config, backupId, kind, target };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            if (ConfigFileOption.Load(parseResult, config) is not { } options || BackupCommandSupport.BackupSection(options) is not { } backup)
+            var (selected, exitCode) = await BackupCommandSupport.SelectAsync(parseResult, config, backupId, cancellationToken);
+            if (selected is null)
             {
-                return ConfigFileOption.InvalidConfigExitCode;
-            }
-
-            var store = new BackupStore(backup.Destination);
-            if (BackupCommandSupport.ResolveId(store, parseResult.GetValue(backupId)) is not { } id)
-            {
-                return 1;
+                return exitCode;
             }
 
             try
             {
-                var manifest = await store.ReadManifestAsync(id, cancellationToken);
-                var written = await BackupRestorer.RestoreAsync(store.PathOf(id), manifest, parseResult.GetRequiredValue(kind), Path.GetFullPath(parseResult.GetRequiredValue(target)), cancellationToken);
-                Console.WriteLine($"restored {parseResult.GetRequiredValue(kind)} of {id} to {written}");
+                var written = await BackupRestorer.RestoreAsync(selected.FolderPath, selected.Manifest, parseResult.GetRequiredValue(kind), Path.GetFullPath(parseResult.GetRequiredValue(target)), cancellationToken);
+                Console.WriteLine($"restored {parseResult.GetRequiredValue(kind)} of {selected.Id} to {written}");
                 return 0;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or InvalidDataException)

@@ -1,6 +1,6 @@
-using FailoverWatch.Storage;
 using System.CommandLine;
 using FailoverWatch.Backup;
+using FailoverWatch.Storage;
 
 namespace FailoverWatch.Cli;
 
@@ -14,19 +14,15 @@ internal static class VerifyCommand
         var command = new Command("verify", "Re-check every checksum of a backup against its manifest") { config, backupId, restoreTest };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            if (ConfigFileOption.Load(parseResult, config) is not { } options || BackupCommandSupport.BackupSection(options) is not { } backup)
+            var (selected, exitCode) = await BackupCommandSupport.SelectAsync(parseResult, config, backupId, cancellationToken);
+            if (selected is null)
             {
-                return ConfigFileOption.InvalidConfigExitCode;
+                return exitCode;
             }
 
-            var store = new BackupStore(backup.Destination);
-            if (BackupCommandSupport.ResolveId(store, parseResult.GetValue(backupId)) is not { } id)
-            {
-                return 1;
-            }
+            var (id, manifest) = (selected.Id, selected.Manifest);
 
-            var manifest = await store.ReadManifestAsync(id, cancellationToken);
-            var problems = (await BackupVerifier.VerifyAsync(store.PathOf(id), manifest.Files, cancellationToken)).ToList();
+            var problems = (await BackupVerifier.VerifyAsync(selected.FolderPath, manifest.Files, cancellationToken)).ToList();
             Console.WriteLine($"{id}: {manifest.Files.Count} entries checked, {problems.Count} problems");
             var tested = parseResult.GetValue(restoreTest);
             if (tested)
@@ -37,7 +33,7 @@ internal static class VerifyCommand
                 }
                 else if (problems.Count == 0)
                 {
-                    var restoreProblems = await PostgresRestoreTest.RunAsync(store.PathOf(id), dump, cancellationToken);
+                    var restoreProblems = await PostgresRestoreTest.RunAsync(selected.FolderPath, dump, cancellationToken);
                     var tables = dump.Databases.Sum(d => d.Tables.Count);
                     Console.WriteLine($"{id}: restore test of {dump.Databases.Count} databases, {tables} tables: {restoreProblems.Count} problems");
                     problems.AddRange(restoreProblems);
@@ -49,10 +45,10 @@ internal static class VerifyCommand
                 Console.Error.WriteLine(problem);
             }
 
-            var record = new VerificationRecord(DateTimeOffset.UtcNow, problems.Count == 0, tested, problems);
+            var record = new VerificationRecord(TimeProvider.System.GetUtcNow(), problems.Count == 0, tested, problems);
             try
             {
-                await DurableFiles.ReplaceAsync(Path.Combine(store.PathOf(id), BackupStore.VerificationFileName), ManifestJson.Serialize(record), DurableFiles.OwnerOnly, cancellationToken);
+                await DurableFiles.ReplaceAsync(Path.Combine(selected.FolderPath, BackupStore.VerificationFileName), ManifestJson.Serialize(record), DurableFiles.OwnerOnly, cancellationToken);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

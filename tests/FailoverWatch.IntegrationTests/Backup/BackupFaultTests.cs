@@ -94,6 +94,34 @@ public sealed class BackupFaultTests
         await AssertOnlyAsync(mount.Path, previous);
     }
 
+    [Fact]
+    public async Task verify_and_restore_of_a_backup_with_a_damaged_manifest_say_so_without_a_stack_trace()
+    {
+        using var dir = new TempDirectory();
+        BackupRig.WriteFile(dir.File(".env.production"), "KEY=1", (UnixFileMode)Convert.ToInt32("600", 8));
+        var config = dir.File("failoverwatch.yaml");
+        await File.WriteAllTextAsync(config, BackupRig.Nodes(null) + $$"""
+
+            backup:
+              destination: {{dir.File("dest")}}
+              secrets: { paths: [{{dir.File(".env.production")}}] }
+            """);
+        var (backupExit, backupOutput) = await MonitorProcess.RunCliAsync("backup", "--config", config);
+        Assert.True(backupExit == 0, backupOutput);
+        var id = Assert.Single(new BackupStore(dir.File("dest")).CompleteIds());
+        await File.WriteAllTextAsync(Path.Combine(dir.File("dest"), id, BackupManifest.FileName), "{ \"truncated\": ");
+
+        foreach (var command in new[] { new[] { "verify" }, ["restore", "--kind", "secrets", "--target", dir.File("out"), "--backup", id] })
+        {
+            var (exit, output) = await MonitorProcess.RunCliAsync([.. command, "--config", config]);
+            Assert.True(exit == 1, output);
+            Assert.Contains($"{id}: cannot read manifest.json", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        }
+
+        Assert.False(Directory.Exists(dir.File("out")));
+    }
+
     /// <summary>The previous backup is the only complete one and still verifies; nothing else that looks like a backup exists.</summary>
     private static async Task AssertOnlyAsync(string destination, BackupRunResult previous)
     {
