@@ -140,7 +140,14 @@ internal static class FailoverPolicy
 
     private static int OrderOf(string node, FailoverPolicySettings settings)
     {
-        var index = settings.NodeOrder.ToList().IndexOf(node);
-        return index < 0 ? int.MaxValue : index;
+        for (var index = 0; index < settings.NodeOrder.Count; index++)
+        {
+            if (settings.NodeOrder[index] == node)
+            {
+                return index;
+            }
+        }
+
+        return int.MaxValue;
     }
 }
