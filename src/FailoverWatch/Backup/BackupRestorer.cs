@@ -5,7 +5,8 @@ namespace FailoverWatch.Backup;
 /// <summary>
 /// Writes one kind of a backup back out, after re-checking that kind's checksums. postgres: the plain SQL (ready for
 /// <c>psql -f</c>); redis: the rdb; secrets: each file under the target at its original absolute path, 0600; media and
-/// certs: the tree with links, modes and mtimes, into a target folder that must not hold anything yet.
+/// certs: the tree with links, modes and mtimes, into a target folder that must not hold anything yet. Run as root, a
+/// restore also gives every file back to its recorded owner; run as anyone else, the files are the runner's.
 /// </summary>
 internal static class BackupRestorer
 {
@@ -29,7 +30,7 @@ internal static class BackupRestorer
             {
                 var dump = Path.Combine(backupDirectory, manifest.Postgres!.DumpFile);
                 var file = Directory.Exists(target) ? Path.Combine(target, "dumpall.sql") : target;
-                await WriteReplacingAsync(file, DurableFiles.OwnerOnly, async output =>
+                await WriteReplacingAsync(file, DurableFiles.OwnerOnly, null, async output =>
                 {
                     await using var input = File.OpenRead(dump);
                     await using var sql = DumpCompression.Decompress(input, DumpCompression.CompressionOf(dump));
@@ -42,7 +43,7 @@ internal static class BackupRestorer
             {
                 var entry = entries.Single(e => e.Type == ManifestEntry.FileType);
                 var file = Directory.Exists(target) ? Path.Combine(target, "dump.rdb") : target;
-                await WriteReplacingAsync(file, entry.UnixMode, async output =>
+                await WriteReplacingAsync(file, entry.UnixMode, entry.Owner, async output =>
                 {
                     await using var input = File.OpenRead(Path.Combine(backupDirectory, entry.Path));
                     await FileHashing.CopyAsync(input, output, cancellationToken);
@@ -55,7 +56,7 @@ internal static class BackupRestorer
                 {
                     var file = Path.Combine(target, entry.Path[(kind.Length + 1)..]);
                     Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-                    await WriteReplacingAsync(file, DurableFiles.OwnerOnly, async output =>
+                    await WriteReplacingAsync(file, DurableFiles.OwnerOnly, entry.Owner, async output =>
                     {
                         await using var input = File.OpenRead(Path.Combine(backupDirectory, entry.Path));
                         await FileHashing.CopyAsync(input, output, cancellationToken);
@@ -71,12 +72,35 @@ internal static class BackupRestorer
                 }
 
                 await new TreeCopier(Path.Combine(backupDirectory, kind), target, kind).CopyAsync(cancellationToken);
+                GiveBackOwners(entries, kind, target);
                 return target;
         }
     }
 
+    private static void GiveBackOwners(IEnumerable<ManifestEntry> entries, string kind, string target)
+    {
+        if (!FileOwner.CanGiveAway)
+        {
+            return;
+        }
+
+        foreach (var entry in entries)
+        {
+            if (entry.Owner is { } owner)
+            {
+                var path = Path.Combine(target, entry.Path[(kind.Length + 1)..]);
+                owner.ApplyTo(path);
+                if (entry.Type != ManifestEntry.SymlinkType)
+                {
+                    // A change of owner clears setuid and setgid bits: the recorded mode goes back on after it.
+                    File.SetUnixFileMode(path, entry.UnixMode);
+                }
+            }
+        }
+    }
+
     /// <summary>Writes beside the target and renames over it: a restore interrupted half-way never leaves half a file in place.</summary>
-    private static async Task WriteReplacingAsync(string path, UnixFileMode mode, Func<Stream, Task> write)
+    private static async Task WriteReplacingAsync(string path, UnixFileMode mode, FileOwner? owner, Func<Stream, Task> write)
     {
         var temp = path + ".fw-restore-" + Guid.NewGuid().ToString("N")[..8];
         try
@@ -85,6 +109,11 @@ internal static class BackupRestorer
             {
                 await write(output);
                 output.Flush(flushToDisk: true);
+            }
+
+            if (owner is { } given && FileOwner.CanGiveAway)
+            {
+                given.ApplyTo(temp);
             }
 
             File.SetUnixFileMode(temp, mode);

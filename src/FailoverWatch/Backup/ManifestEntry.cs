@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
+using FailoverWatch.Storage;
 
 namespace FailoverWatch.Backup;
 
@@ -20,7 +22,23 @@ internal sealed record ManifestEntry
     public string? Sha256 { get; init; }
     public string? LinkTarget { get; init; }
 
+    /// <summary>The source's owner, given back on restore when restoring as root; absent in manifests written before it was recorded.</summary>
+    public uint? Uid { get; init; }
+
+    public uint? Gid { get; init; }
+
+    [JsonIgnore]
+    public FileOwner? Owner => Uid is { } uid && Gid is { } gid ? new FileOwner(uid, gid) : null;
+
+    [JsonIgnore]
     public UnixFileMode UnixMode => (UnixFileMode)Convert.ToInt32(Mode, 8);
+
+    /// <summary>This entry with the owner of <paramref name="source"/> (a link's own owner, not its target's).</summary>
+    public ManifestEntry OwnedAs(string source)
+    {
+        var owner = FileOwner.Of(source);
+        return this with { Uid = owner.Uid, Gid = owner.Gid };
+    }
 
     public static string FormatMode(UnixFileMode mode) => Convert.ToString((int)mode & 0xFFF, 8).PadLeft(4, '0');
 

@@ -6,7 +6,8 @@ namespace FailoverWatch.Backup;
 /// Copies a folder tree keeping symbolic links as links (certbot's <c>live/</c> points into <c>archive/</c>;
 /// following the links would break renewal after a restore), modes and mtimes. Given the previous complete
 /// backup's entries, an unchanged file (same size, mtime and mode: the rsync quick check) becomes a hard link
-/// to the previous copy and keeps its recorded checksum, so a run costs only what changed.
+/// to the previous copy and keeps its recorded checksum, so a run costs only what changed. Owners are recorded in the
+/// entries, not given to the copies: a backup stays its runner's, and a restore gives them back (<see cref="BackupRestorer"/>).
 /// </summary>
 internal sealed class TreeCopier(
     string sourceRoot,
@@ -46,7 +47,7 @@ internal sealed class TreeCopier(
             {
                 // Kept verbatim, relative or absolute, as certbot wrote it.
                 File.CreateSymbolicLink(target, linkTarget);
-                _entries.Add(new ManifestEntry { Path = itemRelative, Type = ManifestEntry.SymlinkType, LinkTarget = linkTarget, Mode = "0777" });
+                _entries.Add(new ManifestEntry { Path = itemRelative, Type = ManifestEntry.SymlinkType, LinkTarget = linkTarget, Mode = "0777" }.OwnedAs(item.FullName));
                 Stats.Symlinks++;
             }
             else if (item is DirectoryInfo directory)
@@ -57,7 +58,7 @@ internal sealed class TreeCopier(
                 _entries.Add(new ManifestEntry
                 {
                     Path = itemRelative, Type = ManifestEntry.DirectoryType, Mode = ManifestEntry.FormatMode(directory.UnixFileMode), Mtime = directory.LastWriteTimeUtc,
-                });
+                }.OwnedAs(directory.FullName));
                 Stats.Directories++;
             }
             else if (item is FileInfo file && (file.Attributes & (FileAttributes.Device | FileAttributes.System)) == 0 && IsRegular(file))
@@ -77,10 +78,11 @@ internal sealed class TreeCopier(
         var mode = forcedFileMode ?? file.UnixFileMode;
         var mtime = file.LastWriteTimeUtc;
         var size = file.Length;
+        var owner = FileOwner.Of(file.FullName);
         if (previousEntries is not null && previousBackupDirectory is not null
             && previousEntries.TryGetValue(relative, out var previous)
             && previous is { Type: ManifestEntry.FileType, Sha256: not null }
-            && previous.Size == size && previous.Mtime == mtime && previous.UnixMode == mode
+            && previous.Size == size && previous.Mtime == mtime && previous.UnixMode == mode && previous.Owner == owner
             && DurableFiles.TryHardLink(Path.Combine(previousBackupDirectory, relative), target))
         {
             _entries.Add(previous);
@@ -91,7 +93,10 @@ internal sealed class TreeCopier(
         var (sha, bytes) = await FileHashing.CopyAsync(file.FullName, target, mode, cancellationToken);
         File.SetUnixFileMode(target, mode);
         File.SetLastWriteTimeUtc(target, mtime);
-        _entries.Add(new ManifestEntry { Path = relative, Type = ManifestEntry.FileType, Size = bytes, Mode = ManifestEntry.FormatMode(mode), Mtime = mtime, Sha256 = sha });
+        _entries.Add(new ManifestEntry
+        {
+            Path = relative, Type = ManifestEntry.FileType, Size = bytes, Mode = ManifestEntry.FormatMode(mode), Mtime = mtime, Sha256 = sha, Uid = owner.Uid, Gid = owner.Gid,
+        });
         Stats.FilesCopied++;
         Stats.BytesCopied += bytes;
     }

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace FailoverWatch.Storage;
 
-/// <summary>The few Linux calls .NET has no API for: hard links, and flushing a folder or a whole filesystem.</summary>
+/// <summary>The few Linux calls .NET has no API for: hard links, file owners, and flushing a folder or a whole filesystem.</summary>
 internal static partial class LibC
 {
     public const int ORdOnly = 0;
@@ -27,4 +27,23 @@ internal static partial class LibC
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
+
+    public const int AtFdCwd = -100;
+    public const int AtSymlinkNoFollow = 0x100;
+    public const uint StatxUid = 0x8;
+    public const uint StatxGid = 0x10;
+
+    /// <summary>struct statx is 256 bytes with the same layout on every architecture, unlike struct stat.</summary>
+    public const int StatxSize = 256;
+    public const int StatxUidOffset = 20;
+    public const int StatxGidOffset = 24;
+
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static unsafe partial int Statx(int directoryFd, string path, int flags, uint mask, byte* buffer);
+
+    [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Lchown(string path, uint owner, uint group);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint Geteuid();
 }

@@ -1,8 +1,8 @@
-using FailoverWatch.Storage;
 using System.CommandLine;
 using FailoverWatch.Backup;
 using FailoverWatch.Cli;
 using FailoverWatch.IntegrationTests.Fixtures;
+using FailoverWatch.Storage;
 
 namespace FailoverWatch.IntegrationTests.Backup;
 
@@ -175,6 +175,68 @@ public sealed class BackupRunTests
             Assert.Equal("media_attachments/files/1.jpg", new FileInfo(Path.Combine(target, "latest.jpg")).LinkTarget);
             Assert.Equal(5, Directory.EnumerateFileSystemEntries(target, "*", SearchOption.AllDirectories).Count(p => File.Exists(p) || new FileInfo(p).LinkTarget is not null));
         }
+    }
+
+    [Fact]
+    public async Task restore_gives_media_and_secrets_back_to_their_owners()
+    {
+        // Mastodon runs as its own user: a restored .env.production owned by root (mode 0600) is one it cannot read.
+        var mastodon = new FileOwner(1234, 2345);
+        var other = new FileOwner(3456, 4567);
+        using var dir = new TempDirectory();
+        var media = dir.File("system");
+        var secrets = dir.File("live/.env.production");
+        BackupRig.WriteFile(Path.Combine(media, "files/1.jpg"), "one", (UnixFileMode)Convert.ToInt32("4755", 8), OldTime);
+        BackupRig.WriteFile(Path.Combine(media, "files/2.jpg"), "two", (UnixFileMode)Convert.ToInt32("644", 8), OldTime);
+        File.CreateSymbolicLink(Path.Combine(media, "latest.jpg"), "files/1.jpg");
+        BackupRig.WriteFile(secrets, "SECRET_KEY_BASE=x", (UnixFileMode)Convert.ToInt32("640", 8));
+        foreach (var path in new[] { Path.Combine(media, "files"), Path.Combine(media, "files/1.jpg"), Path.Combine(media, "files/2.jpg"), secrets })
+        {
+            mastodon.ApplyTo(path);
+        }
+
+        other.ApplyTo(Path.Combine(media, "latest.jpg"));
+        File.SetUnixFileMode(Path.Combine(media, "files/1.jpg"), (UnixFileMode)Convert.ToInt32("4755", 8));
+        var clock = new FakeClockSequence(new DateTimeOffset(2026, 11, 24, 3, 0, 0, TimeSpan.Zero));
+        var options = BackupRig.Load(BackupRig.Nodes(null) + $$"""
+
+            backup:
+              destination: {{dir.File("dest")}}
+              secrets: { paths: [{{secrets}}] }
+              media: { path: {{media}} }
+            """, dir.Path);
+        var (runner, _) = BackupRig.Runner(options, clock);
+        var first = await runner.RunAsync(null, null, CancellationToken.None);
+        Assert.True(first.Succeeded, first.Error);
+
+        // A change of owner alone is a change: the file is copied anew with the new owner recorded, the old backup untouched.
+        other.ApplyTo(Path.Combine(media, "files/2.jpg"));
+        clock.Advance(TimeSpan.FromDays(1));
+        StepProgress? progress = null;
+        var second = await runner.RunAsync(null, p => { if (p.Kind == BackupKinds.Media) { progress = p; } }, CancellationToken.None);
+        Assert.True(second.Succeeded, second.Error);
+        Assert.Contains("1 files copied, 1 hard-linked", progress!.Note, StringComparison.Ordinal);
+
+        var store = new BackupStore(dir.File("dest"));
+        foreach (var (run, secondOwner) in new[] { (first, mastodon), (second, other) })
+        {
+            var target = dir.File("restored-" + run.Id);
+            await BackupRestorer.RestoreAsync(store.PathOf(run.Id), run.Manifest!, BackupKinds.Media, target, CancellationToken.None);
+            Assert.Equal(mastodon, FileOwner.Of(Path.Combine(target, "files")));
+            Assert.Equal(mastodon, FileOwner.Of(Path.Combine(target, "files/1.jpg")));
+            Assert.Equal((UnixFileMode)Convert.ToInt32("4755", 8), File.GetUnixFileMode(Path.Combine(target, "files/1.jpg")));
+            Assert.Equal(secondOwner, FileOwner.Of(Path.Combine(target, "files/2.jpg")));
+            Assert.Equal(other, FileOwner.Of(Path.Combine(target, "latest.jpg")));
+
+            var root = dir.File("root-" + run.Id);
+            await BackupRestorer.RestoreAsync(store.PathOf(run.Id), run.Manifest!, BackupKinds.Secrets, root, CancellationToken.None);
+            var restoredSecrets = root + secrets;
+            Assert.Equal(mastodon, FileOwner.Of(restoredSecrets));
+            Assert.Equal(DurableFiles.OwnerOnly, File.GetUnixFileMode(restoredSecrets));
+        }
+
+        // The backup's own copies stay the runner's: only the manifest carries the owners.
+        Assert.Equal(new FileOwner(0, 0), FileOwner.Of(Path.Combine(store.PathOf(first.Id), "media/files/1.jpg")));
     }
 
     [Fact]

@@ -45,7 +45,7 @@ internal sealed class RedisBackupStep(RedisBackupOptions options, TimeProvider t
         var entry = new ManifestEntry
         {
             Path = $"{Kind}/dump.rdb", Type = ManifestEntry.FileType, Size = size, Mode = ManifestEntry.FormatMode(mode), Mtime = source.LastWriteTimeUtc, Sha256 = sha,
-        };
+        }.OwnedAs(source.FullName);
         return new StepOutcome([entry], size, 1) { Redis = info, Note = info.Note };
     }
 

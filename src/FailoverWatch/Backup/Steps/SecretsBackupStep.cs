@@ -1,5 +1,5 @@
-using FailoverWatch.Storage;
 using FailoverWatch.Configuration;
+using FailoverWatch.Storage;
 
 namespace FailoverWatch.Backup.Steps;
 
@@ -27,7 +27,7 @@ internal sealed class SecretsBackupStep(SecretsBackupOptions options) : IBackupS
             entries.Add(new ManifestEntry
             {
                 Path = $"{Kind}/{relative}", Type = ManifestEntry.FileType, Size = size, Mode = ManifestEntry.FormatMode(DurableFiles.OwnerOnly), Mtime = mtime, Sha256 = sha,
-            });
+            }.OwnedAs(path));
             bytes += size;
         }
 
