@@ -240,6 +240,7 @@ public sealed class FailoverTests
         Assert.True(exit == 0, output);
         Assert.True((await monitor.StatusAsync()).GetProperty("paused").GetBoolean());
         Assert.Equal(0, await monitor.MetricAsync("failoverwatch_auto_failover_enabled{cluster=\"test\"}"));
+        Assert.Equal(1, await monitor.MetricAsync("failoverwatch_paused{cluster=\"test\"}"));
 
         await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
         await Wait.UntilAsync(

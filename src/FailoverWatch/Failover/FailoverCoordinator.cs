@@ -294,6 +294,7 @@ internal sealed class FailoverCoordinator(
     private void PublishState(FailoverState state)
     {
         metrics.AutoFailoverEnabled.Set(options.Monitor.AutoFailover && !state.Paused ? 1 : 0, _cluster);
+        metrics.Paused.Set(state.Paused ? 1 : 0, _cluster);
         if (state.LastFailover is { } last)
         {
             metrics.LastFailoverTimestamp.Set(last.At.ToUnixTimeMilliseconds() / 1000.0, _cluster);

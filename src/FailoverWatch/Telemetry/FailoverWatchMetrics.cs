@@ -29,6 +29,7 @@ internal sealed class FailoverWatchMetrics
         FailoversHeld = new(factory, meter, "failoverwatch_failovers_held_total", "Rounds where the primary looked dead to the monitor but a failover was held back, by reason", "cluster", "reason");
         LastFailoverTimestamp = new(factory, meter, "failoverwatch_last_failover_timestamp_seconds", "Unix time of the last promotion", "cluster");
         AutoFailoverEnabled = new(factory, meter, "failoverwatch_auto_failover_enabled", "0 while automatic failover is off or paused", "cluster");
+        Paused = new(factory, meter, "failoverwatch_paused", "1 while automatic failover is paused for maintenance (failoverwatch pause); 0 when resumed or off by configuration", "cluster");
         SplitBrains = new(factory, meter, "failoverwatch_split_brain_total", "Times more than one writable node was seen", "cluster");
         BackupLastSuccess = new(factory, meter, "failoverwatch_backup_last_success_timestamp_seconds", "Unix time of the last successful backup of the kind", "kind");
         BackupDuration = new(factory, meter, "failoverwatch_backup_duration_seconds", "Duration of the last backup run of the kind", "kind");
@@ -51,6 +52,7 @@ internal sealed class FailoverWatchMetrics
     public CounterInstrument FailoversHeld { get; }
     public GaugeInstrument LastFailoverTimestamp { get; }
     public GaugeInstrument AutoFailoverEnabled { get; }
+    public GaugeInstrument Paused { get; }
     public CounterInstrument SplitBrains { get; }
     public GaugeInstrument BackupLastSuccess { get; }
     public GaugeInstrument BackupDuration { get; }
