@@ -41,6 +41,35 @@ public sealed class BackupFaultTests
     }
 
     [Fact]
+    public async Task standby_down_the_dump_comes_from_the_primary_and_with_no_node_up_the_step_names_each_node()
+    {
+        await using var pair = await PostgresPair.StartAsync();
+        await pair.Primary.ExecuteAsync("CREATE TABLE kept AS SELECT generate_series(1, 10) AS id", CancellationToken.None);
+        await pair.Standby.StopAsync(CancellationToken.None, "immediate");
+        using var dir = new TempDirectory();
+        var yaml = BackupRig.Nodes(pair) + $$"""
+
+            backup:
+              destination: {{dir.File("dest")}}
+              postgres: { from: standby }
+            """;
+        var (runner, metrics) = BackupRig.Runner(BackupRig.Load(yaml, dir.Path));
+        var fromPrimary = await runner.RunAsync(null, null, CancellationToken.None);
+        Assert.True(fromPrimary.Succeeded, fromPrimary.Error);
+        Assert.Equal(("pg1", "primary"), (fromPrimary.Manifest!.Postgres!.Node, fromPrimary.Manifest.Postgres.Role));
+        Assert.Equal(10, fromPrimary.Manifest.Postgres.Databases.Single(d => d.Name == "postgres").Tables["public.kept"]);
+
+        await pair.Primary.StopAsync(CancellationToken.None, "immediate");
+        var noneUp = await runner.RunAsync(null, null, CancellationToken.None);
+        Assert.False(noneUp.Succeeded);
+        Assert.Equal("postgres", noneUp.FailedStep);
+        Assert.Contains("no node reachable for pg_dumpall (pg1: ", noneUp.Error, StringComparison.Ordinal);
+        Assert.Contains("; pg2: ", noneUp.Error, StringComparison.Ordinal);
+        Assert.Equal(1, metrics.BackupFailures.Get("postgres"));
+        await AssertOnlyAsync(dir.File("dest"), fromPrimary);
+    }
+
+    [Fact]
     public async Task full_destination_fails_the_run_and_keeps_the_previous_backup()
     {
         using var dir = new TempDirectory();

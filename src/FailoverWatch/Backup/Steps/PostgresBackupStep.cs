@@ -1,7 +1,7 @@
-using FailoverWatch.Storage;
 using FailoverWatch.Configuration;
 using FailoverWatch.LocalServers;
 using FailoverWatch.Monitoring;
+using FailoverWatch.Storage;
 using Npgsql;
 
 namespace FailoverWatch.Backup.Steps;
@@ -38,39 +38,38 @@ internal sealed class PostgresBackupStep(PostgresBackupOptions options, IReadOnl
         return new StepOutcome([entry], size, 1) { Postgres = info, Note = $"postgres: dumped from {node.Name} ({role}, PostgreSQL {version})" };
     }
 
-    /// <summary>A standby by default so the dump does not load the primary; whichever role is up when the preferred one is not.</summary>
+    /// <summary>
+    /// A standby by default so the dump does not load the primary; whichever role is up when the preferred one is not.
+    /// Asked with the dump's own credentials (a node the monitor reaches may still refuse the dump user), all nodes at once.
+    /// </summary>
     private async Task<(NodeOptions Node, string Role, string Version)> ChooseNodeAsync(CancellationToken cancellationToken)
     {
-        var seen = new List<(NodeOptions Node, string Role, string Version)>();
-        var problems = new List<string>();
-        foreach (var node in nodes)
-        {
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(ProbeTimeout);
-                await using var connection = new NpgsqlConnection(NodeConnectionStrings.For(node, options.User, options.PasswordFile).ConnectionString);
-                await connection.OpenAsync(timeout.Token);
-                await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery(), current_setting('server_version')", connection);
-                await using var reader = await command.ExecuteReaderAsync(timeout.Token);
-                await reader.ReadAsync(timeout.Token);
-                seen.Add((node, reader.GetBoolean(0) ? "standby" : "primary", reader.GetString(1)));
-            }
-            catch (Exception e) when (e is NpgsqlException or OperationCanceledException or IOException && !cancellationToken.IsCancellationRequested)
-            {
-                problems.Add($"{node.Name}: {e.Message}");
-            }
-        }
+        var answers = await Task.WhenAll(nodes.Select(node => AskAsync(node, cancellationToken)));
+        var seen = answers.Where(a => a.Role is not null).ToList();
+        var chosen = seen.FirstOrDefault(a => a.Role == options.From);
+        chosen = chosen.Role is null && seen.Count > 0 ? seen[0] : chosen;
+        return chosen.Role is { } role
+            ? (chosen.Node, role, chosen.Version!)
+            : throw new InvalidOperationException($"no node reachable for pg_dumpall ({string.Join("; ", answers.Select(a => $"{a.Node.Name}: {a.Problem}"))})");
+    }
 
-        var preferred = seen.FirstOrDefault(s => s.Role == options.From);
-        if (preferred.Node is not null)
+    private async Task<(NodeOptions Node, string? Role, string? Version, string? Problem)> AskAsync(NodeOptions node, CancellationToken cancellationToken)
+    {
+        try
         {
-            return preferred;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(ProbeTimeout);
+            await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(NodeConnectionStrings.For(node, options.User, options.PasswordFile));
+            await using var connection = await dataSource.OpenConnectionAsync(timeout.Token);
+            await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery(), current_setting('server_version')", connection);
+            await using var reader = await command.ExecuteReaderAsync(timeout.Token);
+            await reader.ReadAsync(timeout.Token);
+            return (node, reader.GetBoolean(0) ? "standby" : "primary", reader.GetString(1), null);
         }
-
-        return seen.Count > 0
-            ? seen[0]
-            : throw new InvalidOperationException($"no node reachable for pg_dumpall ({string.Join("; ", problems)})");
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            return (node, null, null, e.Message);
+        }
     }
 
     private async Task<(string Sha256, long Size, long Uncompressed, List<DatabaseRowCounts> Databases)> DumpAsync(NpgsqlConnectionStringBuilder connection, string target, CancellationToken cancellationToken)
