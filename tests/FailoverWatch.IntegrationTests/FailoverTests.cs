@@ -37,6 +37,33 @@ public sealed class FailoverTests
     }
 
     [Fact]
+    public async Task cascaded_standby_streaming_from_the_standby_does_not_hold_the_failover_and_follows_the_new_primary()
+    {
+        // pg1 -> pg2 -> pg3. Once pg1 dies, pg3 still streams, but from pg2: no evidence that pg1 lives.
+        await using var cluster = await TestCluster.StartAsync(Fast, cascadedStandby: true);
+        var pg3 = cluster.Cascaded!;
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await WaitForPrimaryAsync(monitor, "pg1");
+        await cluster.Pair.Primary.ExecuteAsync("CREATE TABLE kept AS SELECT generate_series(1, 100) AS id", CancellationToken.None);
+        await Wait.UntilAsync(
+            async () => await pg3.QueryScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = 'kept'", CancellationToken.None) == 1,
+            TimeSpan.FromSeconds(30),
+            "pg3 has the table through pg2");
+
+        await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+        await WaitForWritableAsync(cluster.Pair.Standby, TimeSpan.FromSeconds(3 * 1 + 2 + 3));
+
+        // pg3 stays a standby and follows pg2 onto its new timeline.
+        await cluster.Pair.Standby.ExecuteAsync("INSERT INTO kept VALUES (101)", CancellationToken.None);
+        await Wait.UntilAsync(
+            async () => await pg3.QueryScalarAsync<long>("SELECT count(*) FROM kept", CancellationToken.None) == 101,
+            TimeSpan.FromSeconds(30),
+            "pg3 replays the new primary's writes");
+        Assert.True(await pg3.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
+        Assert.Equal(1, await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"promoted\"}"));
+    }
+
+    [Fact]
     public async Task promotes_standby_when_primary_hangs()
     {
         // A SIGSTOPped primary keeps the standby's receiver "streaming" until wal_receiver_timeout (5 s here).

@@ -17,7 +17,8 @@ internal static class DumpCompression
     public static Stream Compress(Stream output, string compression, int level) => compression switch
     {
         "zstd" => Zstd(output, level == 0 ? 3 : level),
-        "gzip" => new GZipStream(output, level is 0 or 1 ? CompressionLevel.Fastest : level >= 9 ? CompressionLevel.SmallestSize : CompressionLevel.Optimal, leaveOpen: true),
+        // 0 is the default: gzip's own (6), what an operator writing "gzip" expects.
+        "gzip" => new GZipStream(output, level == 1 ? CompressionLevel.Fastest : level >= 9 ? CompressionLevel.SmallestSize : CompressionLevel.Optimal, leaveOpen: true),
         _ => new NonClosingStream(output),
     };
 

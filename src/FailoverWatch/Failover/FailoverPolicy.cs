@@ -95,9 +95,13 @@ internal static class FailoverPolicy
 
         // repmgr's visibility check: a standby still streaming from a primary the monitor cannot reach proves
         // the primary is alive and only the monitor is cut off. A primary that answers but cannot commit
-        // (write probe) is seen directly, so streaming proves nothing about it.
+        // (write probe) is seen directly, so streaming proves nothing about it. Nor does a cascaded standby
+        // streaming from another standby; a sender we cannot place (a VIP, a hostname) still counts, to be safe.
         var monitorCutOff = view.Find(primary)?.Report.Failure?.Kind != ProbeFailureKind.WriteFailed;
-        var stillStreaming = view.Nodes.Where(n => n.IsStreaming).Select(n => n.Name).ToList();
+        var stillStreaming = view.Nodes
+            .Where(n => n.IsStreaming && !settings.Nodes.Any(other => other.Name != primary && other.Is(n.Report.WalReceiver)))
+            .Select(n => n.Name)
+            .ToList();
         if (monitorCutOff && stillStreaming.Count > 0)
         {
             return new HoldFailover(
@@ -140,9 +144,9 @@ internal static class FailoverPolicy
 
     private static int OrderOf(string node, FailoverPolicySettings settings)
     {
-        for (var index = 0; index < settings.NodeOrder.Count; index++)
+        for (var index = 0; index < settings.Nodes.Count; index++)
         {
-            if (settings.NodeOrder[index] == node)
+            if (settings.Nodes[index].Name == node)
             {
                 return index;
             }

@@ -6,18 +6,22 @@ namespace FailoverWatch.IntegrationTests.Fixtures;
 /// <summary>
 /// A real pair plus a FailoverWatch configuration for it: fence commands that really stop the old primary
 /// (and leave a marker), hooks that record their environment, and optionally the monitor's own
-/// connection to the primary going through a relay the test can cut.
+/// connection to the primary going through a relay the test can cut, or a third node streaming from the standby.
 /// </summary>
 public sealed class TestCluster : IAsyncDisposable
 {
-    private TestCluster(PostgresPair pair, TcpRelay? monitorRelay, int httpPort)
+    private TestCluster(PostgresPair pair, LocalPostgresServer? cascaded, TcpRelay? monitorRelay, int httpPort)
     {
         Pair = pair;
+        Cascaded = cascaded;
         MonitorRelay = monitorRelay;
         HttpPort = httpPort;
     }
 
     public PostgresPair Pair { get; }
+
+    /// <summary>Present with <c>cascadedStandby</c>: pg3, streaming from the standby pg2, not from the primary.</summary>
+    internal LocalPostgresServer? Cascaded { get; }
 
     /// <summary>Present with <c>relayMonitor</c>: the monitor reaches the primary only through it.</summary>
     public TcpRelay? MonitorRelay { get; }
@@ -37,11 +41,24 @@ public sealed class TestCluster : IAsyncDisposable
         bool relayMonitor = false,
         bool relayReplication = false,
         string walReceiverTimeout = "5s",
-        string? pg1FenceCommand = null)
+        string? pg1FenceCommand = null,
+        bool cascadedStandby = false)
     {
         var pair = await PostgresPair.StartAsync(relayReplication, walReceiverTimeout);
+        LocalPostgresServer? cascaded = null;
+        try
+        {
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            cascaded = cascadedStandby ? await LocalPostgresServer.CreateStandbyAsync(pair.Standby, "pg3", pair.DirectoryPath, cancel.Token) : null;
+        }
+        catch
+        {
+            await pair.DisposeAsync();
+            throw;
+        }
+
         var relay = relayMonitor ? TcpRelay.Start(pair.Primary.Port) : null;
-        var cluster = new TestCluster(pair, relay, OsUser.FreeLoopbackPort());
+        var cluster = new TestCluster(pair, cascaded, relay, OsUser.FreeLoopbackPort());
         await System.IO.File.WriteAllTextAsync(cluster.File("admin-token"), cluster.AdminToken);
         await System.IO.File.WriteAllTextAsync(cluster.ConfigPath, cluster.Config(monitorSettings, pg1FenceCommand));
         return cluster;
@@ -78,6 +95,7 @@ public sealed class TestCluster : IAsyncDisposable
                   user: postgres
                   stop_command: "{StopCommand(Pair.Standby, "fast")}"
                   fence_command: "{pg2Fence}"
+            {CascadedNode()}
             monitor:
               state_file: {StatePath}
             {Indent(monitorSettings)}
@@ -92,12 +110,26 @@ public sealed class TestCluster : IAsyncDisposable
             """);
     }
 
+    private string CascadedNode() => Cascaded is null
+        ? ""
+        : string.Create(CultureInfo.InvariantCulture, $"    - {{ name: pg3, host: 127.0.0.1, port: {Cascaded.Port}, user: postgres }}");
+
     private static string Indent(string settings) =>
         string.Join("\n", settings.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => "  " + l.Trim()));
 
     public async ValueTask DisposeAsync()
     {
         MonitorRelay?.Dispose();
-        await Pair.DisposeAsync();
+        try
+        {
+            if (Cascaded is not null)
+            {
+                await Cascaded.DisposeAsync();
+            }
+        }
+        finally
+        {
+            await Pair.DisposeAsync();
+        }
     }
 }

@@ -8,7 +8,8 @@ namespace FailoverWatch.Tests.Failover;
 public sealed class FailoverPolicyTests
 {
     private static readonly FailoverPolicySettings Settings = new(
-        FailureThreshold: 3, MaxLagOnFailoverBytes: 16 << 20, AutoFailover: true, NodeOrder: ["pg1", "pg2", "pg3"], RetryAfterFailedPromotion: TimeSpan.FromSeconds(30));
+        FailureThreshold: 3, MaxLagOnFailoverBytes: 16 << 20, AutoFailover: true,
+        Nodes: [new("pg1", PrimaryAddress, 5432), new("pg2", "10.0.0.2", 5432), new("pg3", "10.0.0.3", 5432)], RetryAfterFailedPromotion: TimeSpan.FromSeconds(30));
 
     private static readonly FailoverState RecordedPg1 = new() { Primary = "pg1" };
 
@@ -68,6 +69,22 @@ public sealed class FailoverPolicyTests
         var hold = Assert.IsType<HoldFailover>(Decide(View("pg1", 1000, Down("pg1"), Standby("pg2", streaming: true))));
         Assert.Equal("standby_streaming", hold.Label);
         Assert.Contains("pg2 still streams", hold.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void a_cascaded_standby_streaming_from_another_standby_is_no_proof_the_primary_lives()
+    {
+        // pg1 -> pg2 -> pg3: pg1 dies, pg2's receiver stops, pg3 goes on streaming from pg2.
+        var view = View("pg1", 1000, Down("pg1"), Standby("pg2", received: 1000), Standby("pg3", received: 900, streaming: true, from: "10.0.0.2"));
+        Assert.Equal("pg2", Assert.IsType<Promote>(Decide(view)).Target);
+    }
+
+    [Fact]
+    public void a_standby_streaming_from_an_address_no_node_has_still_holds_the_failover()
+    {
+        // A virtual IP or a hostname in primary_conninfo: it may well be the primary, so it counts.
+        var view = View("pg1", 1000, Down("pg1"), Standby("pg2", streaming: true, from: "db-primary.internal"));
+        Assert.Equal("standby_streaming", Assert.IsType<HoldFailover>(Decide(view)).Label);
     }
 
     [Fact]

@@ -13,11 +13,14 @@ internal static class Reports
         CurrentLsn = new Lsn(lsn), Timeline = timeline,
     };
 
-    public static NodeReport Standby(string node, ulong received = 1000, ulong? replayed = null, bool streaming = false) => new()
+    /// <summary>The address pg1 is configured at; standbys stream from it unless told otherwise.</summary>
+    public const string PrimaryAddress = "10.0.0.1";
+
+    public static NodeReport Standby(string node, ulong received = 1000, ulong? replayed = null, bool streaming = false, string from = PrimaryAddress) => new()
     {
         Node = node, ProbedAt = Now, Duration = TimeSpan.FromMilliseconds(3), Role = NodeRole.Standby,
         ReceiveLsn = new Lsn(received), ReplayLsn = new Lsn(replayed ?? received), ServerTime = Now, LastReplayedTransactionAt = Now.AddSeconds(-5),
-        WalReceiver = new WalReceiverState(streaming ? "streaming" : "waiting", Now, "10.0.0.1", 5432),
+        WalReceiver = new WalReceiverState(streaming ? "streaming" : "waiting", Now, from, 5432),
     };
 
     public static NodeReport Down(string node, ProbeFailureKind kind = ProbeFailureKind.Unreachable) =>
