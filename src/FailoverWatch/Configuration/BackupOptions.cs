@@ -35,7 +35,7 @@ internal sealed class PostgresBackupOptions
     public string? PasswordFile { get; set; }
     /// <summary><c>zstd</c> (default: fastest at the same ratio, measured in bench/), <c>gzip</c> or <c>none</c>.</summary>
     public string Compression { get; set; } = "zstd";
-    /// <summary>Compression level; 0 means the compressor's default (zstd 3, gzip fastest).</summary>
+    /// <summary>Compression level; 0 means the compressor's default (zstd 3, gzip 6).</summary>
     public int CompressionLevel { get; set; }
     /// <summary>The pg_dumpall program; absent: the newest one of the machine's PostgreSQL binaries.</summary>
     public string? PgDumpall { get; set; }
@@ -59,6 +59,10 @@ internal sealed class RedisBackupOptions
     public int Port { get; set; } = 6379;
     public string RdbPath { get; set; } = "/var/lib/redis/dump.rdb";
     public TimeSpan SaveTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>An ACL user (Redis 6+); absent: the default user.</summary>
+    public string? User { get; set; }
+    /// <summary>The file holding <c>requirepass</c> or the ACL user's password; absent: no AUTH.</summary>
+    public string? PasswordFile { get; set; }
 }
 
 internal sealed class CertsBackupOptions

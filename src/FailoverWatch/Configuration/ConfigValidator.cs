@@ -186,9 +186,14 @@ internal static class ConfigValidator
             }
         }
 
-        if (backup.Redis is { } redisTimeout && redisTimeout.SaveTimeout <= TimeSpan.Zero)
+        if (backup.Redis is { } redisOptions)
         {
-            problem("backup.redis.save_timeout", "must be above zero");
+            if (redisOptions.SaveTimeout <= TimeSpan.Zero)
+            {
+                problem("backup.redis.save_timeout", "must be above zero");
+            }
+
+            CheckReadable(redisOptions.PasswordFile, "backup.redis.password_file", baseDirectory, problem);
         }
 
         if (backup.Offsite is { } offsite && string.IsNullOrWhiteSpace(offsite.Path))
@@ -239,6 +244,7 @@ internal static class ConfigValidator
             backup.Secrets?.Paths = backup.Secrets.Paths.ConvertAll(Full);
             backup.Media?.Path = Full(backup.Media.Path);
             backup.Redis?.RdbPath = Full(backup.Redis.RdbPath);
+            backup.Redis?.PasswordFile = backup.Redis.PasswordFile is null ? null : Full(backup.Redis.PasswordFile);
             backup.Certs?.Path = Full(backup.Certs.Path);
         }
     }

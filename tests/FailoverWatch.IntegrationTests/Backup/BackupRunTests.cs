@@ -98,6 +98,36 @@ public sealed class BackupRunTests
     }
 
     [Fact]
+    public async Task redis_with_a_password_is_saved_fresh_and_a_wrong_password_is_named_in_the_manifest()
+    {
+        await using var redis = await RedisServer.StartAsync(password: "s3cret-redis");
+        await using (var connection = await redis.ConnectAsync())
+        {
+            await connection.GetDatabase().StringSetAsync("key", "value");
+        }
+
+        using var dir = new TempDirectory();
+        BackupRig.WriteFile(dir.File("redis.password"), "s3cret-redis\n", DurableFiles.OwnerOnly);
+        BackupRig.WriteFile(dir.File("wrong.password"), "not-it\n", DurableFiles.OwnerOnly);
+        Task<BackupRunResult> RunAsync(string passwordFile) => BackupRig.Runner(BackupRig.Load(BackupRig.Nodes(null) + $$"""
+
+            backup:
+              destination: {{dir.File("dest-" + passwordFile)}}
+              redis: { host: 127.0.0.1, port: {{redis.Port}}, rdb_path: {{redis.RdbPath}}, save_timeout: 20s, password_file: {{passwordFile}} }
+            """, dir.Path)).Runner.RunAsync(null, null, CancellationToken.None);
+
+        var fresh = await RunAsync("redis.password");
+        Assert.True(fresh.Succeeded, fresh.Error);
+        Assert.True(fresh.Manifest!.Redis!.FreshSave);
+
+        var stale = await RunAsync("wrong.password");
+        Assert.True(stale.Succeeded, stale.Error);
+        Assert.False(stale.Manifest!.Redis!.FreshSave);
+        Assert.Contains("refused authentication", stale.Manifest.Redis.Note, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-redis", await File.ReadAllTextAsync(Path.Combine(dir.File("dest-wrong.password"), stale.Id, BackupManifest.FileName)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task redis_down_copies_the_existing_rdb_and_says_so_in_the_manifest()
     {
         using var dir = new TempDirectory();

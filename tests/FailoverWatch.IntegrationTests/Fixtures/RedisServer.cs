@@ -13,12 +13,15 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly Process _process;
     private readonly bool _ownsDirectory;
 
-    private RedisServer(Process process, string directory, int port, bool ownsDirectory)
+    private readonly string? _password;
+
+    private RedisServer(Process process, string directory, int port, bool ownsDirectory, string? password)
     {
         _process = process;
         Directory = directory;
         Port = port;
         _ownsDirectory = ownsDirectory;
+        _password = password;
     }
 
     public string Directory { get; }
@@ -28,7 +31,8 @@ public sealed class RedisServer : IAsyncDisposable
     public string RdbPath => Path.Combine(Directory, "dump.rdb");
 
     /// <param name="directory">An existing folder (e.g. one holding a restored dump.rdb to load); default: a new temp folder.</param>
-    public static async Task<RedisServer> StartAsync(string? directory = null)
+    /// <param name="password">The server's <c>requirepass</c>; default: none.</param>
+    public static async Task<RedisServer> StartAsync(string? directory = null, string? password = null)
     {
         var ownsDirectory = directory is null;
         directory ??= Path.Combine(Path.GetTempPath(), "fw-redis-" + Guid.NewGuid().ToString("N")[..8]);
@@ -41,8 +45,14 @@ public sealed class RedisServer : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (password is not null)
+        {
+            startInfo.ArgumentList.Add("--requirepass");
+            startInfo.ArgumentList.Add(password);
+        }
+
         var process = Process.Start(startInfo)!;
-        var server = new RedisServer(process, directory, port, ownsDirectory);
+        var server = new RedisServer(process, directory, port, ownsDirectory, password);
         try
         {
             await Wait.UntilAsync(async () =>
@@ -60,7 +70,7 @@ public sealed class RedisServer : IAsyncDisposable
     }
 
     public Task<ConnectionMultiplexer> ConnectAsync() =>
-        ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { { "127.0.0.1", Port } }, AllowAdmin = true, ConnectTimeout = 2000, AbortOnConnectFail = true });
+        ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { { "127.0.0.1", Port } }, AllowAdmin = true, ConnectTimeout = 2000, AbortOnConnectFail = true, Password = _password });
 
     /// <summary>Kills the server (no save on the way down), as a crash would.</summary>
     public async Task StopAsync()

@@ -109,6 +109,13 @@ public sealed class ConfigValidationTests : IDisposable
     }
 
     [Fact]
+    public void unreadable_redis_password_file_is_an_error()
+    {
+        var found = Problems("cluster:\n  name: t\n  nodes:\n    - { name: pg1, host: a }\n    - { name: pg2, host: b }\nbackup:\n  destination: /tmp/x\n  redis: { password_file: /nonexistent/redis-pw }\n");
+        Assert.Contains(found, p => p.Key == "backup.redis.password_file" && p.Problem.Contains("cannot read", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void every_problem_is_reported_not_just_the_first()
     {
         var found = Problems("cluster:\n  name: t\n  nodes:\n    - { name: pg1, host: a, port: 0 }\n    - { name: pg1, host: b }\nmonitor:\n  probe_interval: 5x\n  bogus: 1\n");

@@ -16,11 +16,11 @@ internal sealed class RedisBackupStep(RedisBackupOptions options, TimeProvider t
 
     public async Task<StepOutcome> RunAsync(BackupStepContext context, CancellationToken cancellationToken)
     {
-        var (connection, unreachable) = await TryConnectAsync();
+        var (connection, problem) = await TryConnectAsync();
         RedisDumpInfo info;
         if (connection is null)
         {
-            info = new RedisDumpInfo { FreshSave = false, Note = $"redis at {options.Host}:{options.Port} unreachable ({unreachable}): copied the existing {options.RdbPath} as it was on disk" };
+            info = new RedisDumpInfo { FreshSave = false, Note = $"redis at {options.Host}:{options.Port} {problem}: copied the existing {options.RdbPath} as it was on disk" };
         }
         else
         {
@@ -63,12 +63,16 @@ internal sealed class RedisBackupStep(RedisBackupOptions options, TimeProvider t
                 SyncTimeout = 5000,
                 AsyncTimeout = 5000,
                 ClientName = "failoverwatch-backup",
+                User = options.User,
+                Password = options.PasswordFile is null ? null : File.ReadAllText(options.PasswordFile).TrimEnd('\r', '\n'),
             });
             return (connection, null);
         }
         catch (RedisConnectionException e)
         {
-            return (null, FirstLine(e.Message));
+            // A wrong password is not a down server: say which, so the note points at the configuration.
+            var what = e.FailureType == ConnectionFailureType.AuthenticationFailure ? "refused authentication" : "unreachable";
+            return (null, $"{what} ({FirstLine(e.Message)})");
         }
     }
 
