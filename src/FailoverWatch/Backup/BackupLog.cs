@@ -40,4 +40,7 @@ internal static partial class BackupLog
 
     [LoggerMessage(4012, LogLevel.Error, "Scheduled backup crashed: {Cause}")]
     public static partial void ScheduledCrashed(ILogger logger, string cause);
+
+    [LoggerMessage(4013, LogLevel.Warning, "Cannot read the backup destination {Destination}: {Cause}")]
+    public static partial void StoreUnreadable(ILogger logger, string destination, string cause);
 }

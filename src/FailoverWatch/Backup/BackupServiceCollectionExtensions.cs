@@ -9,7 +9,10 @@ namespace FailoverWatch.Backup;
 
 internal static class BackupServiceCollectionExtensions
 {
-    /// <summary>The backup runner, and its cron scheduler when <c>backup.schedule</c> is set. Nothing when there is no <c>backup</c> section.</summary>
+    /// <summary>
+    /// The backup runner, the watcher of the destination, and the cron scheduler when <c>backup.schedule</c> is set.
+    /// Nothing when there is no <c>backup</c> section.
+    /// </summary>
     public static IServiceCollection AddBackups(this IServiceCollection services, FailoverWatchOptions options)
     {
         if (options.Backup is not { } backup)
@@ -26,6 +29,8 @@ internal static class BackupServiceCollectionExtensions
             provider.GetRequiredService<BackupStatusBoard>(),
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<ILoggerFactory>().CreateLogger<BackupRunner>()));
+        services.AddSingleton<BackupStoreWatcher>();
+        services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<BackupStoreWatcher>());
         if (backup.Schedule is not null)
         {
             services.AddSingleton<IHostedService, BackupScheduler>();

@@ -9,5 +9,12 @@ internal sealed class BackupStatusBoard
 
     public void RecordSuccess(string kind, DateTimeOffset at) => _lastSuccess[kind] = at;
 
+    /// <summary>Records <paramref name="at"/> unless a later success is already known; true when it was newer.</summary>
+    public bool RecordIfNewer(string kind, DateTimeOffset at)
+    {
+        var stored = _lastSuccess.AddOrUpdate(kind, at, (_, known) => at > known ? at : known);
+        return stored == at;
+    }
+
     public IReadOnlyDictionary<string, DateTimeOffset> LastSuccess => new SortedDictionary<string, DateTimeOffset>(_lastSuccess, StringComparer.Ordinal);
 }
