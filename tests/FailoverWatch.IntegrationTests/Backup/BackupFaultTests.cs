@@ -53,13 +53,16 @@ public sealed class BackupFaultTests
               destination: {{dir.File("dest")}}
               postgres: { from: standby }
             """;
-        var (runner, metrics) = BackupRig.Runner(BackupRig.Load(yaml, dir.Path));
+        // Backup ids are per second: the clock stands still until moved, so the second run never shares the first's id.
+        var clock = new FakeClockSequence(new DateTimeOffset(2026, 11, 24, 3, 0, 0, TimeSpan.Zero));
+        var (runner, metrics) = BackupRig.Runner(BackupRig.Load(yaml, dir.Path), clock);
         var fromPrimary = await runner.RunAsync(null, null, CancellationToken.None);
         Assert.True(fromPrimary.Succeeded, fromPrimary.Error);
         Assert.Equal(("pg1", "primary"), (fromPrimary.Manifest!.Postgres!.Node, fromPrimary.Manifest.Postgres.Role));
         Assert.Equal(10, fromPrimary.Manifest.Postgres.Databases.Single(d => d.Name == "postgres").Tables["public.kept"]);
 
         await pair.Primary.StopAsync(CancellationToken.None, "immediate");
+        clock.Advance(TimeSpan.FromDays(1));
         var noneUp = await runner.RunAsync(null, null, CancellationToken.None);
         Assert.False(noneUp.Succeeded);
         Assert.Equal("postgres", noneUp.FailedStep);
