@@ -35,12 +35,18 @@ internal static partial class BackupLog
     [LoggerMessage(4010, LogLevel.Warning, "Retention could not remove backup {Id}: {Cause}")]
     public static partial void RetentionFailed(ILogger logger, string id, string cause);
 
-    [LoggerMessage(4011, LogLevel.Information, "Next scheduled backup at {Next:o}")]
-    public static partial void NextRun(ILogger logger, DateTimeOffset next);
+    [LoggerMessage(4011, LogLevel.Information, "Next scheduled {Job} at {Next:o}")]
+    public static partial void NextRun(ILogger logger, string job, DateTimeOffset next);
 
-    [LoggerMessage(4012, LogLevel.Error, "Scheduled backup crashed: {Cause}")]
-    public static partial void ScheduledCrashed(ILogger logger, string cause);
+    [LoggerMessage(4012, LogLevel.Error, "Scheduled {Job} crashed: {Cause}")]
+    public static partial void ScheduledCrashed(ILogger logger, string job, string cause);
 
     [LoggerMessage(4013, LogLevel.Warning, "Cannot read the backup destination {Destination}: {Cause}")]
     public static partial void StoreUnreadable(ILogger logger, string destination, string cause);
+
+    [LoggerMessage(4014, LogLevel.Information, "Restore test of backup {Id} passed: {Databases} databases, {Tables} tables, every row count as dumped")]
+    public static partial void RestoreTestPassed(ILogger logger, string id, int databases, int tables);
+
+    [LoggerMessage(4015, LogLevel.Error, "Restore test of backup {Id} FAILED ({Count} problems), first: {First}")]
+    public static partial void RestoreTestFailed(ILogger logger, string id, int count, string first);
 }

@@ -10,7 +10,7 @@ namespace FailoverWatch.Backup;
 internal static class BackupServiceCollectionExtensions
 {
     /// <summary>
-    /// The backup runner, the watcher of the destination, and the cron scheduler when <c>backup.schedule</c> is set.
+    /// The backup runner, the watcher of the destination, and the cron schedulers of backups and restore tests when set.
     /// Nothing when there is no <c>backup</c> section.
     /// </summary>
     public static IServiceCollection AddBackups(this IServiceCollection services, FailoverWatchOptions options)
@@ -34,6 +34,12 @@ internal static class BackupServiceCollectionExtensions
         if (backup.Schedule is not null)
         {
             services.AddSingleton<IHostedService, BackupScheduler>();
+        }
+
+        if (backup.RestoreTestSchedule is not null)
+        {
+            services.AddSingleton<RestoreTestScheduler>();
+            services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<RestoreTestScheduler>());
         }
 
         return services;

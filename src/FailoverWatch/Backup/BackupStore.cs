@@ -40,6 +40,19 @@ internal sealed partial class BackupStore(string destination)
     public Task<BackupManifest> ReadManifestAsync(string id, CancellationToken cancellationToken) =>
         ManifestJson.ReadAsync(Path.Combine(PathOf(id), BackupManifest.FileName), cancellationToken);
 
+    /// <summary>The last <c>verify</c> of a backup, or null when it was never verified.</summary>
+    public async Task<VerificationRecord?> ReadVerificationAsync(string id, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(PathOf(id), VerificationFileName);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        await using var stream = File.OpenRead(path);
+        return await System.Text.Json.JsonSerializer.DeserializeAsync<VerificationRecord>(stream, ManifestJson.Options, cancellationToken);
+    }
+
     public async Task<(string Id, BackupManifest Manifest)?> NewestAsync(CancellationToken cancellationToken)
     {
         var ids = CompleteIds();

@@ -9,7 +9,8 @@ namespace FailoverWatch.Backup;
 /// Keeps the last-success gauges and <c>/status</c> true for backups this process did not take: those from before a
 /// restart (else "backup too old" could not fire for a host restarted after its backups stopped) and those taken by
 /// <c>failoverwatch backup</c> from cron. Lists the destination every minute and reads manifests only when a newer
-/// backup has appeared.
+/// backup has appeared. With scheduled restore tests, the last passed one is taken from the backups' <c>verified.json</c>
+/// at start, for the same reason.
 /// </summary>
 internal sealed class BackupStoreWatcher(
     BackupOptions options,
@@ -31,6 +32,11 @@ internal sealed class BackupStoreWatcher(
         using var timer = new PeriodicTimer(Every, time);
         try
         {
+            if (options.RestoreTestSchedule is not null)
+            {
+                await SeedRestoreTestAsync(stoppingToken);
+            }
+
             do
             {
                 await RefreshAsync(stoppingToken);
@@ -40,6 +46,26 @@ internal sealed class BackupStoreWatcher(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Stopping.
+        }
+    }
+
+    internal async Task SeedRestoreTestAsync(CancellationToken cancellationToken)
+    {
+        var store = new BackupStore(options.Destination);
+        try
+        {
+            foreach (var id in store.CompleteIds().Reverse().Take(ManifestsToRead))
+            {
+                if (await store.ReadVerificationAsync(id, cancellationToken) is { Ok: true, RestoreTested: true } passed)
+                {
+                    metrics.RestoreTestLastSuccess.Set(passed.VerifiedAt.ToUnixTimeMilliseconds() / 1000.0, BackupKinds.Postgres);
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        {
+            BackupLog.StoreUnreadable(logger, options.Destination, e.Message);
         }
     }
 

@@ -23,13 +23,18 @@ internal static class BackupsCommand
             var rows = new List<BackupListing>();
             foreach (var id in store.CompleteIds())
             {
-                var manifest = await store.ReadManifestAsync(id, cancellationToken);
-                var verificationFile = Path.Combine(store.PathOf(id), BackupStore.VerificationFileName);
-                VerificationRecord? verification = null;
-                if (File.Exists(verificationFile))
+                BackupManifest manifest;
+                VerificationRecord? verification;
+                try
                 {
-                    await using var stream = File.OpenRead(verificationFile);
-                    verification = await JsonSerializer.DeserializeAsync<VerificationRecord>(stream, ManifestJson.Options, cancellationToken);
+                    manifest = await store.ReadManifestAsync(id, cancellationToken);
+                    verification = await store.ReadVerificationAsync(id, cancellationToken);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidDataException)
+                {
+                    // One damaged backup must not hide the list of the others.
+                    Console.Error.WriteLine($"{id}: cannot read: {e.Message}");
+                    continue;
                 }
 
                 rows.Add(new BackupListing(id, manifest.StartedAt, manifest.Kinds, manifest.TotalBytes, verification?.Ok, verification?.VerifiedAt, manifest.Postgres?.Node));

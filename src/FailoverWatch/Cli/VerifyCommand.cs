@@ -1,6 +1,5 @@
 using System.CommandLine;
 using FailoverWatch.Backup;
-using FailoverWatch.Storage;
 
 namespace FailoverWatch.Cli;
 
@@ -21,43 +20,27 @@ internal static class VerifyCommand
             }
 
             var (id, manifest) = (selected.Id, selected.Manifest);
-
-            var problems = (await BackupVerifier.VerifyAsync(selected.FolderPath, manifest.Files, cancellationToken)).ToList();
-            Console.WriteLine($"{id}: {manifest.Files.Count} entries checked, {problems.Count} problems");
             var tested = parseResult.GetValue(restoreTest);
-            if (tested)
+            var (record, checksumProblems, notRecorded) = await BackupVerification.RunAsync(selected.FolderPath, manifest, tested, TimeProvider.System, cancellationToken);
+            Console.WriteLine($"{id}: {manifest.Files.Count} entries checked, {checksumProblems} problems");
+            if (tested && manifest.Postgres is { } dump && checksumProblems == 0)
             {
-                if (manifest.Postgres is not { } dump)
-                {
-                    problems.Add("restore test: the backup holds no postgres dump");
-                }
-                else if (problems.Count == 0)
-                {
-                    var restoreProblems = await PostgresRestoreTest.RunAsync(selected.FolderPath, dump, cancellationToken);
-                    var tables = dump.Databases.Sum(d => d.Tables.Count);
-                    Console.WriteLine($"{id}: restore test of {dump.Databases.Count} databases, {tables} tables: {restoreProblems.Count} problems");
-                    problems.AddRange(restoreProblems);
-                }
+                var tables = dump.Databases.Sum(d => d.Tables.Count);
+                Console.WriteLine($"{id}: restore test of {dump.Databases.Count} databases, {tables} tables: {record.Problems.Count} problems");
             }
 
-            foreach (var problem in problems)
+            foreach (var problem in record.Problems)
             {
                 Console.Error.WriteLine(problem);
             }
 
-            var record = new VerificationRecord(TimeProvider.System.GetUtcNow(), problems.Count == 0, tested, problems);
-            try
+            if (notRecorded is not null)
             {
-                await DurableFiles.ReplaceAsync(Path.Combine(selected.FolderPath, BackupStore.VerificationFileName), ManifestJson.Serialize(record), DurableFiles.OwnerOnly, cancellationToken);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // A read-only copy can still be verified; only the record of it is lost.
-                Console.Error.WriteLine($"could not record the verification: {e.Message}");
+                Console.Error.WriteLine($"could not record the verification: {notRecorded}");
             }
 
-            Console.WriteLine(problems.Count == 0 ? $"{id}: good" : $"{id}: BAD");
-            return problems.Count == 0 ? 0 : 1;
+            Console.WriteLine(record.Ok ? $"{id}: good" : $"{id}: BAD");
+            return record.Ok ? 0 : 1;
         });
         return command;
     }

@@ -5,6 +5,8 @@ internal sealed class BackupOptions
     public string Destination { get; set; } = "";
     /// <summary>Cron expression, UTC. Absent: backups are taken only on demand.</summary>
     public string? Schedule { get; set; }
+    /// <summary>Cron expression, UTC: when to restore the newest dump into a scratch PostgreSQL and compare row counts. Absent: never by itself.</summary>
+    public string? RestoreTestSchedule { get; set; }
     public RetentionOptions Retention { get; set; } = new();
     public OffsiteOptions? Offsite { get; set; }
     public PostgresBackupOptions? Postgres { get; set; }

@@ -122,16 +122,11 @@ internal static class ConfigValidator
             problem("backup.destination", "missing");
         }
 
-        if (backup.Schedule is { } schedule)
+        CheckCron(backup.Schedule, "backup.schedule", problem);
+        CheckCron(backup.RestoreTestSchedule, "backup.restore_test_schedule", problem);
+        if (backup.RestoreTestSchedule is not null && backup.Postgres is not { Enabled: true })
         {
-            try
-            {
-                CronExpression.Parse(schedule);
-            }
-            catch (CronFormatException e)
-            {
-                problem("backup.schedule", $"'{schedule}' is not a cron expression: {e.Message}");
-            }
+            problem("backup.restore_test_schedule", "needs backup.postgres: the restore test restores the dump");
         }
 
         if (backup.Retention.KeepLast < 1)
@@ -204,6 +199,23 @@ internal static class ConfigValidator
         if (backup.Redis is { Port: < 1 or > 65535 } redis)
         {
             problem("backup.redis.port", $"{redis.Port} is out of range 1-65535");
+        }
+    }
+
+    private static void CheckCron(string? expression, string key, Action<string, string> problem)
+    {
+        if (expression is null)
+        {
+            return;
+        }
+
+        try
+        {
+            CronExpression.Parse(expression);
+        }
+        catch (CronFormatException e)
+        {
+            problem(key, $"'{expression}' is not a cron expression: {e.Message}");
         }
     }
 

@@ -35,6 +35,8 @@ internal sealed class FailoverWatchMetrics
         BackupDuration = new(factory, meter, "failoverwatch_backup_duration_seconds", "Duration of the last backup run of the kind", "kind");
         BackupSize = new(factory, meter, "failoverwatch_backup_size_bytes", "Size of the last backup of the kind", "kind");
         BackupFailures = new(factory, meter, "failoverwatch_backup_failures_total", "Failed backups of the kind", "kind");
+        RestoreTestLastSuccess = new(factory, meter, "failoverwatch_backup_restore_test_last_success_timestamp_seconds", "Unix time of the last scheduled restore test that restored the newest dump with every row count as dumped", "kind");
+        RestoreTestFailures = new(factory, meter, "failoverwatch_backup_restore_test_failures_total", "Scheduled restore tests that failed", "kind");
     }
 
     public CollectorRegistry Registry { get; }
@@ -58,4 +60,6 @@ internal sealed class FailoverWatchMetrics
     public GaugeInstrument BackupDuration { get; }
     public GaugeInstrument BackupSize { get; }
     public CounterInstrument BackupFailures { get; }
+    public GaugeInstrument RestoreTestLastSuccess { get; }
+    public CounterInstrument RestoreTestFailures { get; }
 }

@@ -108,6 +108,15 @@ public sealed class ConfigValidationTests : IDisposable
         Assert.Contains(found, p => p.Key == "cluster.nodes[0].password_file" && p.Problem.Contains("cannot read", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("  restore_test_schedule: every sunday\n  postgres: {}\n", "is not a cron expression")]
+    [InlineData("  restore_test_schedule: 0 4 * * 0\n", "needs backup.postgres")]
+    public void restore_test_schedule_is_a_cron_expression_over_a_dump(string backupLines, string problem)
+    {
+        var found = Problems("cluster:\n  name: t\n  nodes:\n    - { name: pg1, host: a }\n    - { name: pg2, host: b }\nbackup:\n  destination: /tmp/x\n" + backupLines);
+        Assert.Contains(found, p => p.Key == "backup.restore_test_schedule" && p.Problem.Contains(problem, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void unreadable_redis_password_file_is_an_error()
     {
