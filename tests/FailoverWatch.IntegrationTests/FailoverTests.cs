@@ -64,6 +64,38 @@ public sealed class FailoverTests
     }
 
     [Fact]
+    public async Task never_promotes_before_the_failover_is_recorded_and_does_once_the_state_file_is_writable_again()
+    {
+        // A promotion the state file does not know of could be repeated by a restarted monitor: none happens unrecorded.
+        using var stateDirectory = new TempDirectory();
+        await using var mount = await TmpfsMount.MountAsync(stateDirectory.File("state"), "1m");
+        await using var cluster = await TestCluster.StartAsync(Fast, statePath: Path.Combine(mount.Path, "state.json"));
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await WaitForPrimaryAsync(monitor, "pg1");
+        await Wait.UntilAsync(() => File.Exists(cluster.StatePath), TimeSpan.FromSeconds(10), "state file written");
+
+        await mount.MakeReadOnlyAsync();
+        await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+        await Wait.UntilAsync(
+            async () => await monitor.MetricAsync("failoverwatch_failovers_held_total{cluster=\"test\",reason=\"state_unwritable\"}") >= 1,
+            TimeSpan.FromSeconds(15),
+            "failover held: state file unwritable");
+        Assert.Contains("Not promoting pg2: the failover cannot be recorded in the state file", monitor.Output, StringComparison.Ordinal);
+        Assert.Contains("Read-only file system", monitor.Output, StringComparison.Ordinal);
+        await Wait.HoldsAsync(
+            async () => await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None),
+            TimeSpan.FromSeconds(5),
+            "pg2 stays a standby while the failover cannot be recorded");
+
+        await mount.MakeWritableAsync();
+        await WaitForWritableAsync(cluster.Pair.Standby, TimeSpan.FromSeconds(15));
+        await Wait.UntilAsync(
+            () => JsonDocument.Parse(File.ReadAllText(cluster.StatePath)).RootElement.GetProperty("primary").GetString() == "pg2",
+            TimeSpan.FromSeconds(15),
+            "pg2 recorded as primary");
+    }
+
+    [Fact]
     public async Task promotes_standby_when_primary_hangs()
     {
         // A SIGSTOPped primary keeps the standby's receiver "streaming" until wal_receiver_timeout (5 s here).

@@ -191,7 +191,18 @@ internal sealed class FailoverCoordinator(
         var failover = new FailoverInProgress(promote.OldPrimary, promote.Target, time.GetUtcNow());
 
         // Recorded before promoting: a monitor that dies from here on finishes or abandons this failover on restart.
-        await store.UpdateAsync(s => s with { InProgress = failover }, cancellationToken);
+        try
+        {
+            await store.UpdateAsync(s => s with { InProgress = failover }, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.FailoverNotRecorded(promote.Target, e.Message);
+            metrics.FailoversHeld.Inc(_cluster, "state_unwritable");
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            activity?.Dispose();
+            return;
+        }
 
         // The old primary is fenced while the standby is promoted, not after: the earlier the fence, the
         // shorter any window with two writable nodes, and a slow fence never delays the promotion.

@@ -50,6 +50,9 @@ internal static partial class LogMessages
     [LoggerMessage(1105, LogLevel.Error, "Promotion of {Node} failed: {Error}")]
     public static partial void PromotionFailed(this ILogger logger, string node, string error);
 
+    [LoggerMessage(1111, LogLevel.Error, "Not promoting {Node}: the failover cannot be recorded in the state file ({Cause}); a promotion a restarted monitor does not know of could be repeated. Retrying each round")]
+    public static partial void FailoverNotRecorded(this ILogger logger, string node, string cause);
+
     [LoggerMessage(1110, LogLevel.Error, "Finishing the failover to {Node} failed; it stays recorded as under way and is retried")]
     public static partial void FinishingFailoverFailed(this ILogger logger, string node, Exception exception);
 

@@ -10,9 +10,10 @@ namespace FailoverWatch.IntegrationTests.Fixtures;
 /// </summary>
 public sealed class TestCluster : IAsyncDisposable
 {
-    private TestCluster(PostgresPair pair, LocalPostgresServer? cascaded, TcpRelay? monitorRelay, int httpPort)
+    private TestCluster(PostgresPair pair, LocalPostgresServer? cascaded, TcpRelay? monitorRelay, int httpPort, string? statePath)
     {
         Pair = pair;
+        StatePath = statePath ?? File("state.json");
         Cascaded = cascaded;
         MonitorRelay = monitorRelay;
         HttpPort = httpPort;
@@ -30,7 +31,7 @@ public sealed class TestCluster : IAsyncDisposable
 
     public string ConfigPath => File("failoverwatch.yaml");
 
-    public string StatePath => File("state.json");
+    public string StatePath { get; }
 
     public string AdminToken => "test-admin-token";
 
@@ -42,7 +43,8 @@ public sealed class TestCluster : IAsyncDisposable
         bool relayReplication = false,
         string walReceiverTimeout = "5s",
         string? pg1FenceCommand = null,
-        bool cascadedStandby = false)
+        bool cascadedStandby = false,
+        string? statePath = null)
     {
         var pair = await PostgresPair.StartAsync(relayReplication, walReceiverTimeout);
         LocalPostgresServer? cascaded = null;
@@ -58,7 +60,7 @@ public sealed class TestCluster : IAsyncDisposable
         }
 
         var relay = relayMonitor ? TcpRelay.Start(pair.Primary.Port) : null;
-        var cluster = new TestCluster(pair, cascaded, relay, OsUser.FreeLoopbackPort());
+        var cluster = new TestCluster(pair, cascaded, relay, OsUser.FreeLoopbackPort(), statePath);
         await System.IO.File.WriteAllTextAsync(cluster.File("admin-token"), cluster.AdminToken);
         await System.IO.File.WriteAllTextAsync(cluster.ConfigPath, cluster.Config(monitorSettings, pg1FenceCommand));
         return cluster;

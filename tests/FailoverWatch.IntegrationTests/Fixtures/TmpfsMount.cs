@@ -3,7 +3,7 @@ using FailoverWatch.Processes;
 namespace FailoverWatch.IntegrationTests.Fixtures;
 
 /// <summary>
-/// A small tmpfs mounted on a folder (needs root): a destination that fills up, or that is remounted read-only
+/// A small tmpfs mounted on a folder (needs root): a destination that fills up, or that is remounted read-only (and back)
 /// (chmod does not stop root; a read-only mount does). Always unmounted on dispose.
 /// </summary>
 public sealed class TmpfsMount : IAsyncDisposable
@@ -20,6 +20,8 @@ public sealed class TmpfsMount : IAsyncDisposable
     }
 
     public Task MakeReadOnlyAsync() => RunAsync("mount", ["-o", "remount,ro", Path]);
+
+    public Task MakeWritableAsync() => RunAsync("mount", ["-o", "remount,rw", Path]);
 
     public async ValueTask DisposeAsync()
     {
