@@ -67,14 +67,14 @@ internal sealed class DemoCluster : IAsyncDisposable
               host: 127.0.0.1
               port: {{Primary.Port}}
               user: postgres
-              stop_command: "{{FenceCommand(binaries, Primary, "fast")}}"
-              fence_command: "{{FenceCommand(binaries, Primary, "immediate")}}"
+              stop_command: "{{StopCommand(binaries, Primary)}}"
+              fence_command: "{{FenceCommand(binaries, Primary)}}"
             - name: pg2
               host: 127.0.0.1
               port: {{Standby.Port}}
               user: postgres
-              stop_command: "{{FenceCommand(binaries, Standby, "fast")}}"
-              fence_command: "{{FenceCommand(binaries, Standby, "immediate")}}"
+              stop_command: "{{StopCommand(binaries, Standby)}}"
+              fence_command: "{{FenceCommand(binaries, Standby)}}"
         monitor:
           probe_interval: 1s
           probe_timeout: 2s
@@ -97,9 +97,16 @@ internal sealed class DemoCluster : IAsyncDisposable
 
         """);
 
-    private static string FenceCommand(PostgresBinaries binaries, LocalPostgresServer server, string mode)
+    private static string StopCommand(PostgresBinaries binaries, LocalPostgresServer server) =>
+        PgCtl(binaries, server, "-m", "fast", "-W", "stop");
+
+    /// <summary>Stopped at once; a server that is already down (killed, crashed) counts as fenced: pg_ctl status exits 3 then.</summary>
+    private static string FenceCommand(PostgresBinaries binaries, LocalPostgresServer server) =>
+        $"{PgCtl(binaries, server, "-m", "immediate", "-W", "stop")} || ! {PgCtl(binaries, server, "status")}";
+
+    private static string PgCtl(PostgresBinaries binaries, LocalPostgresServer server, params string[] arguments)
     {
-        var (fileName, arguments) = OsUser.AsServerAccount(binaries.Tool("pg_ctl"), ["-D", server.DataDirectory, "-m", mode, "-W", "stop"]);
-        return string.Join(' ', [fileName, .. arguments]);
+        var (fileName, asServerAccount) = OsUser.AsServerAccount(binaries.Tool("pg_ctl"), ["-D", server.DataDirectory, .. arguments]);
+        return string.Join(' ', [fileName, .. asServerAccount]);
     }
 }
