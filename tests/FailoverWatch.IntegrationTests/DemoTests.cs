@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using FailoverWatch.IntegrationTests.Fixtures;
+using FailoverWatch.LocalServers;
+using FailoverWatch.Processes;
+
+namespace FailoverWatch.IntegrationTests;
+
+/// <summary>The README's first command, run as a new user runs it: build, watch, fail over, Ctrl-C, nothing left behind.</summary>
+public sealed partial class DemoTests
+{
+    [Fact]
+    public async Task demo_fails_over_and_ctrl_c_removes_everything()
+    {
+        using var demo = MonitorProcess.StartCli("demo", "--failover-after", "5s");
+        var output = new StringBuilder();
+        string Output()
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+
+        void Append(string? line)
+        {
+            lock (output)
+            {
+                output.AppendLine(line);
+            }
+        }
+
+        demo.OutputDataReceived += (_, e) => Append(e.Data);
+        demo.ErrorDataReceived += (_, e) => Append(e.Data);
+        demo.BeginOutputReadLine();
+        demo.BeginErrorReadLine();
+        string? folder = null;
+        try
+        {
+            await Wait.UntilAsync(() => FolderLine().Match(Output()) is { Success: true } m && (folder = m.Groups[1].Value) is not null, TimeSpan.FromSeconds(120), "the demo's servers built");
+            await Wait.UntilAsync(() => Output().Contains("Promoted pg2", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the demo's failover");
+            var (exit, status) = await MonitorProcess.RunCliAsync("status", "--config", Path.Combine(folder!, "failoverwatch.yaml"));
+            Assert.True(exit == 0, status);
+            Assert.Contains("primary pg2", status, StringComparison.Ordinal);
+
+            // Ctrl-C, as a person at the terminal stops it.
+            await ExternalProcess.RunAsync("kill", ["-INT", demo.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10), CancellationToken.None);
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await demo.WaitForExitAsync(deadline.Token);
+            Assert.True(demo.ExitCode == 0, Output());
+            Assert.False(Directory.Exists(folder), $"{folder} left behind");
+            Assert.DoesNotContain("fence for pg1 failed", Output(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!demo.HasExited)
+            {
+                demo.Kill(entireProcessTree: true);
+            }
+
+            await RemoveLeftoversAsync(folder);
+        }
+    }
+
+    /// <summary>When the demo failed to clean up, its servers (daemons, not its children) must still not outlive the test.</summary>
+    private static async Task RemoveLeftoversAsync(string? folder)
+    {
+        if (folder is null || !Directory.Exists(folder))
+        {
+            return;
+        }
+
+        foreach (var data in Directory.EnumerateDirectories(folder, "data", SearchOption.AllDirectories))
+        {
+            var (program, arguments) = OsUser.AsServerAccount(PostgresBinaries.Find().Tool("pg_ctl"), ["-D", data, "-m", "immediate", "-W", "stop"]);
+            await ExternalProcess.RunAsync(program, arguments, TimeSpan.FromSeconds(30), CancellationToken.None);
+        }
+
+        Directory.Delete(folder, recursive: true);
+    }
+
+    [GeneratedRegex(@"\(folder (/\S+)\)")]
+    private static partial Regex FolderLine();
+}
