@@ -124,7 +124,9 @@ public sealed class BackupRunTests
         Assert.True(stale.Succeeded, stale.Error);
         Assert.False(stale.Manifest!.Redis!.FreshSave);
         Assert.Contains("refused authentication", stale.Manifest.Redis.Note, StringComparison.Ordinal);
-        Assert.DoesNotContain("s3cret-redis", await File.ReadAllTextAsync(Path.Combine(dir.File("dest-wrong.password"), stale.Id, BackupManifest.FileName)), StringComparison.Ordinal);
+        var manifestText = await File.ReadAllTextAsync(Path.Combine(dir.File("dest-wrong.password"), stale.Id, BackupManifest.FileName));
+        Assert.DoesNotContain("not-it", manifestText, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-redis", manifestText, StringComparison.Ordinal);
     }
 
     [Fact]
