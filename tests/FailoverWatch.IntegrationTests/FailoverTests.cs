@@ -96,6 +96,39 @@ public sealed class FailoverTests
     }
 
     [Fact]
+    public async Task a_promotion_the_server_refuses_is_counted_as_failed_and_retried_later_not_every_round()
+    {
+        // The monitor's role has pg_monitor but no EXECUTE on pg_promote: the standby refuses the promotion.
+        await using var cluster = await TestCluster.StartAsync(Fast, monitorUser: "fw_monitor");
+        await cluster.Pair.Primary.ExecuteAsync("CREATE ROLE fw_monitor LOGIN; GRANT pg_monitor TO fw_monitor", CancellationToken.None);
+        await Wait.UntilAsync(
+            async () => await cluster.Pair.Standby.QueryScalarAsync<long>("SELECT count(*) FROM pg_roles WHERE rolname = 'fw_monitor'", CancellationToken.None) == 1,
+            TimeSpan.FromSeconds(30),
+            "the role replicated to the standby");
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await WaitForPrimaryAsync(monitor, "pg1");
+
+        await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+        await Wait.UntilAsync(
+            async () => await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"failed\"}") >= 1,
+            TimeSpan.FromSeconds(15),
+            "the refused promotion counted");
+        Assert.Contains("Promotion of pg2 failed", monitor.Output, StringComparison.Ordinal);
+        Assert.Contains("permission denied", monitor.Output, StringComparison.Ordinal);
+        Assert.True(await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
+
+        // Held for a while (retry_wait), not hammered every round.
+        await Wait.UntilAsync(
+            async () => await monitor.MetricAsync("failoverwatch_failovers_held_total{cluster=\"test\",reason=\"retry_wait\"}") >= 3,
+            TimeSpan.FromSeconds(15),
+            "rounds held after the failed promotion");
+        Assert.Equal(1, await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"failed\"}"));
+        var state = JsonDocument.Parse(await File.ReadAllTextAsync(cluster.StatePath)).RootElement;
+        Assert.False(state.TryGetProperty("in_progress", out var inProgress) && inProgress.ValueKind == JsonValueKind.Object);
+        Assert.Contains(state.GetProperty("history").EnumerateArray(), h => h.GetProperty("result").GetString() == "failed");
+    }
+
+    [Fact]
     public async Task promotes_standby_when_primary_hangs()
     {
         // A SIGSTOPped primary keeps the standby's receiver "streaming" until wal_receiver_timeout (5 s here).

@@ -44,7 +44,8 @@ public sealed class TestCluster : IAsyncDisposable
         string walReceiverTimeout = "5s",
         string? pg1FenceCommand = null,
         bool cascadedStandby = false,
-        string? statePath = null)
+        string? statePath = null,
+        string monitorUser = LocalPostgresServer.Superuser)
     {
         var pair = await PostgresPair.StartAsync(relayReplication, walReceiverTimeout);
         LocalPostgresServer? cascaded = null;
@@ -62,7 +63,7 @@ public sealed class TestCluster : IAsyncDisposable
         var relay = relayMonitor ? TcpRelay.Start(pair.Primary.Port) : null;
         var cluster = new TestCluster(pair, cascaded, relay, OsUser.FreeLoopbackPort(), statePath);
         await System.IO.File.WriteAllTextAsync(cluster.File("admin-token"), cluster.AdminToken);
-        await System.IO.File.WriteAllTextAsync(cluster.ConfigPath, cluster.Config(monitorSettings, pg1FenceCommand));
+        await System.IO.File.WriteAllTextAsync(cluster.ConfigPath, cluster.Config(monitorSettings, pg1FenceCommand, monitorUser));
         return cluster;
     }
 
@@ -76,7 +77,7 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>Whether a hook or fence command ran; each appends its FW_* environment to a marker file.</summary>
     public string? Marker(string name) => System.IO.File.Exists(File(name)) ? System.IO.File.ReadAllText(File(name)) : null;
 
-    private string Config(string monitorSettings, string? pg1FenceCommand)
+    private string Config(string monitorSettings, string? pg1FenceCommand, string monitorUser)
     {
         var record = "echo \\\"$FW_EVENT old=$FW_OLD_PRIMARY new=$FW_NEW_PRIMARY\\\" >>";
         var pg1Fence = pg1FenceCommand ?? $"{record} {File("fenced-pg1")}; {StopCommand(Pair.Primary)}";
@@ -88,13 +89,13 @@ public sealed class TestCluster : IAsyncDisposable
                 - name: pg1
                   host: 127.0.0.1
                   port: {MonitorRelay?.Port ?? Pair.Primary.Port}
-                  user: postgres
+                  user: {monitorUser}
                   stop_command: "{StopCommand(Pair.Primary, "fast")}"
                   fence_command: "{pg1Fence}"
                 - name: pg2
                   host: 127.0.0.1
                   port: {Pair.Standby.Port}
-                  user: postgres
+                  user: {monitorUser}
                   stop_command: "{StopCommand(Pair.Standby, "fast")}"
                   fence_command: "{pg2Fence}"
             {CascadedNode()}
