@@ -76,10 +76,7 @@ public sealed class FailoverTests
 
         await mount.MakeReadOnlyAsync();
         await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
-        await Wait.UntilAsync(
-            async () => await monitor.MetricAsync("failoverwatch_failovers_held_total{cluster=\"test\",reason=\"state_unwritable\"}") >= 1,
-            TimeSpan.FromSeconds(15),
-            "failover held: state file unwritable");
+        await monitor.WaitForMetricAtLeastAsync("failoverwatch_failovers_held_total{cluster=\"test\",reason=\"state_unwritable\"}", 1, TimeSpan.FromSeconds(15), "failover held: state file unwritable");
         Assert.Contains("Not promoting pg2: the failover cannot be recorded in the state file", monitor.Output, StringComparison.Ordinal);
         Assert.Contains("Read-only file system", monitor.Output, StringComparison.Ordinal);
         await Wait.HoldsAsync(
@@ -109,19 +106,13 @@ public sealed class FailoverTests
         await WaitForPrimaryAsync(monitor, "pg1");
 
         await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
-        await Wait.UntilAsync(
-            async () => await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"failed\"}") >= 1,
-            TimeSpan.FromSeconds(15),
-            "the refused promotion counted");
+        await monitor.WaitForMetricAtLeastAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"failed\"}", 1, TimeSpan.FromSeconds(15), "the refused promotion counted");
         Assert.Contains("Promotion of pg2 failed", monitor.Output, StringComparison.Ordinal);
         Assert.Contains("permission denied", monitor.Output, StringComparison.Ordinal);
         Assert.True(await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
 
         // Held for a while (retry_wait), not hammered every round.
-        await Wait.UntilAsync(
-            async () => await monitor.MetricAsync("failoverwatch_failovers_held_total{cluster=\"test\",reason=\"retry_wait\"}") >= 3,
-            TimeSpan.FromSeconds(15),
-            "rounds held after the failed promotion");
+        await monitor.WaitForMetricAtLeastAsync("failoverwatch_failovers_held_total{cluster=\"test\",reason=\"retry_wait\"}", 3, TimeSpan.FromSeconds(15), "rounds held after the failed promotion");
         Assert.Equal(1, await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"failed\"}"));
         var state = JsonDocument.Parse(await File.ReadAllTextAsync(cluster.StatePath)).RootElement;
         Assert.False(state.TryGetProperty("in_progress", out var inProgress) && inProgress.ValueKind == JsonValueKind.Object);
@@ -181,10 +172,7 @@ public sealed class FailoverTests
             "monitor sees the standby missing over 1 MB");
 
         await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
-        await Wait.UntilAsync(
-            async () => await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"refused_lag\"}") >= 1,
-            TimeSpan.FromSeconds(30),
-            "refused_lag counted");
+        await monitor.WaitForMetricAtLeastAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"refused_lag\"}", 1, TimeSpan.FromSeconds(30), "refused_lag counted");
         Assert.True(await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
         Assert.Contains("would be lost", monitor.Output, StringComparison.Ordinal);
         Assert.Equal(0, await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"promoted\"}"));
@@ -214,10 +202,7 @@ public sealed class FailoverTests
 
         await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
         await using var second = await MonitorProcess.StartAsync(cluster);
-        await Wait.UntilAsync(
-            async () => await second.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"refused_lag\"}") >= 1,
-            TimeSpan.FromSeconds(30),
-            "refused_lag counted by the restarted monitor");
+        await second.WaitForMetricAtLeastAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"refused_lag\"}", 1, TimeSpan.FromSeconds(30), "refused_lag counted by the restarted monitor");
         Assert.True(await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
         Assert.Contains("would be lost", second.Output, StringComparison.Ordinal);
     }
@@ -335,10 +320,7 @@ public sealed class FailoverTests
         Assert.Equal(1, await monitor.MetricAsync("failoverwatch_paused{cluster=\"test\"}"));
 
         await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
-        await Wait.UntilAsync(
-            async () => await monitor.MetricAsync("failoverwatch_failovers_held_total{cluster=\"test\",reason=\"paused\"}") >= 3,
-            TimeSpan.FromSeconds(20),
-            "failover held while paused");
+        await monitor.WaitForMetricAtLeastAsync("failoverwatch_failovers_held_total{cluster=\"test\",reason=\"paused\"}", 3, TimeSpan.FromSeconds(20), "failover held while paused");
         Assert.True(await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
 
         Assert.True((await monitor.PostAsync("resume", cluster.AdminToken)).IsSuccessStatusCode);

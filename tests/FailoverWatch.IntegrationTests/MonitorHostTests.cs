@@ -73,10 +73,7 @@ public sealed class MonitorHostTests
             await lockTable.ExecuteNonQueryAsync();
         }
 
-        await Wait.UntilAsync(
-            async () => await monitor.MetricAsync("failoverwatch_probe_failures_total{cluster=\"test\",node=\"pg1\",reason=\"write_failed\"}") >= 2,
-            TimeSpan.FromSeconds(15),
-            "write_failed probes counted");
+        await monitor.WaitForMetricAtLeastAsync("failoverwatch_probe_failures_total{cluster=\"test\",node=\"pg1\",reason=\"write_failed\"}", 2, TimeSpan.FromSeconds(15), "write_failed probes counted");
         Assert.Equal(0, await monitor.MetricAsync("failoverwatch_node_up{cluster=\"test\",node=\"pg1\"}"));
         var error = (await monitor.StatusAsync()).GetProperty("nodes")[0].GetProperty("error").GetString();
         Assert.StartsWith("write_failed", error, StringComparison.Ordinal);

@@ -97,6 +97,10 @@ public sealed class MonitorProcess : IAsyncDisposable
     public async Task<string> MetricsAsync() => await Http.GetStringAsync(new Uri(BaseAddress, "metrics"));
 
     /// <summary>The value of one series in a scrape, e.g. <c>failoverwatch_node_up{cluster="test",node="pg1"}</c>; null when absent.</summary>
+    /// <summary>Polls until <paramref name="series"/> (name and labels as scraped) is at least <paramref name="atLeast"/>.</summary>
+    public Task WaitForMetricAtLeastAsync(string series, double atLeast, TimeSpan within, string what) =>
+        Wait.UntilAsync(async () => await MetricAsync(series) >= atLeast, within, $"{what} ({series} >= {atLeast})");
+
     public async Task<double?> MetricAsync(string series)
     {
         foreach (var line in (await MetricsAsync()).Split('\n'))
