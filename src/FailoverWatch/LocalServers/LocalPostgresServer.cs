@@ -180,7 +180,7 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private async Task RunToolAsync(string tool, IEnumerable<string> arguments, CancellationToken cancellationToken)
+    internal async Task RunToolAsync(string tool, IEnumerable<string> arguments, CancellationToken cancellationToken)
     {
         var result = await RunToolUncheckedAsync(tool, arguments, cancellationToken);
         if (!result.Succeeded)

@@ -1,0 +1,46 @@
+using System.Globalization;
+using System.Text.Json;
+using FailoverWatch.IntegrationTests.Fixtures;
+
+namespace FailoverWatch.IntegrationTests;
+
+/// <summary>The README's way back for a fenced old primary, done for real while the monitor watches.</summary>
+public sealed class RejoinTests
+{
+    [Fact]
+    public async Task fenced_old_primary_rewound_as_the_readme_says_comes_back_as_a_streaming_standby_without_alarm()
+    {
+        await using var cluster = await TestCluster.StartAsync("probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3");
+        var (pg1, pg2) = (cluster.Pair.Primary, cluster.Pair.Standby);
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
+
+        await pg1.SignalAsync("KILL", CancellationToken.None);
+        await FailoverTests.WaitForWritableAsync(pg2, TimeSpan.FromSeconds(15));
+        await Wait.UntilAsync(() => cluster.Marker("fenced-pg1") is not null, TimeSpan.FromSeconds(15), "pg1 fenced");
+        await pg2.ExecuteAsync("CREATE TABLE after_failover AS SELECT 1 AS id", CancellationToken.None);
+
+        // As in the README: pg_rewind (it runs crash recovery first: the fence was an immediate stop), then start.
+        await pg1.RunToolAsync(
+            "pg_rewind",
+            ["--target-pgdata", pg1.DataDirectory, "--write-recovery-conf", "--source-server", string.Create(CultureInfo.InvariantCulture, $"host=127.0.0.1 port={pg2.Port} user=postgres dbname=postgres")],
+            CancellationToken.None);
+        await pg1.StartAsync(CancellationToken.None);
+
+        await Wait.UntilAsync(
+            async () => await monitor.MetricAsync("failoverwatch_standby_streaming{cluster=\"test\",node=\"pg1\"}") == 1,
+            TimeSpan.FromSeconds(30),
+            "pg1 streaming from pg2");
+        await Wait.UntilAsync(
+            async () => await pg1.QueryScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = 'after_failover'", CancellationToken.None) == 1,
+            TimeSpan.FromSeconds(30),
+            "pg1 replays the new primary's writes");
+        var status = await monitor.StatusAsync();
+        Assert.Equal("pg2", status.GetProperty("primary").GetString());
+        var node = status.GetProperty("nodes").EnumerateArray().Single(n => n.GetProperty("name").GetString() == "pg1");
+        Assert.Equal("standby", node.GetProperty("role").GetString());
+        Assert.Equal(0, await monitor.MetricAsync("failoverwatch_split_brain_total{cluster=\"test\"}") ?? 0);
+        Assert.Null(cluster.Marker("hook-split-brain"));
+        Assert.Equal(1, JsonDocument.Parse(await File.ReadAllTextAsync(cluster.StatePath)).RootElement.GetProperty("history").EnumerateArray().Count(h => h.GetProperty("result").GetString() == "promoted"));
+    }
+}
