@@ -20,6 +20,10 @@ public sealed class RejoinTests
         await Wait.UntilAsync(() => cluster.Marker("fenced-pg1") is not null, TimeSpan.FromSeconds(15), "pg1 fenced");
         await pg2.ExecuteAsync("CREATE TABLE after_failover AS SELECT 1 AS id", CancellationToken.None);
 
+        // The monitor's checkpoint after the promotion puts the new timeline in pg2's control file, which pg_rewind reads.
+        await Wait.UntilAsync(() => monitor.Output.Contains("Checkpoint on the new primary pg2 done", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "checkpoint on pg2");
+        Assert.Equal(2, await pg2.QueryScalarAsync<int>("SELECT timeline_id FROM pg_control_checkpoint()", CancellationToken.None));
+
         // As in the README: pg_rewind (it runs crash recovery first: the fence was an immediate stop), then start.
         await pg1.RunToolAsync(
             "pg_rewind",

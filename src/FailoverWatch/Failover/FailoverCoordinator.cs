@@ -260,7 +260,8 @@ internal sealed class FailoverCoordinator(
         {
             fence ??= FenceAsync(failover.From, failover.From, failover.To, ClusterCommandRunner.FailoverEvent, cancellationToken);
             var hook = commands.RunAsync("hook", options.Hooks.OnFailover, failover.To, ClusterCommandRunner.FailoverEvent, failover.From, failover.To, cancellationToken);
-            await Task.WhenAll(fence, hook);
+            var checkpoint = CheckpointNewPrimaryAsync(failover.To, cancellationToken);
+            await Task.WhenAll(fence, hook, checkpoint);
             await store.UpdateAsync(s => s with { InProgress = null }, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -271,6 +272,19 @@ internal sealed class FailoverCoordinator(
         finally
         {
             activity?.Dispose();
+        }
+    }
+
+    /// <summary>Only logged either way: the failover is complete without it; the old primary's rewind needs it.</summary>
+    private async Task CheckpointNewPrimaryAsync(string node, CancellationToken cancellationToken)
+    {
+        if (await promoter.CheckpointAsync(node, options.Hooks.Timeout, cancellationToken) is { } error)
+        {
+            logger.CheckpointFailed(node, error);
+        }
+        else
+        {
+            logger.CheckpointDone(node);
         }
     }
 

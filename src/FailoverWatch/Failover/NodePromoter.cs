@@ -4,7 +4,11 @@ using Npgsql;
 
 namespace FailoverWatch.Failover;
 
-/// <summary>Promotes a standby with <c>pg_promote()</c> and waits until it accepts writes.</summary>
+/// <summary>
+/// Promotes a standby with <c>pg_promote()</c> and waits until it accepts writes; afterwards, a checkpoint on it so its
+/// control file names the new timeline (a fast promotion leaves that to a later checkpoint, and until then pg_rewind
+/// takes the new primary for one on the old timeline and rewinds nothing).
+/// </summary>
 internal sealed class NodePromoter(FailoverWatchOptions options)
 {
     private static readonly TimeSpan PromoteWait = TimeSpan.FromSeconds(60);
@@ -42,6 +46,25 @@ internal sealed class NodePromoter(FailoverWatchOptions options)
                 OperationCanceledException => $"{node} did not become writable within {PromoteWait.TotalSeconds:0}s of pg_promote",
                 _ => e.Message,
             };
+        }
+    }
+
+    /// <returns>Null on success, else why it failed.</returns>
+    public async Task<string?> CheckpointAsync(string node, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(NodeConnectionStrings.For(Node(node)));
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(timeout);
+            await using var connection = await dataSource.OpenConnectionAsync(deadline.Token);
+            await using var checkpoint = new NpgsqlCommand("CHECKPOINT", connection) { CommandTimeout = 0 };
+            await checkpoint.ExecuteNonQueryAsync(deadline.Token);
+            return null;
+        }
+        catch (Exception e) when (e is NpgsqlException or PostgresException or OperationCanceledException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            return e is PostgresException pg ? pg.MessageText : e is OperationCanceledException ? $"not done within {timeout.TotalSeconds:0}s" : e.Message;
         }
     }
 

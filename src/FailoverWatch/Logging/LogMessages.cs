@@ -53,6 +53,12 @@ internal static partial class LogMessages
     [LoggerMessage(1111, LogLevel.Error, "Not promoting {Node}: the failover cannot be recorded in the state file ({Cause}); a promotion a restarted monitor does not know of could be repeated. Retrying each round")]
     public static partial void FailoverNotRecorded(this ILogger logger, string node, string cause);
 
+    [LoggerMessage(1112, LogLevel.Information, "Checkpoint on the new primary {Node} done: its control file names the new timeline, so pg_rewind can use it as a source")]
+    public static partial void CheckpointDone(this ILogger logger, string node);
+
+    [LoggerMessage(1113, LogLevel.Warning, "Checkpoint on the new primary {Node} failed ({Cause}); run CHECKPOINT on it before pg_rewind uses it as a source (grant pg_checkpoint to the monitor's role)")]
+    public static partial void CheckpointFailed(this ILogger logger, string node, string cause);
+
     [LoggerMessage(1110, LogLevel.Error, "Finishing the failover to {Node} failed; it stays recorded as under way and is retried")]
     public static partial void FinishingFailoverFailed(this ILogger logger, string node, Exception exception);
 
