@@ -25,16 +25,24 @@ public sealed class RejoinTests
         Assert.Equal(2, await pg2.QueryScalarAsync<int>("SELECT timeline_id FROM pg_control_checkpoint()", CancellationToken.None));
 
         // As in the README: pg_rewind (it runs crash recovery first: the fence was an immediate stop), then start.
-        await pg1.RunToolAsync(
+        var rewind = await pg1.RunToolAsync(
             "pg_rewind",
             ["--target-pgdata", pg1.DataDirectory, "--write-recovery-conf", "--source-server", string.Create(CultureInfo.InvariantCulture, $"host=127.0.0.1 port={pg2.Port} user=postgres dbname=postgres")],
             CancellationToken.None);
         await pg1.StartAsync(CancellationToken.None);
 
-        await Wait.UntilAsync(
-            async () => await monitor.MetricAsync("failoverwatch_standby_streaming{cluster=\"test\",node=\"pg1\"}") == 1,
-            TimeSpan.FromSeconds(30),
-            "pg1 streaming from pg2");
+        try
+        {
+            await Wait.UntilAsync(
+                async () => await monitor.MetricAsync("failoverwatch_standby_streaming{cluster=\"test\",node=\"pg1\"}") == 1,
+                TimeSpan.FromSeconds(30),
+                "pg1 streaming from pg2");
+        }
+        catch (TimeoutException e)
+        {
+            // Why a rejoined node does not stream is only in its own log.
+            throw new TimeoutException($"{e.Message}\npg_rewind said:\n{rewind.StandardError}{rewind.StandardOutput}\npg1's log:\n{await File.ReadAllTextAsync(pg1.LogFile)}", e);
+        }
         await Wait.UntilAsync(
             async () => await pg1.QueryScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = 'after_failover'", CancellationToken.None) == 1,
             TimeSpan.FromSeconds(30),

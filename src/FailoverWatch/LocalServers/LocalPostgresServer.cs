@@ -180,7 +180,8 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    internal async Task RunToolAsync(string tool, IEnumerable<string> arguments, CancellationToken cancellationToken)
+    /// <summary>Runs one of the server's tools as the server account; its output when it succeeded, else an exception with the server log.</summary>
+    internal async Task<ProcessResult> RunToolAsync(string tool, IEnumerable<string> arguments, CancellationToken cancellationToken)
     {
         var result = await RunToolUncheckedAsync(tool, arguments, cancellationToken);
         if (!result.Succeeded)
@@ -188,6 +189,8 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
             var log = File.Exists(LogFile) ? await File.ReadAllTextAsync(LogFile, cancellationToken) : "";
             throw new InvalidOperationException($"{tool} for {Name} failed ({result.Describe()}): {result.StandardError}{result.StandardOutput}\n{log}");
         }
+
+        return result;
     }
 
     private Task<ProcessResult> RunToolUncheckedAsync(string tool, IEnumerable<string> arguments, CancellationToken cancellationToken)
