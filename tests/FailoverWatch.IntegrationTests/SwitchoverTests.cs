@@ -21,6 +21,8 @@ public sealed class SwitchoverTests
         await Wait.UntilAsync(async () => (await monitor.StatusAsync()).GetProperty("primary").GetString() == "pg2", TimeSpan.FromSeconds(10), "pg2 recorded");
         Assert.Contains("switchover old=pg1 new=pg2", cluster.Marker("hook-failover"), StringComparison.Ordinal);
         Assert.Null(cluster.Marker("fenced-pg1"));
+        // The old primary's way back (pg_rewind) needs the new timeline in pg2's control file.
+        Assert.Equal(2, await cluster.Pair.Standby.QueryScalarAsync<int>("SELECT timeline_id FROM pg_control_checkpoint()", CancellationToken.None));
     }
 
     [Fact]

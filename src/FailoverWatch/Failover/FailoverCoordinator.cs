@@ -275,8 +275,8 @@ internal sealed class FailoverCoordinator(
         }
     }
 
-    /// <summary>Only logged either way: the failover is complete without it; the old primary's rewind needs it.</summary>
-    private async Task CheckpointNewPrimaryAsync(string node, CancellationToken cancellationToken)
+    /// <summary>Only logged either way: the failover or switchover is complete without it; the old primary's rewind needs it.</summary>
+    internal async Task CheckpointNewPrimaryAsync(string node, CancellationToken cancellationToken)
     {
         if (await promoter.CheckpointAsync(node, options.Hooks.Timeout, cancellationToken) is { } error)
         {

@@ -65,7 +65,9 @@ internal sealed class SwitchoverService(
             }
 
             await coordinator.RecordSwitchoverAsync(primary, target, cancellationToken);
-            await commands.RunAsync("hook", options.Hooks.OnFailover, target, ClusterCommandRunner.SwitchoverEvent, primary, target, cancellationToken);
+            await Task.WhenAll(
+                commands.RunAsync("hook", options.Hooks.OnFailover, target, ClusterCommandRunner.SwitchoverEvent, primary, target, cancellationToken),
+                coordinator.CheckpointNewPrimaryAsync(target, cancellationToken));
             var done = Result(true, $"{target} is the primary; {primary} is stopped (rejoin it as a standby with pg_rewind or a new base backup)");
             Step(done.Message);
             return done;
