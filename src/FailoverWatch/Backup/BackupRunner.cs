@@ -134,7 +134,7 @@ internal sealed class BackupRunner(
             var finished = timeProvider.GetUtcNow();
             foreach (var (step, outcome, elapsed) in outcomes)
             {
-                metrics.BackupLastSuccess.Set(finished.ToUnixTimeMilliseconds() / 1000.0, step.Kind);
+                metrics.BackupLastSuccess.SetTime(finished, step.Kind);
                 metrics.BackupDuration.Set(elapsed.TotalSeconds, step.Kind);
                 metrics.BackupSize.Set(outcome.TotalBytes, step.Kind);
                 statusBoard.RecordSuccess(step.Kind, finished);

@@ -58,7 +58,7 @@ internal sealed class BackupStoreWatcher(
             {
                 if (await store.ReadVerificationAsync(id, cancellationToken) is { Ok: true, RestoreTested: true } passed)
                 {
-                    metrics.RestoreTestLastSuccess.Set(passed.VerifiedAt.ToUnixTimeMilliseconds() / 1000.0, BackupKinds.Postgres);
+                    metrics.RestoreTestLastSuccess.SetTime(passed.VerifiedAt, BackupKinds.Postgres);
                     return;
                 }
             }
@@ -111,7 +111,7 @@ internal sealed class BackupStoreWatcher(
             {
                 if (board.RecordIfNewer(kind, manifest.FinishedAt))
                 {
-                    metrics.BackupLastSuccess.Set(manifest.FinishedAt.ToUnixTimeMilliseconds() / 1000.0, kind);
+                    metrics.BackupLastSuccess.SetTime(manifest.FinishedAt, kind);
                 }
             }
         }

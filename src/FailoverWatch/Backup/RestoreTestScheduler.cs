@@ -51,7 +51,7 @@ internal sealed class RestoreTestScheduler(BackupOptions options, FailoverWatchM
             var (record, _, _) = await BackupVerification.RunAsync(store.PathOf(id), manifest, restoreTest: true, Time, cancellationToken);
             if (record.Ok)
             {
-                metrics.RestoreTestLastSuccess.Set(record.VerifiedAt.ToUnixTimeMilliseconds() / 1000.0, BackupKinds.Postgres);
+                metrics.RestoreTestLastSuccess.SetTime(record.VerifiedAt, BackupKinds.Postgres);
                 BackupLog.RestoreTestPassed(Logger, id, dump.Databases.Count, dump.Databases.Sum(d => d.Tables.Count));
             }
             else

@@ -322,7 +322,7 @@ internal sealed class FailoverCoordinator(
         metrics.Paused.Set(state.Paused ? 1 : 0, _cluster);
         if (state.LastFailover is { } last)
         {
-            metrics.LastFailoverTimestamp.Set(last.At.ToUnixTimeMilliseconds() / 1000.0, _cluster);
+            metrics.LastFailoverTimestamp.SetTime(last.At, _cluster);
         }
     }
 }

@@ -42,6 +42,9 @@ internal sealed class GaugeInstrument : MetricInstrument
         _values[string.Join('\u001f', labelValues)] = (labelValues, value);
     }
 
+    /// <summary>A point in time, as Prometheus wants it: Unix seconds.</summary>
+    public void SetTime(DateTimeOffset at, params string[] labelValues) => Set(at.ToUnixTimeMilliseconds() / 1000.0, labelValues);
+
     public double Get(params string[] labelValues) => _gauge.WithLabels(labelValues).Value;
 
     /// <summary>Drops the series, for a value that no longer applies (a standby's lag once it is primary).</summary>
