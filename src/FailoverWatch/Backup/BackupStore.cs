@@ -63,19 +63,34 @@ internal sealed partial class BackupStore(string destination)
     public async Task<IReadOnlyList<(string Id, BackupManifest Manifest)>> NewestFirstAsync(CancellationToken cancellationToken)
     {
         var result = new List<(string Id, BackupManifest Manifest)>();
-        foreach (var id in CompleteIds().Reverse())
+        await foreach (var backup in ReadableManifestsAsync(CompleteIds().Reverse(), cancellationToken))
         {
-            try
-            {
-                result.Add((id, await ReadManifestAsync(id, cancellationToken)));
-            }
-            catch (Exception e) when (e is IOException or System.Text.Json.JsonException or InvalidDataException)
-            {
-                // A damaged manifest only means no hard links against that backup; verify reports the damage.
-            }
+            result.Add(backup);
         }
 
         return result;
+    }
+
+    /// <summary>The manifests of <paramref name="ids"/>, in their order, read one at a time as asked for; one that cannot be read is left out.</summary>
+    public async IAsyncEnumerable<(string Id, BackupManifest Manifest)> ReadableManifestsAsync(
+        IEnumerable<string> ids, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var id in ids)
+        {
+            BackupManifest manifest;
+            try
+            {
+                manifest = await ReadManifestAsync(id, cancellationToken);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidDataException)
+            {
+                // A damaged manifest only means no hard links against that backup and no last-success time from it;
+                // verify reports the damage.
+                continue;
+            }
+
+            yield return (id, manifest);
+        }
     }
 
     /// <summary>Renames first so a half-deleted backup never looks whole, then removes.</summary>

@@ -90,29 +90,21 @@ internal sealed class BackupStoreWatcher(
         }
 
         var missing = runner.Steps.Select(s => s.Kind).ToHashSet(StringComparer.Ordinal);
-        foreach (var id in ids.Reverse().Take(ManifestsToRead))
+        // Lazily read: the walk stops at the first manifest that leaves no configured kind without a time.
+        var toRead = missing.Count == 0 ? [] : ids.Reverse().Take(ManifestsToRead);
+        await foreach (var (_, manifest) in store.ReadableManifestsAsync(toRead, cancellationToken))
         {
-            if (missing.Count == 0)
-            {
-                break;
-            }
-
-            BackupManifest manifest;
-            try
-            {
-                manifest = await store.ReadManifestAsync(id, cancellationToken);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidDataException)
-            {
-                continue;
-            }
-
             foreach (var kind in manifest.Kinds.Where(missing.Remove))
             {
                 if (board.RecordIfNewer(kind, manifest.FinishedAt))
                 {
                     metrics.BackupLastSuccess.SetTime(manifest.FinishedAt, kind);
                 }
+            }
+
+            if (missing.Count == 0)
+            {
+                break;
             }
         }
 
