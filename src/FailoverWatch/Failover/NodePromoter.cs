@@ -15,27 +15,41 @@ internal sealed class NodePromoter(FailoverWatchOptions options)
     private static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(10);
 
     /// <returns>Null on success, else why it failed.</returns>
-    public async Task<string?> PromoteAsync(string node, CancellationToken cancellationToken)
-    {
-        await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(NodeConnectionStrings.For(Node(node)));
-        try
+    public Task<string?> PromoteAsync(string node, CancellationToken cancellationToken) =>
+        OnNodeAsync(node, PromoteWait + TimeSpan.FromSeconds(5), $"{node} did not become writable within {PromoteWait.TotalSeconds:0}s of pg_promote", cancellationToken, async (connection, token) =>
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(PromoteWait + TimeSpan.FromSeconds(5));
-            await using var connection = await dataSource.OpenConnectionAsync(deadline.Token);
             await using (var promote = new NpgsqlCommand("SELECT pg_promote(false)", connection))
             {
-                await promote.ExecuteScalarAsync(deadline.Token);
+                await promote.ExecuteScalarAsync(token);
             }
 
             // pg_promote(wait => true) checks only every 100 ms; polling on our own connection is quicker.
             // Writable means a transaction can be opened read-write: recovery has really ended.
             await using var check = new NpgsqlCommand("SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'", connection);
-            while (await check.ExecuteScalarAsync(deadline.Token) is not true)
+            while (await check.ExecuteScalarAsync(token) is not true)
             {
-                await Task.Delay(PollEvery, deadline.Token);
+                await Task.Delay(PollEvery, token);
             }
+        });
 
+    /// <returns>Null on success, else why it failed.</returns>
+    public Task<string?> CheckpointAsync(string node, TimeSpan timeout, CancellationToken cancellationToken) =>
+        OnNodeAsync(node, timeout, $"not done within {timeout.TotalSeconds:0}s", cancellationToken, async (connection, token) =>
+        {
+            await using var checkpoint = new NpgsqlCommand("CHECKPOINT", connection) { CommandTimeout = 0 };
+            await checkpoint.ExecuteNonQueryAsync(token);
+        });
+
+    /// <summary>Runs <paramref name="work"/> on a fresh connection to the node within <paramref name="within"/>: null, or why it failed.</summary>
+    private async Task<string?> OnNodeAsync(string node, TimeSpan within, string late, CancellationToken cancellationToken, Func<NpgsqlConnection, CancellationToken, Task> work)
+    {
+        await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(NodeConnectionStrings.For(Node(node)));
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(within);
+            await using var connection = await dataSource.OpenConnectionAsync(deadline.Token);
+            await work(connection, deadline.Token);
             return null;
         }
         catch (Exception e) when (e is NpgsqlException or PostgresException or OperationCanceledException or IOException && !cancellationToken.IsCancellationRequested)
@@ -43,28 +57,9 @@ internal sealed class NodePromoter(FailoverWatchOptions options)
             return e switch
             {
                 PostgresException pg => pg.MessageText,
-                OperationCanceledException => $"{node} did not become writable within {PromoteWait.TotalSeconds:0}s of pg_promote",
+                OperationCanceledException => late,
                 _ => e.Message,
             };
-        }
-    }
-
-    /// <returns>Null on success, else why it failed.</returns>
-    public async Task<string?> CheckpointAsync(string node, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(NodeConnectionStrings.For(Node(node)));
-        try
-        {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(timeout);
-            await using var connection = await dataSource.OpenConnectionAsync(deadline.Token);
-            await using var checkpoint = new NpgsqlCommand("CHECKPOINT", connection) { CommandTimeout = 0 };
-            await checkpoint.ExecuteNonQueryAsync(deadline.Token);
-            return null;
-        }
-        catch (Exception e) when (e is NpgsqlException or PostgresException or OperationCanceledException or IOException && !cancellationToken.IsCancellationRequested)
-        {
-            return e is PostgresException pg ? pg.MessageText : e is OperationCanceledException ? $"not done within {timeout.TotalSeconds:0}s" : e.Message;
         }
     }
 
