@@ -54,7 +54,7 @@ internal static class BackupRestorer
             case BackupKinds.Secrets:
                 foreach (var entry in entries.Where(e => e.Type == ManifestEntry.FileType))
                 {
-                    var file = Path.Combine(target, entry.Path[(kind.Length + 1)..]);
+                    var file = TargetPath(target, kind, entry);
                     Directory.CreateDirectory(Path.GetDirectoryName(file)!);
                     await WriteReplacingAsync(file, DurableFiles.OwnerOnly, entry.Owner, async output =>
                     {
@@ -77,6 +77,9 @@ internal static class BackupRestorer
         }
     }
 
+    /// <summary>Where an entry goes under the target: its path without the kind's folder (<c>media/a.png</c> to <c>a.png</c>).</summary>
+    private static string TargetPath(string target, string kind, ManifestEntry entry) => Path.Combine(target, entry.Path[(kind.Length + 1)..]);
+
     private static void GiveBackOwners(IEnumerable<ManifestEntry> entries, string kind, string target)
     {
         if (!FileOwner.CanGiveAway)
@@ -88,7 +91,7 @@ internal static class BackupRestorer
         {
             if (entry.Owner is { } owner)
             {
-                var path = Path.Combine(target, entry.Path[(kind.Length + 1)..]);
+                var path = TargetPath(target, kind, entry);
                 owner.ApplyTo(path);
                 if (entry.Type != ManifestEntry.SymlinkType)
                 {
