@@ -2,6 +2,7 @@ using FailoverWatch.Backup;
 using FailoverWatch.Configuration;
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
+using FailoverWatch.Routing;
 using FailoverWatch.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -34,6 +35,11 @@ internal static class EndpointRouteBuilderExtensions
 
         app.MapGet("/status", () => Results.Json(
             StatusDocument.From(options.Cluster.Name, latest.Current, coordinator.State, options.Monitor.AutoFailover, backups.LastSuccess)));
+
+        // HAProxy's health checks: from the last round, no probe of their own.
+        var nodes = options.Cluster.Nodes.Select(n => n.Name).ToList();
+        app.MapGet("/primary/{node}", (string node) => Answer(RoutingCheck.Primary(node, nodes, latest.Current, coordinator.State)));
+        app.MapGet("/replica/{node}", (string node, string? max_lag) => Answer(RoutingCheck.Replica(node, max_lag, nodes, latest.Current)));
 
         app.MapPost("/pause", async (HttpRequest request, CancellationToken cancellationToken) =>
         {
@@ -69,4 +75,6 @@ internal static class EndpointRouteBuilderExtensions
             return Results.Json(result, statusCode: result.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
         });
     }
+
+    private static IResult Answer(RoutingAnswer answer) => Results.Text(answer.Text + "\n", statusCode: answer.StatusCode);
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
+using FailoverWatch.Routing;
 
 namespace FailoverWatch.Http;
 
@@ -17,12 +18,7 @@ internal sealed record StatusDocument(
     public static StatusDocument From(string cluster, ClusterView? view, FailoverState state, bool autoFailoverConfigured, IReadOnlyDictionary<string, DateTimeOffset> backups)
     {
         var nodes = view?.Nodes.Select(NodeStatusDocument.From).ToList() ?? [];
-        var writable = view?.Primaries.Select(p => p.Name).ToList() ?? [];
-
-        // The primary is the recorded one while it is writable; without a record, the only writable node.
-        var primary = state.Primary is { } recorded && writable.Contains(recorded) ? recorded
-            : writable.Count == 1 && state.Primary is null ? writable[0]
-            : null;
+        var primary = ClusterPrimary.Name(view, state);
         var last = state.LastFailover is { } f ? new LastFailoverDocument(f.From, f.To, f.At, f.Reason) : null;
         return new StatusDocument(cluster, primary, autoFailoverConfigured && !state.Paused, state.Paused, nodes, last, backups);
     }
