@@ -45,7 +45,8 @@ public sealed class TestCluster : IAsyncDisposable
         string? pg1FenceCommand = null,
         bool cascadedStandby = false,
         string? statePath = null,
-        string monitorUser = LocalPostgresServer.Superuser)
+        string monitorUser = LocalPostgresServer.Superuser,
+        string? onFailoverHook = null)
     {
         var pair = await PostgresPair.StartAsync(relayReplication, walReceiverTimeout);
         LocalPostgresServer? cascaded = null;
@@ -63,7 +64,7 @@ public sealed class TestCluster : IAsyncDisposable
         var relay = relayMonitor ? TcpRelay.Start(pair.Primary.Port) : null;
         var cluster = new TestCluster(pair, cascaded, relay, OsUser.FreeLoopbackPort(), statePath);
         await System.IO.File.WriteAllTextAsync(cluster.File("admin-token"), cluster.AdminToken);
-        await System.IO.File.WriteAllTextAsync(cluster.ConfigPath, cluster.Config(monitorSettings, pg1FenceCommand, monitorUser));
+        await System.IO.File.WriteAllTextAsync(cluster.ConfigPath, cluster.Config(monitorSettings, pg1FenceCommand, monitorUser, onFailoverHook));
         return cluster;
     }
 
@@ -77,7 +78,7 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>Whether a hook or fence command ran; each appends its FW_* environment to a marker file.</summary>
     public string? Marker(string name) => System.IO.File.Exists(File(name)) ? System.IO.File.ReadAllText(File(name)) : null;
 
-    private string Config(string monitorSettings, string? pg1FenceCommand, string monitorUser)
+    private string Config(string monitorSettings, string? pg1FenceCommand, string monitorUser, string? onFailoverHook)
     {
         var record = "echo \\\"$FW_EVENT old=$FW_OLD_PRIMARY new=$FW_NEW_PRIMARY\\\" >>";
         var pg1Fence = pg1FenceCommand ?? $"{record} {File("fenced-pg1")}; {StopCommand(Pair.Primary)}";
@@ -103,7 +104,7 @@ public sealed class TestCluster : IAsyncDisposable
               state_file: {StatePath}
             {Indent(monitorSettings)}
             hooks:
-              on_failover: "{record} {File("hook-failover")}"
+              on_failover: "{onFailoverHook ?? $"{record} {File("hook-failover")}"}"
               on_split_brain: "{record} {File("hook-split-brain")}"
               timeout: 10s
             http:
