@@ -6,6 +6,7 @@ var root = new RootCommand("FailoverWatch: watches a PostgreSQL streaming-replic
     RunCommand.Create(),
     CheckConfigCommand.Create(),
     StatusCommand.Create(),
+    DoctorCommand.Create(),
     DemoCommand.Create(),
     ControlCommand.Pause(),
     ControlCommand.Resume(),

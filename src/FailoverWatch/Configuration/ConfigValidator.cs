@@ -91,6 +91,11 @@ internal static class ConfigValidator
             problem("monitor.max_lag_on_failover", "must not be negative");
         }
 
+        if (monitor.ReadinessInterval <= TimeSpan.Zero)
+        {
+            problem("monitor.readiness_interval", "must be above zero");
+        }
+
         if (string.IsNullOrWhiteSpace(monitor.StateFile))
         {
             problem("monitor.state_file", "missing");

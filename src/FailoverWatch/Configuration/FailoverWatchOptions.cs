@@ -38,6 +38,8 @@ internal sealed class MonitorOptions
     public ByteSize MaxLagOnFailover { get; set; } = ByteSize.FromMegabytes(16);
     public bool WriteProbe { get; set; }
     public string StateFile { get; set; } = "/var/lib/failoverwatch/state.json";
+    /// <summary>How often the host re-runs the doctor's checks for <c>failoverwatch_failover_ready</c> (also after any role change).</summary>
+    public TimeSpan ReadinessInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 internal sealed class HooksOptions

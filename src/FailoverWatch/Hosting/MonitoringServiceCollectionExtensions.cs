@@ -1,6 +1,7 @@
 using FailoverWatch.Configuration;
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
+using FailoverWatch.Readiness;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FailoverWatch.Hosting;
@@ -21,6 +22,9 @@ internal static class MonitoringServiceCollectionExtensions
         services.AddSingleton<FailoverCoordinator>();
         services.AddSingleton<SwitchoverService>();
         services.AddHostedService<ClusterMonitor>();
+        services.AddSingleton<FailoverReadiness>();
+        services.AddSingleton<ReadinessMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReadinessMonitor>());
         return services;
     }
 }

@@ -2,6 +2,7 @@ using FailoverWatch.Backup;
 using FailoverWatch.Configuration;
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
+using FailoverWatch.Readiness;
 using FailoverWatch.Routing;
 using FailoverWatch.Telemetry;
 using Microsoft.AspNetCore.Builder;
@@ -33,8 +34,9 @@ internal static class EndpointRouteBuilderExtensions
             ? Results.Text("ok\n")
             : Results.Text("monitor loop is not running\n", statusCode: StatusCodes.Status503ServiceUnavailable));
 
+        var readiness = services.GetRequiredService<ReadinessMonitor>();
         app.MapGet("/status", () => Results.Json(
-            StatusDocument.From(options.Cluster.Name, latest.Current, coordinator.State, options.Monitor.AutoFailover, backups.LastSuccess)));
+            StatusDocument.From(options.Cluster.Name, latest.Current, coordinator.State, options.Monitor.AutoFailover, backups.LastSuccess) with { FailoverReadiness = readiness.Current }));
 
         // HAProxy's health checks: from the last round, no probe of their own.
         var nodes = options.Cluster.Nodes.Select(n => n.Name).ToList();

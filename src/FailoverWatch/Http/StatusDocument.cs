@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
+using FailoverWatch.Readiness;
 using FailoverWatch.Routing;
 
 namespace FailoverWatch.Http;
@@ -15,6 +16,10 @@ internal sealed record StatusDocument(
     [property: JsonPropertyName("last_failover")] LastFailoverDocument? LastFailover,
     [property: JsonPropertyName("backups")] IReadOnlyDictionary<string, DateTimeOffset> Backups)
 {
+    /// <summary>The host's last run of the doctor's checks: per standby whether a failover to it would work, and why not.</summary>
+    [JsonPropertyName("failover_readiness")]
+    public ReadinessReport? FailoverReadiness { get; init; }
+
     public static StatusDocument From(string cluster, ClusterView? view, FailoverState state, bool autoFailoverConfigured, IReadOnlyDictionary<string, DateTimeOffset> backups)
     {
         var nodes = view?.Nodes.Select(NodeStatusDocument.From).ToList() ?? [];

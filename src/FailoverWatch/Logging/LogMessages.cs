@@ -85,4 +85,14 @@ internal static partial class LogMessages
 
     [LoggerMessage(1300, LogLevel.Information, "Switchover: {Step}")]
     public static partial void SwitchoverStep(this ILogger logger, string step);
+
+    // Failover readiness (the doctor's checks in the host): 1800-1809.
+    [LoggerMessage(1800, LogLevel.Warning, "A failover to {Node} would not work now: {Problems}")]
+    public static partial void FailoverNotReady(this ILogger logger, string node, string problems);
+
+    [LoggerMessage(1801, LogLevel.Information, "A failover to {Node} would work now")]
+    public static partial void FailoverReady(this ILogger logger, string node);
+
+    [LoggerMessage(1802, LogLevel.Error, "Failover readiness check failed unexpectedly; it runs again next round")]
+    public static partial void ReadinessCheckFailed(this ILogger logger, Exception exception);
 }

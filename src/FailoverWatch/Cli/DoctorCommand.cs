@@ -1,0 +1,44 @@
+using System.CommandLine;
+using FailoverWatch.Failover;
+using FailoverWatch.Monitoring;
+using FailoverWatch.Readiness;
+using FailoverWatch.Routing;
+
+namespace FailoverWatch.Cli;
+
+internal static class DoctorCommand
+{
+    public const int NotReadyExitCode = 1;
+
+    public static Command Create()
+    {
+        var config = ConfigFileOption.Create();
+        var command = new Command("doctor", "Check, before it is needed, that a failover would work now: one NODE: problem line per blocker") { config };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            if (ConfigFileOption.Load(parseResult, config) is not { } options)
+            {
+                return ConfigFileOption.InvalidConfigExitCode;
+            }
+
+            var state = FailoverStateStore.Load(options.Monitor.StateFile);
+            var reports = await new ClusterProber(options, TimeProvider.System).ProbeAllAsync(cancellationToken);
+            var view = ClusterView.Build(reports, state.Primary, Lsn.ParseOrNull(state.PrimaryLsn), DateTimeOffset.UtcNow);
+            var primary = ClusterPrimary.Name(view, state);
+            var report = await new FailoverReadiness(options, TimeProvider.System).CheckAsync(view, primary, cancellationToken);
+            foreach (var problem in report.Problems)
+            {
+                Console.WriteLine(problem);
+            }
+
+            if (report.Problems.Count > 0)
+            {
+                return NotReadyExitCode;
+            }
+
+            Console.WriteLine($"ready: primary {primary ?? "none"}; a failover to {string.Join(" or ", report.Standbys.Keys)} would work now");
+            return 0;
+        });
+        return command;
+    }
+}
