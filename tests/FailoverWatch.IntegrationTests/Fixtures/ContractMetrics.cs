@@ -18,5 +18,8 @@ public static class ContractMetrics
         "failoverwatch_backup_size_bytes", "failoverwatch_backup_failures_total",
     ];
 
-    public static readonly string[] All = [.. Monitoring, .. Backup];
+    /// <summary>Published once the host's first readiness check has run, a round or so after the monitoring rows.</summary>
+    public static readonly string[] Readiness = ["failoverwatch_failover_ready"];
+
+    public static readonly string[] All = [.. Monitoring, .. Backup, .. Readiness];
 }

@@ -19,9 +19,10 @@ public sealed class DashboardAndAlertsAgainstRealPairTests(ObservedPair observed
         // Once the monitor has published a round, the scrape is what Prometheus sees in production.
         var scrape = "";
         await Wait.UntilAsync(
-            async () => (scrape = await observed.Host.ScrapeAsync()).Contains("failoverwatch_replication_lag_bytes{", StringComparison.Ordinal),
+            async () => (scrape = await observed.Host.ScrapeAsync()).Contains("failoverwatch_replication_lag_bytes{", StringComparison.Ordinal)
+                && scrape.Contains("failoverwatch_failover_ready{", StringComparison.Ordinal),
             Deadline,
-            "the host to publish a monitor round");
+            "the host to publish a monitor round and a readiness check");
         var families = PromQl.ScrapedFamilies(scrape);
 
         var expressions = PromQl.DashboardExpressions(DashboardPath)
