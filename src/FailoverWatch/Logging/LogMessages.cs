@@ -86,6 +86,10 @@ internal static partial class LogMessages
     [LoggerMessage(1300, LogLevel.Information, "Switchover: {Step}")]
     public static partial void SwitchoverStep(this ILogger logger, string step);
 
+    // Failover hardening (issue 9): 1500-1599.
+    [LoggerMessage(1500, LogLevel.Warning, "Configuration: {Warning}")]
+    public static partial void ConfigWarning(this ILogger logger, string warning);
+
     // Failover readiness (the doctor's checks in the host): 1800-1809.
     [LoggerMessage(1800, LogLevel.Warning, "A failover to {Node} would not work now: {Problems}")]
     public static partial void FailoverNotReady(this ILogger logger, string node, string problems);
