@@ -7,6 +7,8 @@ var root = new RootCommand("FailoverWatch: watches a PostgreSQL streaming-replic
     CheckConfigCommand.Create(),
     StatusCommand.Create(),
     DoctorCommand.Create(),
+    IncidentsCommand.List(),
+    IncidentsCommand.Explain(),
     DemoCommand.Create(),
     ControlCommand.Pause(),
     ControlCommand.Resume(),

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FailoverWatch.Configuration;
+using FailoverWatch.Incidents;
 using FailoverWatch.Logging;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Telemetry;
@@ -15,6 +16,7 @@ internal sealed class FailoverCoordinator(
     FailoverWatchOptions options,
     FailoverStateStore store,
     NodePromoter promoter,
+    IncidentRecorder incidents,
     ClusterCommandRunner commands,
     FailoverWatchMetrics metrics,
     TimeProvider time,
@@ -117,6 +119,7 @@ internal sealed class FailoverCoordinator(
     {
         TrackPrimaryHealth(view);
         var decision = FailoverPolicy.Decide(view, store.Current, _health, _settings, time.GetUtcNow());
+        incidents.Observe(view, store.Current, _health, decision);
         var isNew = decision != _lastDecision;
         _lastDecision = decision;
         if (decision is not ResolveSplitBrain)
@@ -134,19 +137,22 @@ internal sealed class FailoverCoordinator(
                 if (isNew)
                 {
                     logger.FailoverHeld(hold.Reason);
+                    await incidents.RecordAsync(IncidentKinds.HeldFailover, hold, store.Current.Primary, null, cancellationToken);
                 }
 
                 break;
-            case RefuseLag when isNew:
+            case RefuseLag refuse when isNew:
                 metrics.Failovers.Inc(_cluster, FailoverResults.RefusedLag);
                 logger.FailoverRefused(decision.Reason);
+                await incidents.RecordAsync(IncidentKinds.RefusedPromotion, refuse, store.Current.Primary, refuse.Target, cancellationToken);
                 break;
             case AdoptPrimary adopt:
                 await store.UpdateAsync(s => s with { Primary = adopt.Node }, cancellationToken);
                 logger.PrimaryAdopted(adopt.Node, adopt.Reason);
+                await incidents.RecordAsync(IncidentKinds.Adoption, adopt, null, adopt.Node, cancellationToken);
                 break;
             case Promote promote:
-                await FailOverAsync(promote, cancellationToken);
+                await FailOverAsync(promote, view.Find(promote.Target)?.ReceiveLagBytes, cancellationToken);
                 break;
             case ResolveSplitBrain splitBrain:
                 await ResolveSplitBrainAsync(splitBrain, cancellationToken);
@@ -154,7 +160,7 @@ internal sealed class FailoverCoordinator(
             case CompleteInterruptedFailover complete:
                 logger.InterruptedFailover(complete.Reason);
                 await RecordPromotionAsync(complete.Failover, complete.Reason, cancellationToken);
-                _finishing = FinishFailoverAsync(complete.Failover, fence: null, activity: null, cancellationToken);
+                _finishing = FinishFailoverAsync(complete.Failover, fence: null, activity: null, IncidentHandle.None, cancellationToken);
                 break;
             case AbandonInterruptedFailover abandon:
                 logger.InterruptedFailover(abandon.Reason);
@@ -181,7 +187,7 @@ internal sealed class FailoverCoordinator(
         };
     }
 
-    private async Task FailOverAsync(Promote promote, CancellationToken cancellationToken)
+    private async Task FailOverAsync(Promote promote, long? walLostBytes, CancellationToken cancellationToken)
     {
         // Ended when the fence and the hook are done, which may be after this round.
         var activity = FailoverWatchActivity.Source.StartActivity("failover");
@@ -205,9 +211,12 @@ internal sealed class FailoverCoordinator(
             return;
         }
 
+        var incident = incidents.Open(IncidentKinds.Failover, promote, promote.OldPrimary, promote.Target, walLostBytes);
+
         // The old primary is fenced while the standby is promoted, not after: the earlier the fence, the
         // shorter any window with two writable nodes, and a slow fence never delays the promotion.
-        var fence = FenceAsync(promote.OldPrimary, promote.OldPrimary, promote.Target, ClusterCommandRunner.FailoverEvent, cancellationToken);
+        var fence = incident.TrackAsync(IncidentPhases.Fence, FenceAsync(promote.OldPrimary, promote.OldPrimary, promote.Target, ClusterCommandRunner.FailoverEvent, cancellationToken), cancellationToken);
+        var promoting = time.GetUtcNow();
         string? error;
         using (var promoteSpan = FailoverWatchActivity.Source.StartActivity("promote"))
         {
@@ -216,9 +225,12 @@ internal sealed class FailoverCoordinator(
             promoteSpan?.SetStatus(error is null ? ActivityStatusCode.Ok : ActivityStatusCode.Error, error);
         }
 
+        await incident.PhaseAsync(IncidentPhases.Promote, true, null, cancellationToken, promoting);
+        await incident.PhaseAsync(IncidentPhases.Writable, error is null, error, cancellationToken);
         if (error is not null)
         {
             await fence;
+            await incident.CloseAsync(FailoverResults.Failed, cancellationToken);
             logger.PromotionFailed(promote.Target, error);
             activity?.SetStatus(ActivityStatusCode.Error, error);
             activity?.Dispose();
@@ -234,7 +246,7 @@ internal sealed class FailoverCoordinator(
 
         // The hook (repointing clients) must not wait for a slow fence, nor the monitor loop for either:
         // rounds go on observing while they run, and decide again once both are done.
-        _finishing = FinishFailoverAsync(failover, fence, activity, cancellationToken);
+        _finishing = FinishFailoverAsync(failover, fence, activity, incident, cancellationToken);
     }
 
     /// <summary>Records the new primary at once, so /status and metrics say so; idempotent after a restart.</summary>
@@ -255,15 +267,16 @@ internal sealed class FailoverCoordinator(
     }
 
     /// <summary>Fences the old primary (unless that is already under way) and runs on_failover, then marks the failover done.</summary>
-    private async Task FinishFailoverAsync(FailoverInProgress failover, Task<bool>? fence, Activity? activity, CancellationToken cancellationToken)
+    private async Task FinishFailoverAsync(FailoverInProgress failover, Task<bool>? fence, Activity? activity, IncidentHandle incident, CancellationToken cancellationToken)
     {
         try
         {
             fence ??= FenceAsync(failover.From, failover.From, failover.To, ClusterCommandRunner.FailoverEvent, cancellationToken);
-            var hook = commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, failover.To, ClusterCommandRunner.FailoverEvent, failover.From, failover.To, cancellationToken);
-            var checkpoint = CheckpointNewPrimaryAsync(failover.To, cancellationToken);
+            var hook = incident.TrackAsync(IncidentPhases.Hook, commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, failover.To, ClusterCommandRunner.FailoverEvent, failover.From, failover.To, cancellationToken), cancellationToken);
+            var checkpoint = incident.TrackAsync(IncidentPhases.Checkpoint, CheckpointNewPrimaryAsync(failover.To, cancellationToken), cancellationToken);
             await Task.WhenAll(fence, hook, checkpoint);
             await store.UpdateAsync(s => s with { InProgress = null }, cancellationToken);
+            await incident.CloseAsync(FailoverResults.Promoted, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -277,9 +290,10 @@ internal sealed class FailoverCoordinator(
     }
 
     /// <summary>Only logged either way: the failover or switchover is complete without it; the old primary's rewind needs it.</summary>
-    internal async Task CheckpointNewPrimaryAsync(string node, CancellationToken cancellationToken)
+    internal async Task<string?> CheckpointNewPrimaryAsync(string node, CancellationToken cancellationToken)
     {
-        if (await promoter.CheckpointAsync(node, options.Hooks.Timeout, cancellationToken) is { } error)
+        var error = await promoter.CheckpointAsync(node, options.Hooks.Timeout, cancellationToken);
+        if (error is not null)
         {
             logger.CheckpointFailed(node, error);
         }
@@ -287,6 +301,8 @@ internal sealed class FailoverCoordinator(
         {
             logger.CheckpointDone(node);
         }
+
+        return error;
     }
 
     private async Task ResolveSplitBrainAsync(ResolveSplitBrain splitBrain, CancellationToken cancellationToken)
@@ -300,6 +316,7 @@ internal sealed class FailoverCoordinator(
         logger.SplitBrain(splitBrain.Reason);
         metrics.SplitBrains.Inc(_cluster);
         using var activity = FailoverWatchActivity.Source.StartActivity("split brain");
+        var incident = incidents.Open(IncidentKinds.SplitBrain, splitBrain, string.Join(",", newNodes), splitBrain.Keep, walLostBytes: null);
         if (store.Current.Primary is null)
         {
             await store.UpdateAsync(s => s with { Primary = splitBrain.Keep }, cancellationToken);
@@ -308,10 +325,11 @@ internal sealed class FailoverCoordinator(
         foreach (var node in newNodes)
         {
             _fencedThisSplitBrain.Add(node);
-            await FenceAsync(node, node, splitBrain.Keep, ClusterCommandRunner.SplitBrainEvent, cancellationToken);
+            await incident.TrackAsync(IncidentPhases.Fence, FenceAsync(node, node, splitBrain.Keep, ClusterCommandRunner.SplitBrainEvent, cancellationToken), cancellationToken);
         }
 
-        await commands.RunAsync(ClusterCommandRunner.OnSplitBrain, options.Hooks.OnSplitBrain, splitBrain.Keep, ClusterCommandRunner.SplitBrainEvent, string.Join(",", newNodes), splitBrain.Keep, cancellationToken);
+        await incident.TrackAsync(IncidentPhases.Hook, commands.RunAsync(ClusterCommandRunner.OnSplitBrain, options.Hooks.OnSplitBrain, splitBrain.Keep, ClusterCommandRunner.SplitBrainEvent, string.Join(",", newNodes), splitBrain.Keep, cancellationToken), cancellationToken);
+        await incident.CloseAsync("recorded", cancellationToken);
     }
 
     private Task<bool> FenceAsync(string node, string oldPrimary, string newPrimary, string eventName, CancellationToken cancellationToken) =>

@@ -1,3 +1,5 @@
+using FailoverWatch.Incidents;
+
 namespace FailoverWatch.Failover;
 
 /// <summary>
@@ -20,6 +22,9 @@ internal sealed record FailoverState
     public string? PrimaryLsn { get; init; }
 
     public IReadOnlyList<FailoverRecord> History { get; init; } = [];
+
+    /// <summary>The last incidents (failovers, held failovers, refusals, split brains, adoptions), oldest first.</summary>
+    public IReadOnlyList<Incident> Incidents { get; init; } = [];
 
     public FailoverRecord? LastFailover => History.LastOrDefault(h => h.Result == FailoverResults.Promoted);
 

@@ -1,5 +1,6 @@
 using FailoverWatch.Configuration;
 using FailoverWatch.Failover;
+using FailoverWatch.Incidents;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Readiness;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,6 +20,7 @@ internal static class MonitoringServiceCollectionExtensions
         services.AddSingleton(sp => new FailoverStateStore(sp.GetRequiredService<FailoverWatchOptions>().Monitor.StateFile));
         services.AddSingleton<NodePromoter>();
         services.AddSingleton<ClusterCommandRunner>();
+        services.AddSingleton<IncidentRecorder>();
         services.AddSingleton<FailoverCoordinator>();
         services.AddSingleton<SwitchoverService>();
         services.AddHostedService<ClusterMonitor>();

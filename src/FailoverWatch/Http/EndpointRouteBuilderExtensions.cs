@@ -1,6 +1,7 @@
 using FailoverWatch.Backup;
 using FailoverWatch.Configuration;
 using FailoverWatch.Failover;
+using FailoverWatch.Incidents;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Readiness;
 using FailoverWatch.Routing;
@@ -42,6 +43,8 @@ internal static class EndpointRouteBuilderExtensions
         var nodes = options.Cluster.Nodes.Select(n => n.Name).ToList();
         app.MapGet("/primary/{node}", (string node) => Answer(RoutingCheck.Primary(node, nodes, latest.Current, coordinator.State)));
         app.MapGet("/replica/{node}", (string node, string? max_lag) => Answer(RoutingCheck.Replica(node, max_lag, nodes, latest.Current)));
+
+        app.MapGet("/incidents", () => Results.Json(coordinator.State.Incidents, IncidentJson.Options));
 
         app.MapPost("/pause", async (HttpRequest request, CancellationToken cancellationToken) =>
         {

@@ -99,4 +99,14 @@ internal static partial class LogMessages
 
     [LoggerMessage(1802, LogLevel.Error, "Failover readiness check failed unexpectedly; it runs again next round")]
     public static partial void ReadinessCheckFailed(this ILogger logger, Exception exception);
+
+    // Incidents: 1810-1819.
+    [LoggerMessage(1810, LogLevel.Warning, "Incident {Id}: {Reason}")]
+    public static partial void IncidentOpened(this ILogger logger, string id, string reason);
+
+    [LoggerMessage(1811, LogLevel.Information, "Incident {Id} closed ({Result}): {Phases}")]
+    public static partial void IncidentClosed(this ILogger logger, string id, string result, string phases);
+
+    [LoggerMessage(1812, LogLevel.Warning, "Incident {Id} could not be saved in the state: {Error}")]
+    public static partial void IncidentNotSaved(this ILogger logger, string id, string error);
 }

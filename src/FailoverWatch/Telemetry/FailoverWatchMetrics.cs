@@ -38,6 +38,7 @@ internal sealed class FailoverWatchMetrics
         BackupFailures = new(factory, meter, "failoverwatch_backup_failures_total", "Failed backups of the kind", "kind");
         RestoreTestLastSuccess = new(factory, meter, "failoverwatch_backup_restore_test_last_success_timestamp_seconds", "Unix time of the last scheduled restore test that restored the newest dump with every row count as dumped", "kind");
         RestoreTestFailures = new(factory, meter, "failoverwatch_backup_restore_test_failures_total", "Scheduled restore tests that failed", "kind");
+        Incidents = new(factory, meter, "failoverwatch_incidents_total", "Incidents recorded (failover, held_failover, refused_promotion, split_brain, adoption); details in GET /incidents", "cluster", "kind");
         FailoverReady = new(factory, meter, "failoverwatch_failover_ready", "1 when a failover to this standby would work now (the checks of failoverwatch doctor)", node);
     }
 
@@ -66,4 +67,5 @@ internal sealed class FailoverWatchMetrics
     public GaugeInstrument RestoreTestLastSuccess { get; }
     public CounterInstrument RestoreTestFailures { get; }
     public GaugeInstrument FailoverReady { get; }
+    public CounterInstrument Incidents { get; }
 }

@@ -1,0 +1,83 @@
+using FailoverWatch.Failover;
+using FailoverWatch.Monitoring;
+
+namespace FailoverWatch.Incidents;
+
+/// <summary>
+/// One failover, held failover, refused promotion, split brain or adoption, as it happened: the rounds that led to
+/// it, the decision and its reason, each phase with its time, and the WAL a promotion lost. Kept in the state.
+/// </summary>
+internal sealed record Incident
+{
+    public required string Id { get; init; }
+
+    /// <summary>One of <see cref="IncidentKinds"/>.</summary>
+    public required string Kind { get; init; }
+
+    public required string Decision { get; init; }
+
+    public required string Reason { get; init; }
+
+    public string? From { get; init; }
+
+    public string? To { get; init; }
+
+    /// <summary>Null while under way; then <c>promoted</c>, <c>failed</c>, or <c>recorded</c> for an incident with nothing to carry out.</summary>
+    public string? Result { get; init; }
+
+    /// <summary>The primary's last known WAL position minus what the promoted node held: committed WAL the failover lost.</summary>
+    public long? WalLostBytes { get; init; }
+
+    public IReadOnlyList<IncidentPhase> Phases { get; init; } = [];
+
+    /// <summary>The rounds up to and including the deciding one, oldest first, each with what the policy was given.</summary>
+    public IReadOnlyList<IncidentRound> Rounds { get; init; } = [];
+
+    /// <summary>The policy's settings when it decided, so <c>failoverwatch explain</c> replays with them.</summary>
+    public required FailoverPolicySettings Settings { get; init; }
+
+    public DateTimeOffset At => Phases.Count > 0 ? Phases[0].At : Rounds.LastOrDefault()?.At ?? default;
+}
+
+/// <param name="Name">detected, decided, fence, promote, writable, checkpoint, hook.</param>
+/// <param name="Ok">False when the step failed; <paramref name="Detail"/> says why.</param>
+internal sealed record IncidentPhase(string Name, DateTimeOffset At, bool Ok, string? Detail);
+
+/// <summary>One round exactly as <see cref="FailoverPolicy.Decide"/> saw it, and what it decided.</summary>
+internal sealed record IncidentRound(
+    DateTimeOffset At,
+    IReadOnlyList<NodeReport> Reports,
+    string? PrimaryLsn,
+    string? RecordedPrimary,
+    bool Paused,
+    FailoverInProgress? InProgress,
+    PrimaryHealth Health,
+    string Decision,
+    string Reason)
+{
+    public ClusterView View() => ClusterView.Build(Reports, RecordedPrimary, Lsn.ParseOrNull(PrimaryLsn), At);
+
+    public FailoverState State() => new() { Primary = RecordedPrimary, Paused = Paused, InProgress = InProgress };
+}
+
+internal static class IncidentKinds
+{
+    public const string Failover = "failover";
+    public const string HeldFailover = "held_failover";
+    public const string RefusedPromotion = "refused_promotion";
+    public const string SplitBrain = "split_brain";
+    public const string Adoption = "adoption";
+
+    public static readonly string[] All = [Failover, HeldFailover, RefusedPromotion, SplitBrain, Adoption];
+}
+
+internal static class IncidentPhases
+{
+    public const string Detected = "detected";
+    public const string Decided = "decided";
+    public const string Fence = "fence";
+    public const string Promote = "promote";
+    public const string Writable = "writable";
+    public const string Checkpoint = "checkpoint";
+    public const string Hook = "hook";
+}
