@@ -78,8 +78,8 @@ internal sealed class IncidentRecorder
     }
 
     /// <summary>
-    /// When the trouble began: the oldest of the consecutive rounds, up to the deciding one, in which the recorded
-    /// primary was not the one writable node. Without such a round (an adoption at start), the decision itself.
+    /// When the trouble began: the oldest of the consecutive rounds, up to the deciding one, without exactly one
+    /// writable node that is the recorded primary (or, with none recorded yet, any). Without such a round, the decision.
     /// </summary>
     private static DateTimeOffset DetectedAt(IReadOnlyList<IncidentRound> rounds, DateTimeOffset decided)
     {
@@ -87,7 +87,7 @@ internal sealed class IncidentRecorder
         for (var i = rounds.Count - 1; i >= 0; i--)
         {
             var view = rounds[i].View();
-            var healthy = view.Primaries.Count == 1 && view.Primaries[0].Name == rounds[i].RecordedPrimary;
+            var healthy = view.Primaries.Count == 1 && (rounds[i].RecordedPrimary ?? view.Primaries[0].Name) == view.Primaries[0].Name;
             if (healthy)
             {
                 break;
