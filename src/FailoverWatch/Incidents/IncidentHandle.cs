@@ -11,19 +11,21 @@ internal sealed class IncidentHandle
 {
     private readonly IncidentRecorder? _recorder;
     private readonly Activity? _span;
+    private readonly bool _ownSpan;
     private readonly Lock _gate = new();
     private Incident? _incident;
 
-    internal IncidentHandle(IncidentRecorder? recorder, Incident? incident, Activity? span)
+    /// <param name="ownSpan">The span is the incident's own, ended with it; else it belongs to the caller.</param>
+    internal IncidentHandle(IncidentRecorder? recorder, Incident? incident, Activity? span, bool ownSpan)
     {
-        (_recorder, _incident, _span) = (recorder, incident, span);
+        (_recorder, _incident, _span, _ownSpan) = (recorder, incident, span, ownSpan);
         foreach (var phase in incident?.Phases ?? [])
         {
             AddSpanEvent(phase);
         }
     }
 
-    public static IncidentHandle None { get; } = new(null, null, null);
+    public static IncidentHandle None { get; } = new(null, null, null, ownSpan: false);
 
     /// <param name="at">When the phase began, for one timed by its start (promote); default now.</param>
     public Task PhaseAsync(string name, bool ok, string? detail, CancellationToken cancellationToken, DateTimeOffset? at = null)
@@ -64,8 +66,10 @@ internal sealed class IncidentHandle
         await ChangeAsync(i => i with { Result = result }, cancellationToken);
         _recorder.LogClosed(Current());
         _span?.SetTag("failoverwatch.result", result);
-        _span?.SetStatus(result == "failed" ? ActivityStatusCode.Error : ActivityStatusCode.Ok);
-        _span?.Dispose();
+        if (_ownSpan)
+        {
+            _span?.Dispose();
+        }
     }
 
     private Task ChangeAsync(Func<Incident, Incident> change, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using FailoverWatch.Configuration;
 using FailoverWatch.Failover;
@@ -72,9 +73,13 @@ internal sealed class IncidentRecorder
         };
         _metrics.Incidents.Inc(_options.Cluster.Name, kind);
         _logger.IncidentOpened(incident.Id, decision.Reason);
-        var span = FailoverWatchActivity.Source.StartActivity("incident " + kind);
+        // The phases go on the span of what is being done (failover, split brain) as events; an incident with no
+        // such span (held, refused, adopted) gets one of its own.
+        var span = Activity.Current;
+        var ownSpan = span is null;
+        span ??= FailoverWatchActivity.Source.StartActivity("incident " + kind);
         span?.SetTag("failoverwatch.incident", incident.Id);
-        return new IncidentHandle(this, incident, span);
+        return new IncidentHandle(this, incident, span, ownSpan);
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ public sealed class FailoverTraceTests
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
     [Fact]
-    public async Task failover_produces_a_span_tree_of_promote_fence_and_hook()
+    public async Task failover_produces_a_span_tree_of_promote_fence_and_hook_with_the_incident_phases_as_events()
     {
         var spans = new List<Activity>();
         // Integration tests run one at a time, so this process-wide listener sees only this test's host.
@@ -68,5 +68,12 @@ public sealed class FailoverTraceTests
         Assert.Equal("pg2", failover.GetTagItem("failoverwatch.new_primary"));
         Assert.Equal("pg2", children.Single(c => c.DisplayName == "promote").GetTagItem("failoverwatch.node"));
         Assert.Equal("pg1", children.Single(c => c.DisplayName == "fence").GetTagItem("failoverwatch.node"));
+
+        // The incident's phases, as events of the failover span with their times.
+        Assert.Equal(
+            ["checkpoint", "decided", "detected", "fence", "hook", "promote", "writable"],
+            failover.Events.Select(e => e.Name).Order(StringComparer.Ordinal));
+        Assert.NotNull(failover.GetTagItem("failoverwatch.incident"));
+        Assert.Equal("promoted", failover.GetTagItem("failoverwatch.result"));
     }
 }
