@@ -22,5 +22,7 @@ public static class ContractMetrics
     /// <summary>Published once the host's first readiness check has run, a round or so after the monitoring rows.</summary>
     public static readonly string[] Readiness = ["failoverwatch_failover_ready"];
 
-    public static readonly string[] All = [.. Monitoring, .. Backup, .. Readiness];
+    public static readonly string[] Incidents = ["failoverwatch_incidents_total"];
+
+    public static readonly string[] All = [.. Monitoring, .. Backup, .. Readiness, .. Incidents];
 }
