@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 
 namespace FailoverWatch.IntegrationTests.Fixtures;
@@ -13,31 +12,17 @@ namespace FailoverWatch.IntegrationTests.Fixtures;
 public sealed class MonitorProcess : IAsyncDisposable
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly ChildProcess _process;
 
-    private MonitorProcess(Process process, int httpPort)
+    private MonitorProcess(ChildProcess process, int httpPort)
     {
         _process = process;
         BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/");
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
     }
 
     public Uri BaseAddress { get; }
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     public bool HasExited => _process.HasExited;
 
@@ -69,13 +54,7 @@ public sealed class MonitorProcess : IAsyncDisposable
 
     public static async Task<MonitorProcess> StartAsync(TestCluster cluster)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in (string[])[ExecutablePath, "run", "--config", cluster.ConfigPath])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var monitor = new MonitorProcess(Process.Start(start)!, cluster.HttpPort);
+        var monitor = new MonitorProcess(ChildProcess.Start("dotnet", [ExecutablePath, "run", "--config", cluster.ConfigPath]), cluster.HttpPort);
         try
         {
             await Wait.UntilAsync(
@@ -126,33 +105,7 @@ public sealed class MonitorProcess : IAsyncDisposable
     }
 
     /// <summary>kill -9 of the monitor itself.</summary>
-    public async Task KillAsync()
-    {
-        _process.Kill(entireProcessTree: false);
-        await _process.WaitForExitAsync();
-    }
+    public Task KillAsync() => _process.KillAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }
