@@ -90,6 +90,15 @@ internal static partial class LogMessages
     [LoggerMessage(1500, LogLevel.Warning, "Configuration: {Warning}")]
     public static partial void ConfigWarning(this ILogger logger, string warning);
 
+    [LoggerMessage(1501, LogLevel.Error, "Carrying out a failover decision failed ({Decision}); deciding again next round")]
+    public static partial void DecisionFailed(this ILogger logger, string decision, Exception exception);
+
+    [LoggerMessage(1502, LogLevel.Warning, "pg_promote sent to {Node}; waiting up to {Seconds:0}s (monitor.promotion_timeout) for it to finish recovery and accept writes: {Backlog}")]
+    public static partial void PromotionRequested(this ILogger logger, string node, double seconds, string backlog);
+
+    [LoggerMessage(1503, LogLevel.Error, "Fencing {Node} failed; it is fenced again each round for as long as it is writable")]
+    public static partial void FenceFailed(this ILogger logger, string node);
+
     // Failover readiness (the doctor's checks in the host): 1800-1809.
     [LoggerMessage(1800, LogLevel.Warning, "A failover to {Node} would not work now: {Problems}")]
     public static partial void FailoverNotReady(this ILogger logger, string node, string problems);

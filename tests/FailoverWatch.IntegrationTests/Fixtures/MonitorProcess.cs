@@ -52,9 +52,12 @@ public sealed class MonitorProcess : IAsyncDisposable
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    public static async Task<MonitorProcess> StartAsync(TestCluster cluster)
+    public static Task<MonitorProcess> StartAsync(TestCluster cluster) => StartAsync(cluster.ConfigPath, cluster.HttpPort);
+
+    /// <summary>Starts <c>failoverwatch run</c> on a configuration listening on <paramref name="httpPort"/>; returns once /healthz answers.</summary>
+    public static async Task<MonitorProcess> StartAsync(string configPath, int httpPort)
     {
-        var monitor = new MonitorProcess(ChildProcess.Start("dotnet", [ExecutablePath, "run", "--config", cluster.ConfigPath]), cluster.HttpPort);
+        var monitor = new MonitorProcess(ChildProcess.Start("dotnet", [ExecutablePath, "run", "--config", configPath]), httpPort);
         try
         {
             await Wait.UntilAsync(
@@ -69,6 +72,10 @@ public sealed class MonitorProcess : IAsyncDisposable
             throw;
         }
     }
+
+    public Task<HttpResponseMessage> HealthAsync() => Http.GetAsync(new Uri(BaseAddress, "healthz"));
+
+    public int Id => _process.Id;
 
     public async Task<JsonElement> StatusAsync() =>
         await Http.GetFromJsonAsync<JsonElement>(new Uri(BaseAddress, "status"));

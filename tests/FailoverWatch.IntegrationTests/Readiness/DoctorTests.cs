@@ -49,7 +49,7 @@ public sealed class DoctorTests
     [Fact]
     public async Task doctor_names_a_hook_that_cannot_run_and_refuses_an_invalid_config()
     {
-        await using var cluster = await TestCluster.StartAsync(Settings, onFailoverHook: "/nonexistent/repoint-clients --now");
+        await using var cluster = await TestCluster.StartAsync(Settings, onFailoverHook: _ => "/nonexistent/repoint-clients --now");
         var (status, output) = await MonitorProcess.RunCliAsync("doctor", "--config", cluster.ConfigPath);
         Assert.True(status == 1, output);
         Assert.Contains("hooks.on_failover: on_failover cannot run: /nonexistent/repoint-clients is not found or not executable", output, StringComparison.Ordinal);

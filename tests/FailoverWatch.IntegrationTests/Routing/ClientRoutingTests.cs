@@ -16,7 +16,7 @@ public sealed partial class ClientRoutingTests(ITestOutputHelper output)
     private const string Fast = "probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3";
 
     /// <summary>A fence that leaves the old primary alone, so it can come back writable and be a trap for clients.</summary>
-    private const string FenceThatDoesNothing = "true";
+    private static readonly Func<TestCluster, string> FenceThatDoesNothing = _ => "true";
 
     private static readonly TimeSpan Slack = TimeSpan.FromSeconds(1);
 
@@ -47,12 +47,12 @@ public sealed partial class ClientRoutingTests(ITestOutputHelper output)
         using var directory = new TempDirectory();
         var port = OsUser.FreeLoopbackPort();
         var ini = directory.File("pgbouncer.ini");
-        var hook = $"{RepositoryFiles.Path("contrib", "failoverwatch-pgbouncer")} --ini {ini} --admin 'host=127.0.0.1 port={port} user=postgres dbname=pgbouncer'";
-        await using var cluster = await TestCluster.StartAsync(Fast, pg1FenceCommand: FenceThatDoesNothing, onFailoverHook: hook + " --node pg1=127.0.0.1:{PG1} --node pg2=127.0.0.1:{PG2}");
+        await using var cluster = await TestCluster.StartAsync(
+            Fast,
+            pg1FenceCommand: FenceThatDoesNothing,
+            onFailoverHook: c => $"{RepositoryFiles.Path("contrib", "failoverwatch-pgbouncer")} --ini {ini} --admin 'host=127.0.0.1 port={port} user=postgres dbname=pgbouncer'"
+                + $" --node pg1=127.0.0.1:{c.Pair.Primary.Port} --node pg2=127.0.0.1:{c.Pair.Standby.Port}");
         var (pg1, pg2) = (cluster.Pair.Primary.Port, cluster.Pair.Standby.Port);
-        await File.WriteAllTextAsync(cluster.ConfigPath, (await File.ReadAllTextAsync(cluster.ConfigPath))
-            .Replace("{PG1}", pg1.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
-            .Replace("{PG2}", pg2.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
         await using var monitor = await MonitorProcess.StartAsync(cluster);
 
         await File.WriteAllTextAsync(directory.File("userlist.txt"), "\"postgres\" \"\"\n");

@@ -9,7 +9,7 @@ public sealed class IncidentReplayTests : IDisposable
 {
     private static readonly FailoverPolicySettings Settings = new(
         FailureThreshold: 3, MaxLagOnFailoverBytes: 16 << 20, AutoFailover: true,
-        Nodes: [new("pg1", PrimaryAddress, 5432), new("pg2", "10.0.0.2", 5432)], RetryAfterFailedPromotion: TimeSpan.FromSeconds(30));
+        Nodes: [new("pg1", PrimaryAddress, 5432), new("pg2", "10.0.0.2", 5432)], RetryAfterFailedPromotion: TimeSpan.FromSeconds(30), PromotionTimeout: TimeSpan.FromSeconds(60));
 
     private readonly string _directory = Directory.CreateTempSubdirectory("fw-incident-").FullName;
 
