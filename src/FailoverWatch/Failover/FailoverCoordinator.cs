@@ -269,7 +269,7 @@ internal sealed class FailoverCoordinator(
             promoteSpan?.SetStatus(error is null ? ActivityStatusCode.Ok : ActivityStatusCode.Error, error);
         }
 
-        await incident.PhaseAsync(IncidentPhases.Writable, error is null, error, cancellationToken);
+        incident.Phase(IncidentPhases.Writable, error is null, error, cancellationToken);
         if (error is not null)
         {
             await fence;
@@ -310,7 +310,7 @@ internal sealed class FailoverCoordinator(
     {
         var requested = time.GetUtcNow();
         var refused = await promoter.RequestPromotionAsync(failover.To, cancellationToken);
-        await incident.PhaseAsync(IncidentPhases.Promote, refused is null, refused, cancellationToken, requested);
+        incident.Phase(IncidentPhases.Promote, refused is null, refused, cancellationToken, requested);
         if (refused is not null)
         {
             return refused;

@@ -3,8 +3,8 @@ using System.Diagnostics;
 namespace FailoverWatch.Incidents;
 
 /// <summary>
-/// An incident under way: each phase recorded with its time as it ends, saved in the state, and added as an event
-/// of the incident's span. <see cref="None"/> records nothing (a failover finished after a restart has no incident
+/// An incident under way: each phase recorded with its time as it ends, and added as an event of the incident's
+/// span. Saving into the state runs behind, never in a failover's way (a state write is an fsync); closing waits for it. <see cref="None"/> records nothing (a failover finished after a restart has no incident
 /// of this process). Phases may end concurrently (fence, hook, checkpoint).
 /// </summary>
 internal sealed class IncidentHandle
@@ -14,6 +14,7 @@ internal sealed class IncidentHandle
     private readonly bool _ownSpan;
     private readonly Lock _gate = new();
     private Incident? _incident;
+    private Task _saving = Task.CompletedTask;
 
     /// <param name="ownSpan">The span is the incident's own, ended with it; else it belongs to the caller.</param>
     internal IncidentHandle(IncidentRecorder? recorder, Incident? incident, Activity? span, bool ownSpan)
@@ -28,23 +29,23 @@ internal sealed class IncidentHandle
     public static IncidentHandle None { get; } = new(null, null, null, ownSpan: false);
 
     /// <param name="at">When the phase began, for one timed by its start (promote); default now.</param>
-    public Task PhaseAsync(string name, bool ok, string? detail, CancellationToken cancellationToken, DateTimeOffset? at = null)
+    public void Phase(string name, bool ok, string? detail, CancellationToken cancellationToken, DateTimeOffset? at = null)
     {
         if (_recorder is null)
         {
-            return Task.CompletedTask;
+            return;
         }
 
         var phase = new IncidentPhase(name, at ?? _recorder.Now, ok, detail);
         AddSpanEvent(phase);
-        return ChangeAsync(i => i with { Phases = [.. i.Phases, phase] }, cancellationToken);
+        Change(i => i with { Phases = [.. i.Phases, phase] }, cancellationToken);
     }
 
     /// <summary>Records the phase when <paramref name="step"/> ends (true: it worked), and passes its result on.</summary>
     public async Task<bool> TrackAsync(string name, Task<bool> step, CancellationToken cancellationToken)
     {
         var ok = await step;
-        await PhaseAsync(name, ok, ok ? null : "failed (see the log)", cancellationToken);
+        Phase(name, ok, ok ? null : "failed (see the log)", cancellationToken);
         return ok;
     }
 
@@ -52,7 +53,7 @@ internal sealed class IncidentHandle
     public async Task<string?> TrackAsync(string name, Task<string?> step, CancellationToken cancellationToken)
     {
         var error = await step;
-        await PhaseAsync(name, error is null, error, cancellationToken);
+        Phase(name, error is null, error, cancellationToken);
         return error;
     }
 
@@ -63,7 +64,14 @@ internal sealed class IncidentHandle
             return;
         }
 
-        await ChangeAsync(i => i with { Result = result }, cancellationToken);
+        Change(i => i with { Result = result }, cancellationToken);
+        Task saving;
+        lock (_gate)
+        {
+            saving = _saving;
+        }
+
+        await saving;
         _recorder.LogClosed(Current());
         _span?.SetTag("failoverwatch.result", result);
         if (_ownSpan)
@@ -72,14 +80,14 @@ internal sealed class IncidentHandle
         }
     }
 
-    private Task ChangeAsync(Func<Incident, Incident> change, CancellationToken cancellationToken)
+    /// <summary>Changes the record now; the save (of whatever is latest when it runs) follows the earlier ones.</summary>
+    private void Change(Func<Incident, Incident> change, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
             _incident = change(_incident!);
+            _saving = _saving.ContinueWith(_ => _recorder!.SaveAsync(Current, cancellationToken), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
         }
-
-        return _recorder!.SaveAsync(Current, cancellationToken);
     }
 
     private Incident Current()

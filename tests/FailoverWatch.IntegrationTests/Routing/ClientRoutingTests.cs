@@ -80,7 +80,7 @@ public sealed partial class ClientRoutingTests(ITestOutputHelper output)
 
         var (failover, reached) = await KillPrimaryAndTimeAsync(cluster, () => ClientProbe.ReachedPortAsync(port));
         output.WriteLine($"pgbouncer: failover {failover.TotalSeconds:0.00}s, clients on pg2 {reached.TotalSeconds:0.00}s after the kill");
-        Assert.True(reached <= failover + Slack, $"clients reached pg2 {reached.TotalSeconds:0.00}s after the kill; the failover took {failover.TotalSeconds:0.00}s\n{monitor.Output}");
+        Assert.True(reached <= failover + Slack, $"clients reached pg2 {reached.TotalSeconds:0.00}s after the kill; the failover took {failover.TotalSeconds:0.00}s\n{monitor.Output}\n{await File.ReadAllTextAsync(directory.File("pgbouncer.log"))}");
         Assert.Contains($"port={pg2}", await File.ReadAllTextAsync(ini), StringComparison.Ordinal);
 
         await ReturnOldPrimaryAndCheckNoClientReachesItAsync(cluster, monitor, () => ClientProbe.ReachedPortAsync(port));
