@@ -104,7 +104,6 @@ internal sealed class FailoverCoordinator(
         {
             TrackPrimaryHealth(view);
             decision = FailoverPolicy.Decide(view, store.Current, _health, _settings, time.GetUtcNow());
-            await SavePrimaryPositionAsync(view, cancellationToken);
         }
         catch
         {
@@ -115,6 +114,7 @@ internal sealed class FailoverCoordinator(
         Acting = Task.Run(() => CarryOutAsync(decision, view, cancellationToken), CancellationToken.None);
     }
 
+    /// <summary>The decision, then the primary's position: a state file that cannot take the one never blocks the other.</summary>
     private async Task CarryOutAsync(FailoverDecision decision, ClusterView view, CancellationToken cancellationToken)
     {
         try
@@ -124,6 +124,15 @@ internal sealed class FailoverCoordinator(
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             logger.DecisionFailed(decision.Reason, e);
+        }
+
+        try
+        {
+            await SavePrimaryPositionAsync(view, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.PrimaryPositionNotSaved(e.Message);
         }
         finally
         {
@@ -141,8 +150,9 @@ internal sealed class FailoverCoordinator(
         var moved = SavedPrimaryLsn is { } saved ? lsn.BytesAhead(saved) : long.MaxValue;
         if (moved > 0 && (moved >= _settings.MaxLagOnFailoverBytes / 2 || view.At - _primaryLsnSavedAt >= PrimaryLsnSaveEvery))
         {
-            await store.UpdateAsync(s => s with { PrimaryLsn = lsn.ToString() }, cancellationToken);
+            // Set first: a state file that refuses the write is tried again in 10 s, not every round.
             _primaryLsnSavedAt = view.At;
+            await store.UpdateAsync(s => s with { PrimaryLsn = lsn.ToString() }, cancellationToken);
         }
     }
 
