@@ -354,7 +354,7 @@ internal sealed class FailoverCoordinator(
         try
         {
             fence ??= FenceAsync(from, from, to, eventName, cancellationToken);
-            var hook = commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, to, eventName, from, to, cancellationToken);
+            var hook = RunOnFailoverAsync(from, to, eventName, cancellationToken);
             var checkpoint = CheckpointNewPrimaryAsync(to, cancellationToken);
             await Task.WhenAll(fence, hook, checkpoint);
             if (!await fence)
@@ -427,6 +427,10 @@ internal sealed class FailoverCoordinator(
             await commands.RunAsync(ClusterCommandRunner.OnSplitBrain, options.Hooks.OnSplitBrain, splitBrain.Keep, ClusterCommandRunner.SplitBrainEvent, string.Join(",", newNodes), splitBrain.Keep, cancellationToken);
         }
     }
+
+    /// <summary>on_failover: repoints the clients at the new primary.</summary>
+    private Task<bool> RunOnFailoverAsync(string from, string to, string eventName, CancellationToken cancellationToken) =>
+        commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, to, eventName, from, to, cancellationToken);
 
     private bool HasFence(string node) => !string.IsNullOrWhiteSpace(Node(node).FenceCommand);
 
