@@ -107,7 +107,6 @@ internal sealed class FailoverCoordinator(
             TrackPrimaryHealth(view);
             decision = FailoverPolicy.Decide(view, store.Current, _health, _settings, time.GetUtcNow());
             incidents.Observe(view, store.Current, _health, decision);
-            await SavePrimaryPositionAsync(view, cancellationToken);
         }
         catch
         {
@@ -118,6 +117,7 @@ internal sealed class FailoverCoordinator(
         Acting = Task.Run(() => CarryOutAsync(decision, view, cancellationToken), CancellationToken.None);
     }
 
+    /// <summary>The decision, then the primary's position: a state file that cannot take the one never blocks the other.</summary>
     private async Task CarryOutAsync(FailoverDecision decision, ClusterView view, CancellationToken cancellationToken)
     {
         try
@@ -127,6 +127,15 @@ internal sealed class FailoverCoordinator(
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             logger.DecisionFailed(decision.Reason, e);
+        }
+
+        try
+        {
+            await SavePrimaryPositionAsync(view, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.PrimaryPositionNotSaved(e.Message);
         }
         finally
         {
@@ -144,8 +153,9 @@ internal sealed class FailoverCoordinator(
         var moved = SavedPrimaryLsn is { } saved ? lsn.BytesAhead(saved) : long.MaxValue;
         if (moved > 0 && (moved >= _settings.MaxLagOnFailoverBytes / 2 || view.At - _primaryLsnSavedAt >= PrimaryLsnSaveEvery))
         {
-            await store.UpdateAsync(s => s with { PrimaryLsn = lsn.ToString() }, cancellationToken);
+            // Set first: a state file that refuses the write is tried again in 10 s, not every round.
             _primaryLsnSavedAt = view.At;
+            await store.UpdateAsync(s => s with { PrimaryLsn = lsn.ToString() }, cancellationToken);
         }
     }
 
@@ -358,7 +368,7 @@ internal sealed class FailoverCoordinator(
         try
         {
             fence ??= incident.TrackAsync(IncidentPhases.Fence, FenceAsync(from, from, to, eventName, cancellationToken), cancellationToken);
-            var hook = incident.TrackAsync(IncidentPhases.Hook, commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, to, eventName, from, to, cancellationToken), cancellationToken);
+            var hook = incident.TrackAsync(IncidentPhases.Hook, RunOnFailoverAsync(from, to, eventName, cancellationToken), cancellationToken);
             var checkpoint = incident.TrackAsync(IncidentPhases.Checkpoint, CheckpointNewPrimaryAsync(to, cancellationToken), cancellationToken);
             await Task.WhenAll(fence, hook, checkpoint);
             if (!await fence)
@@ -437,6 +447,10 @@ internal sealed class FailoverCoordinator(
             await incident.CloseAsync("recorded", cancellationToken);
         }
     }
+
+    /// <summary>on_failover: repoints the clients at the new primary.</summary>
+    private Task<bool> RunOnFailoverAsync(string from, string to, string eventName, CancellationToken cancellationToken) =>
+        commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, to, eventName, from, to, cancellationToken);
 
     private bool HasFence(string node) => !string.IsNullOrWhiteSpace(Node(node).FenceCommand);
 
