@@ -7,6 +7,8 @@ namespace FailoverWatch.Readiness;
 /// <summary>
 /// Asks each reachable node, as the monitor's own role, what a failover and the rejoin after it need: pg_monitor,
 /// EXECUTE on pg_promote, pg_checkpoint (the CHECKPOINT pg_rewind relies on), and wal_log_hints or data checksums.
+/// A standby with hot_standby off refuses every connection: that refusal is named here, the other reasons a node
+/// is unreachable by <see cref="StandbyStateCheck"/>.
 /// </summary>
 internal sealed class NodeSetupCheck : IReadinessCheck
 {
@@ -23,20 +25,23 @@ internal sealed class NodeSetupCheck : IReadinessCheck
 
     public async Task<IReadOnlyList<ReadinessProblem>> CheckAsync(ReadinessContext context, CancellationToken cancellationToken)
     {
-        var reachable = context.Options.Cluster.Nodes.Where(n => context.View.Find(n.Name)?.Report.Reachable == true);
-        var results = await Task.WhenAll(reachable.Select(n => CheckNodeAsync(n, context.Options.Monitor.ProbeTimeout * 2, cancellationToken)));
+        var results = await Task.WhenAll(context.Options.Cluster.Nodes.Select(n =>
+            CheckNodeAsync(n, context.View.Find(n.Name)?.Report.Reachable == true, context.Options.Monitor.ProbeTimeout * 2, cancellationToken)));
         return [.. results.SelectMany(r => r)];
     }
 
-    private static async Task<IReadOnlyList<ReadinessProblem>> CheckNodeAsync(NodeOptions node, TimeSpan within, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<ReadinessProblem>> CheckNodeAsync(NodeOptions node, bool reachable, TimeSpan within, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(within);
         try
         {
-            await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(NodeConnectionStrings.For(node));
-            await using var connection = await dataSource.OpenConnectionAsync(deadline.Token);
-            await using var command = new NpgsqlCommand(Query, connection);
+            // Error detail on: a refusal's reason (hot standby disabled) is only in its DETAIL, which Npgsql redacts by default.
+            var connection = NodeConnectionStrings.For(node);
+            connection.IncludeErrorDetail = true;
+            await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(connection);
+            await using var session = await dataSource.OpenConnectionAsync(deadline.Token);
+            await using var command = new NpgsqlCommand(Query, session);
             await using var reader = await command.ExecuteReaderAsync(deadline.Token);
             await reader.ReadAsync(deadline.Token);
             var problems = new List<ReadinessProblem>();
@@ -58,8 +63,17 @@ internal sealed class NodeSetupCheck : IReadinessCheck
 
             return problems;
         }
+        catch (PostgresException e) when (e.Detail?.Contains("Hot standby mode is disabled", StringComparison.Ordinal) == true)
+        {
+            return [new ReadinessProblem(node.Name, "hot_standby is off: the standby refuses every connection, so the monitor can neither probe nor promote it")];
+        }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException or IOException && !cancellationToken.IsCancellationRequested)
         {
+            if (!reachable)
+            {
+                return [];
+            }
+
             var why = e is OperationCanceledException ? $"no answer within {within.TotalSeconds:0.#}s" : (e as PostgresException)?.MessageText ?? e.Message;
             return [new ReadinessProblem(node.Name, $"cannot check its grants and settings: {why}")];
         }

@@ -47,12 +47,20 @@ public sealed class DoctorTests
     }
 
     [Fact]
-    public async Task doctor_names_a_hook_that_cannot_run_and_refuses_an_invalid_config()
+    public async Task doctor_names_a_hook_that_cannot_run_a_standby_without_hot_standby_and_refuses_an_invalid_config()
     {
         await using var cluster = await TestCluster.StartAsync(Settings, onFailoverHook: _ => "/nonexistent/repoint-clients --now");
         var (status, output) = await MonitorProcess.RunCliAsync("doctor", "--config", cluster.ConfigPath);
         Assert.True(status == 1, output);
         Assert.Contains("hooks.on_failover: on_failover cannot run: /nonexistent/repoint-clients is not found or not executable", output, StringComparison.Ordinal);
+
+        // A standby restarted with hot_standby off refuses connections: doctor says why, not just "unreachable".
+        await cluster.Pair.Standby.StopAsync(CancellationToken.None);
+        await File.AppendAllTextAsync(Path.Combine(cluster.Pair.Standby.DataDirectory, "postgresql.auto.conf"), "hot_standby = off\n");
+        await cluster.Pair.Standby.StartAsync(CancellationToken.None);
+        var (off, offOutput) = await MonitorProcess.RunCliAsync("doctor", "--config", cluster.ConfigPath);
+        Assert.True(off == 1, offOutput);
+        Assert.Contains("pg2: hot_standby is off", offOutput, StringComparison.Ordinal);
 
         await File.AppendAllTextAsync(cluster.ConfigPath, "bogus_key: 1\n");
         var (invalid, invalidOutput) = await MonitorProcess.RunCliAsync("doctor", "--config", cluster.ConfigPath);
