@@ -80,6 +80,9 @@ public sealed class MonitorProcess : IAsyncDisposable
     public async Task<JsonElement> StatusAsync() =>
         await Http.GetFromJsonAsync<JsonElement>(new Uri(BaseAddress, "status"));
 
+    public async Task<List<JsonElement>> IncidentsAsync() =>
+        [.. (await Http.GetFromJsonAsync<JsonElement>(new Uri(BaseAddress, "incidents"))).EnumerateArray()];
+
     public async Task<string> MetricsAsync() => await Http.GetStringAsync(new Uri(BaseAddress, "metrics"));
 
     /// <summary>The value of one series in a scrape, e.g. <c>failoverwatch_node_up{cluster="test",node="pg1"}</c>; null when absent.</summary>

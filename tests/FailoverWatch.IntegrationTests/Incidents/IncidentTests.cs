@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using System.Text.Json;
 using FailoverWatch.IntegrationTests.Fixtures;
 
@@ -21,12 +20,10 @@ public sealed class IncidentTests
         var killedAt = DateTimeOffset.UtcNow;
         await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
         JsonElement failover = default;
-        using var http = new HttpClient { BaseAddress = monitor.BaseAddress };
         await Wait.UntilAsync(
             async () =>
             {
-                var incidents = await http.GetFromJsonAsync<JsonElement>("incidents");
-                failover = incidents.EnumerateArray().LastOrDefault(i => i.GetProperty("kind").GetString() == "failover");
+                failover = (await monitor.IncidentsAsync()).LastOrDefault(i => i.GetProperty("kind").GetString() == "failover");
                 return failover.ValueKind == JsonValueKind.Object && failover.GetProperty("result").GetString() == "promoted";
             },
             TimeSpan.FromSeconds(30),

@@ -39,6 +39,12 @@ public sealed partial class ClientRoutingTests(ITestOutputHelper output)
         Assert.True(reached <= failover + Slack, $"clients reached pg2 {reached.TotalSeconds:0.00}s after the kill; the failover took {failover.TotalSeconds:0.00}s\n{haproxy.Output}");
 
         await ReturnOldPrimaryAndCheckNoClientReachesItAsync(cluster, monitor, () => ClientProbe.ReachedPortAsync(writePort));
+
+        // The returning writable old primary is a split-brain incident, its fence and hook timed.
+        var splitBrain = (await monitor.IncidentsAsync()).Last(i => i.GetProperty("kind").GetString() == "split_brain");
+        Assert.Equal("pg1", splitBrain.GetProperty("from").GetString());
+        Assert.Equal("pg2", splitBrain.GetProperty("to").GetString());
+        Assert.Equal(["detected", "decided", "fence", "hook"], splitBrain.GetProperty("phases").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
     }
 
     [Fact]
