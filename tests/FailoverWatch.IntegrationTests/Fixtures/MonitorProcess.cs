@@ -10,7 +10,7 @@ namespace FailoverWatch.IntegrationTests.Fixtures;
 /// The real <c>failoverwatch run</c> executable in a child process, as an operator runs it: its output
 /// captured, its HTTP endpoint polled. Killed on dispose whatever happened.
 /// </summary>
-public sealed class MonitorProcess : IAsyncDisposable
+public sealed partial class MonitorProcess : IAsyncDisposable
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private readonly Process _process;
@@ -67,15 +67,16 @@ public sealed class MonitorProcess : IAsyncDisposable
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    public static async Task<MonitorProcess> StartAsync(TestCluster cluster)
+    /// <summary>Starts <c>failoverwatch run --config CONFIG</c> and returns once its <c>/healthz</c> on <paramref name="httpPort"/> answers.</summary>
+    public static async Task<MonitorProcess> StartAsync(string configPath, int httpPort)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in (string[])[ExecutablePath, "run", "--config", cluster.ConfigPath])
+        foreach (var argument in (string[])[ExecutablePath, "run", "--config", configPath])
         {
             start.ArgumentList.Add(argument);
         }
 
-        var monitor = new MonitorProcess(Process.Start(start)!, cluster.HttpPort);
+        var monitor = new MonitorProcess(Process.Start(start)!, httpPort);
         try
         {
             await Wait.UntilAsync(
