@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using FailoverWatch.Soak;
 
 // The soak: round after round, a fresh cluster, one random fault, the invariants checked; a table at the end.
-// SOAK_MINUTES (default 3) bounds it: no round starts once less than 30 s remain, and a hard stop cancels
+// SOAK_MINUTES (default 3) bounds it: no round starts once less than 40 s remain, and a hard stop cancels
 // anything left 5 minutes after that. Exit 0: no invariant broken; 1: a violation or a round that could not run.
 var minutesSetting = Environment.GetEnvironmentVariable("SOAK_MINUTES") ?? "3";
 if (!double.TryParse(minutesSetting, NumberStyles.Float, CultureInfo.InvariantCulture, out var minutes) || minutes <= 0 || minutes > 24 * 60)
@@ -49,7 +49,7 @@ var clock = Stopwatch.StartNew();
 var rounds = new List<RoundResult>();
 var errors = new List<string>();
 var faults = new Queue<Fault>();
-while (!stop.IsCancellationRequested && clock.Elapsed + TimeSpan.FromSeconds(30) < budget)
+while (!stop.IsCancellationRequested && clock.Elapsed + TimeSpan.FromSeconds(40) < budget)
 {
     // A shuffled bag: random order, yet every fault type comes up once per seven rounds.
     if (faults.Count == 0)
