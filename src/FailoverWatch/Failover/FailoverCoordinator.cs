@@ -47,6 +47,7 @@ internal sealed class FailoverCoordinator(
         }
 
         metrics.SplitBrains.Touch(_cluster);
+        commands.Initialise();
         PublishState(store.Current);
     }
 
@@ -259,7 +260,7 @@ internal sealed class FailoverCoordinator(
         try
         {
             fence ??= FenceAsync(failover.From, failover.From, failover.To, ClusterCommandRunner.FailoverEvent, cancellationToken);
-            var hook = commands.RunAsync("hook", options.Hooks.OnFailover, failover.To, ClusterCommandRunner.FailoverEvent, failover.From, failover.To, cancellationToken);
+            var hook = commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, failover.To, ClusterCommandRunner.FailoverEvent, failover.From, failover.To, cancellationToken);
             var checkpoint = CheckpointNewPrimaryAsync(failover.To, cancellationToken);
             await Task.WhenAll(fence, hook, checkpoint);
             await store.UpdateAsync(s => s with { InProgress = null }, cancellationToken);
@@ -310,11 +311,11 @@ internal sealed class FailoverCoordinator(
             await FenceAsync(node, node, splitBrain.Keep, ClusterCommandRunner.SplitBrainEvent, cancellationToken);
         }
 
-        await commands.RunAsync("hook", options.Hooks.OnSplitBrain, splitBrain.Keep, ClusterCommandRunner.SplitBrainEvent, string.Join(",", newNodes), splitBrain.Keep, cancellationToken);
+        await commands.RunAsync(ClusterCommandRunner.OnSplitBrain, options.Hooks.OnSplitBrain, splitBrain.Keep, ClusterCommandRunner.SplitBrainEvent, string.Join(",", newNodes), splitBrain.Keep, cancellationToken);
     }
 
     private Task<bool> FenceAsync(string node, string oldPrimary, string newPrimary, string eventName, CancellationToken cancellationToken) =>
-        commands.RunAsync("fence", options.Cluster.Nodes.First(n => n.Name == node).FenceCommand, node, eventName, oldPrimary, newPrimary, cancellationToken);
+        commands.RunAsync(ClusterCommandRunner.Fence, options.Cluster.Nodes.First(n => n.Name == node).FenceCommand, node, eventName, oldPrimary, newPrimary, cancellationToken);
 
     private void PublishState(FailoverState state)
     {

@@ -47,7 +47,7 @@ internal sealed class SwitchoverService(
             }
 
             Step($"stopping {primary}");
-            if (!await commands.RunAsync("stop", stopCommand, primary, ClusterCommandRunner.SwitchoverEvent, primary, target, cancellationToken))
+            if (!await commands.RunAsync(ClusterCommandRunner.Stop, stopCommand, primary, ClusterCommandRunner.SwitchoverEvent, primary, target, cancellationToken))
             {
                 return Result(false, $"stop_command of {primary} failed; nothing was promoted");
             }
@@ -66,7 +66,7 @@ internal sealed class SwitchoverService(
 
             await coordinator.RecordSwitchoverAsync(primary, target, cancellationToken);
             await Task.WhenAll(
-                commands.RunAsync("hook", options.Hooks.OnFailover, target, ClusterCommandRunner.SwitchoverEvent, primary, target, cancellationToken),
+                commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, target, ClusterCommandRunner.SwitchoverEvent, primary, target, cancellationToken),
                 coordinator.CheckpointNewPrimaryAsync(target, cancellationToken));
             var done = Result(true, $"{target} is the primary; {primary} is stopped (rejoin it as a standby with pg_rewind or a new base backup)");
             Step(done.Message);

@@ -2,11 +2,15 @@ using System.Runtime.InteropServices;
 
 namespace FailoverWatch.Storage;
 
-/// <summary>The few Linux calls .NET has no API for: hard links, file owners, and flushing a folder or a whole filesystem.</summary>
+/// <summary>The few Linux calls .NET has no API for: hard links, file owners, flushing a folder or a whole filesystem, signalling a process group.</summary>
 internal static partial class LibC
 {
     public const int ORdOnly = 0;
-    public const int ODirectory = 0x10000;
+
+    /// <summary>O_DIRECTORY differs by architecture: 040000 on arm and powerpc, 0200000 on x86-64 and the generic ABI.</summary>
+    public static readonly int ODirectory = RuntimeInformation.ProcessArchitecture is Architecture.Arm or Architecture.Arm64 or Architecture.Armv6 or Architecture.Ppc64le
+        ? 0x4000
+        : 0x10000;
 
     [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Link(string existing, string created);
@@ -43,6 +47,9 @@ internal static partial class LibC
 
     [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Lchown(string path, uint owner, uint group);
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
 
     [LibraryImport("libc", EntryPoint = "geteuid")]
     public static partial uint Geteuid();
