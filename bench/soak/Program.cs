@@ -67,8 +67,9 @@ while (!stop.IsCancellationRequested && clock.Elapsed + TimeSpan.FromSeconds(40)
         var result = await SoakRound.RunAsync(number, fault, nodeCount, random, evidenceRoot, stop.Token);
         rounds.Add(result);
         var failover = result.Writes.FailoverSeconds is { } s ? $"{s:0.00}s" : "-";
+        var settled = result.SettleSeconds is { } t ? $"{t:0.0}s" : "never";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"round {number,3} {fault.Name(),-32} {nodeCount} nodes  failover {failover,7}  acks {result.Acks,5}  lost {result.Writes.LostIds.Count,3} ({result.Writes.LostBytes} B)  split-brain {result.Writes.SplitBrainWrites}  {(result.Violations.Count == 0 ? "ok" : "VIOLATION")}  {result.Duration.TotalSeconds:0}s  {result.Notes}"));
+            $"round {number,3} {fault.Name(),-32} {nodeCount} nodes  failover {failover,7}  settled {settled,6}  acks {result.Acks,5}  lost {result.Writes.LostIds.Count,3} ({result.Writes.LostBytes} B)  split-brain {result.Writes.SplitBrainWrites}  {(result.Violations.Count == 0 ? "ok" : "VIOLATION")}  {result.Duration.TotalSeconds:0}s  {result.Notes}"));
         foreach (var violation in result.Violations)
         {
             Console.WriteLine($"    VIOLATION: {violation} [evidence: {result.Evidence}]");
@@ -87,7 +88,7 @@ while (!stop.IsCancellationRequested && clock.Elapsed + TimeSpan.FromSeconds(40)
 }
 
 var header = string.Create(CultureInfo.InvariantCulture,
-    $"Soak {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z: {clock.Elapsed.TotalMinutes:0.0} min (SOAK_MINUTES={minutesSetting}), seed {seed}, {Environment.ProcessorCount} cores; failover = kill/stop to the client's first write on another node.");
+    $"Soak {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z: {clock.Elapsed.TotalMinutes:0.0} min (SOAK_MINUTES={minutesSetting}), seed {seed}, {Environment.ProcessorCount} cores. Failover s: from the fault to the client's first acknowledged write on another node. Settled s: from the fault's end (SIGCONT, relay restored, monitor or old primary restarted) to exactly one writable node, named by /status (the invariant: within 15 s).");
 var report = SoakReport.Render(rounds, errors, header);
 Console.WriteLine();
 Console.WriteLine(report);

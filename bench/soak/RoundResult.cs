@@ -1,6 +1,10 @@
 namespace FailoverWatch.Soak;
 
-/// <summary>One round's outcome; <see cref="Evidence"/> names the folder kept when it broke an invariant.</summary>
+/// <summary>
+/// One round's outcome. <see cref="SettleSeconds"/>: from the end of the fault (SIGCONT, relay restored,
+/// monitor or old primary restarted) until one writable node was named by <c>/status</c>; null when it never
+/// was. <see cref="Evidence"/> names the folder kept when the round broke an invariant.
+/// </summary>
 internal sealed record RoundResult(
     int Number,
     Fault Fault,
@@ -8,6 +12,7 @@ internal sealed record RoundResult(
     WriteAnalysis Writes,
     IReadOnlyList<string> Violations,
     string Notes,
+    double? SettleSeconds,
     int Acks,
     int ClientErrors,
     TimeSpan Duration)

@@ -10,8 +10,8 @@ internal static class SoakReport
     {
         var text = new StringBuilder();
         text.AppendLine(header).AppendLine();
-        text.AppendLine("| fault | rounds (3-node) | failovers | failover s median / p95 / max | lost writes | lost WAL bytes | split-brain writes | violations |");
-        text.AppendLine("|---|---|---|---|---|---|---|---|");
+        text.AppendLine("| fault | rounds (3-node) | failovers | failover s median / p95 / max | settled s max | lost writes | lost WAL bytes | split-brain writes | violations |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var group in rounds.GroupBy(r => r.Fault).OrderBy(g => g.Key))
         {
             text.AppendLine(Row(group.Key.Name(), [.. group]));
@@ -40,8 +40,10 @@ internal static class SoakReport
     {
         var times = rounds.Where(r => r.Writes.FailoverSeconds is not null).Select(r => r.Writes.FailoverSeconds!.Value).Order().ToList();
         var failover = times.Count == 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{Percentile(times, 50):0.0} / {Percentile(times, 95):0.0} / {times[^1]:0.0}");
+        var settles = rounds.Where(r => r.SettleSeconds is not null).Select(r => r.SettleSeconds!.Value).ToList();
+        var settled = settles.Count == 0 ? "-" : settles.Max().ToString("0.0", CultureInfo.InvariantCulture);
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {name} | {rounds.Count} ({rounds.Count(r => r.NodeCount > 2)}) | {rounds.Count(r => r.Writes.FailedOver)} | {failover} | {rounds.Sum(r => r.Writes.LostIds.Count)} | {rounds.Sum(r => r.Writes.LostBytes)} | {rounds.Sum(r => r.Writes.SplitBrainWrites)} | {rounds.Sum(r => r.Violations.Count)} |");
+            $"| {name} | {rounds.Count} ({rounds.Count(r => r.NodeCount > 2)}) | {rounds.Count(r => r.Writes.FailedOver)} | {failover} | {settled} | {rounds.Sum(r => r.Writes.LostIds.Count)} | {rounds.Sum(r => r.Writes.LostBytes)} | {rounds.Sum(r => r.Writes.SplitBrainWrites)} | {rounds.Sum(r => r.Violations.Count)} |");
     }
 
     /// <summary>Nearest-rank percentile of sorted values.</summary>

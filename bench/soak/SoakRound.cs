@@ -27,13 +27,16 @@ internal static class SoakRound
         var client = new WriteClient(cluster, clock);
         TimeSpan faultStart;
         string? primary;
+        double? settleSeconds;
         try
         {
             var warmUp = random.Next(50, 200);
             await Wait.UntilAsync(() => client.Acks.Count >= warmUp, TimeSpan.FromSeconds(30), "the client's first writes");
             faultStart = clock.Elapsed;
             notes.Add(await InjectAsync(fault, cluster, observer, client, random, cancellationToken));
+            var faultEnd = clock.Elapsed;
             (primary, var state) = await SettleAsync(cluster, cancellationToken);
+            settleSeconds = primary is null ? null : (clock.Elapsed - faultEnd).TotalSeconds;
             if (primary is null)
             {
                 violations.Add($"no single writable node named by /status within {SettleWithin.TotalSeconds:0}s after the fault: {state}");
@@ -73,7 +76,7 @@ internal static class SoakRound
         var acks = client.Acks;
         var writes = await WriteAnalysis.AnalyseAsync(cluster, primary, acks, observer.PromotedAt, faultStart);
         violations.AddRange(writes.Violations);
-        var result = new RoundResult(number, fault, nodeCount, writes, violations, string.Join("; ", notes.Where(n => n.Length > 0)), acks.Count, client.Errors, clock.Elapsed);
+        var result = new RoundResult(number, fault, nodeCount, writes, violations, string.Join("; ", notes.Where(n => n.Length > 0)), settleSeconds, acks.Count, client.Errors, clock.Elapsed);
         if (violations.Count > 0)
         {
             var folder = Path.Combine(evidenceRoot, string.Create(CultureInfo.InvariantCulture, $"round-{number:000}-{fault}"));

@@ -73,7 +73,7 @@ internal sealed record WriteAnalysis(
             lostBytes = switchPoint is { } p ? Math.Max(0, (long)((ulong)lost.Max(a => a.Lsn) - (ulong)p)) : 0;
             if (unexplained.Count > 0)
             {
-                violations.Add($"{unexplained.Count} lost write(s) the promoted node had received or that no failover explains: ids {string.Join(",", unexplained.Take(10).Select(a => $"{a.Id}@{a.Node}/{a.Lsn}"))} (switch point {switchPoint?.ToString() ?? "none"})");
+                violations.Add($"{unexplained.Count} lost write(s) that asynchronous replication does not explain (acknowledged by a node other than the failed primary, or before the survivor's switch point): ids {string.Join(",", unexplained.Take(10).Select(a => $"{a.Id}@{a.Node}/{a.Lsn}"))} (switch point {switchPoint?.ToString() ?? "none"})");
             }
 
             if (lostBytes > MaxLagOnFailover)
