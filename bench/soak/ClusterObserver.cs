@@ -14,16 +14,15 @@ internal sealed class ClusterObserver : IAsyncDisposable
     private static readonly TimeSpan HealthEvery = TimeSpan.FromMilliseconds(250);
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private readonly Stopwatch _clock;
-    private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<string, TimeSpan> _promotedAt = [];
     private readonly List<string> _healthFailures = [];
-    private readonly Task _running;
+    private readonly BackgroundWork _work;
     private volatile bool _monitorDownOnPurpose;
 
     public ClusterObserver(SoakCluster cluster, Stopwatch clock)
     {
         _clock = clock;
-        _running = Task.WhenAll([.. cluster.Nodes.Select(WatchNodeAsync), WatchHealthAsync(cluster)]);
+        _work = new BackgroundWork(stop => Task.WhenAll([.. cluster.Nodes.Select(n => WatchNodeAsync(n, stop)), WatchHealthAsync(cluster, stop)]));
     }
 
     /// <summary>When each node was first seen writable after having been seen a standby (the round clock).</summary>
@@ -75,26 +74,14 @@ internal sealed class ClusterObserver : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        try
-        {
-            await _running;
-        }
-        catch (OperationCanceledException)
-        {
-        }
+    public ValueTask DisposeAsync() => _work.DisposeAsync();
 
-        _stop.Dispose();
-    }
-
-    private async Task WatchNodeAsync(LocalPostgresServer node)
+    private async Task WatchNodeAsync(LocalPostgresServer node, CancellationToken stop)
     {
         var wasStandby = false;
-        while (!_stop.IsCancellationRequested)
+        while (!stop.IsCancellationRequested)
         {
-            var writable = await IsWritableAsync(node, _stop.Token);
+            var writable = await IsWritableAsync(node, stop);
             if (writable == false)
             {
                 wasStandby = true;
@@ -108,23 +95,23 @@ internal sealed class ClusterObserver : IAsyncDisposable
                 }
             }
 
-            await Task.Delay(NodeEvery, _stop.Token);
+            await Task.Delay(NodeEvery, stop);
         }
     }
 
-    private async Task WatchHealthAsync(SoakCluster cluster)
+    private async Task WatchHealthAsync(SoakCluster cluster, CancellationToken stop)
     {
-        while (!_stop.IsCancellationRequested)
+        while (!stop.IsCancellationRequested)
         {
             if (!_monitorDownOnPurpose && cluster.Monitor is { } monitor)
             {
                 string? failure;
                 try
                 {
-                    using var response = await Http.GetAsync(new Uri(monitor.BaseAddress, "healthz"), _stop.Token);
+                    using var response = await Http.GetAsync(new Uri(monitor.BaseAddress, "healthz"), stop);
                     failure = response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}";
                 }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !_stop.IsCancellationRequested)
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !stop.IsCancellationRequested)
                 {
                     failure = e.Message;
                 }
@@ -139,7 +126,7 @@ internal sealed class ClusterObserver : IAsyncDisposable
                 }
             }
 
-            await Task.Delay(HealthEvery, _stop.Token);
+            await Task.Delay(HealthEvery, stop);
         }
     }
 }

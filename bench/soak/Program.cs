@@ -77,7 +77,7 @@ while (!stop.IsCancellationRequested && clock.Elapsed + TimeSpan.FromSeconds(40)
     }
     catch (OperationCanceledException) when (stop.IsCancellationRequested)
     {
-        Console.WriteLine("soak: stopped");
+        Console.WriteLine("soak: interrupted");
         break;
     }
     catch (Exception e)
@@ -97,6 +97,8 @@ if (Environment.GetEnvironmentVariable("SOAK_RESULTS") is { Length: > 0 } result
     await File.WriteAllTextAsync(resultsFile, report);
 }
 
+// An interrupted soak (Ctrl-C, SIGTERM, the hard stop) or one that ran no round proves nothing: not a pass.
 var violations = rounds.Sum(r => r.Violations.Count);
-Console.WriteLine(violations == 0 && errors.Count == 0 ? "soak: passed" : $"soak: FAILED ({violations} violation(s), {errors.Count} soak error(s))");
-return violations == 0 && errors.Count == 0 && rounds.Count > 0 ? 0 : 1;
+var passed = violations == 0 && errors.Count == 0 && rounds.Count > 0 && !stop.IsCancellationRequested;
+Console.WriteLine(passed ? "soak: passed" : $"soak: FAILED ({violations} violation(s), {errors.Count} soak error(s){(stop.IsCancellationRequested ? ", interrupted" : "")})");
+return passed ? 0 : 1;

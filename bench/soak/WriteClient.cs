@@ -21,8 +21,7 @@ internal sealed class WriteClient : IAsyncDisposable
     private readonly IReadOnlyDictionary<int, string> _nodeByPort;
     private readonly Stopwatch _clock;
     private readonly List<Ack> _acks = [];
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _running;
+    private readonly BackgroundWork _work;
     private long _nextId;
 
     public WriteClient(SoakCluster cluster, Stopwatch clock)
@@ -30,7 +29,7 @@ internal sealed class WriteClient : IAsyncDisposable
         _connectionString = cluster.ClientConnectionString;
         _nodeByPort = cluster.Nodes.ToDictionary(n => n.Port, n => n.Name);
         _clock = clock;
-        _running = RunAsync();
+        _work = new BackgroundWork(RunAsync);
     }
 
     public IReadOnlyList<Ack> Acks
@@ -46,28 +45,16 @@ internal sealed class WriteClient : IAsyncDisposable
 
     public int Errors { get; private set; }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        try
-        {
-            await _running;
-        }
-        catch (OperationCanceledException)
-        {
-        }
+    public ValueTask DisposeAsync() => _work.DisposeAsync();
 
-        _stop.Dispose();
-    }
-
-    private async Task RunAsync()
+    private async Task RunAsync(CancellationToken stop)
     {
         NpgsqlConnection? connection = null;
         try
         {
-            while (!_stop.IsCancellationRequested)
+            while (!stop.IsCancellationRequested)
             {
-                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
                 deadline.CancelAfter(TimeSpan.FromSeconds(5));
                 try
                 {
@@ -91,9 +78,9 @@ internal sealed class WriteClient : IAsyncDisposable
                         _acks.Add(ack);
                     }
 
-                    await Task.Delay(Pace, _stop.Token);
+                    await Task.Delay(Pace, stop);
                 }
-                catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or IOException or InvalidOperationException && !_stop.IsCancellationRequested)
+                catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or IOException or InvalidOperationException && !stop.IsCancellationRequested)
                 {
                     Errors++;
                     if (connection is not null)
@@ -102,7 +89,7 @@ internal sealed class WriteClient : IAsyncDisposable
                         connection = null;
                     }
 
-                    await Task.Delay(TimeSpan.FromMilliseconds(50), _stop.Token);
+                    await Task.Delay(TimeSpan.FromMilliseconds(50), stop);
                 }
             }
         }
