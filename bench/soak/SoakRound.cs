@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using FailoverWatch.IntegrationTests.Fixtures;
+using Npgsql;
 
 namespace FailoverWatch.Soak;
 
@@ -22,7 +23,7 @@ internal static class SoakRound
         var clock = Stopwatch.StartNew();
         var violations = new List<string>();
         var notes = new List<string>();
-        await using var cluster = await SoakCluster.StartAsync(nodeCount, fault == Fault.HangingHook, cancellationToken);
+        await using var cluster = await StartClusterAsync(nodeCount, fault == Fault.HangingHook, cancellationToken);
         var observer = new ClusterObserver(cluster, clock);
         var client = new WriteClient(cluster, clock);
         TimeSpan faultStart;
@@ -88,6 +89,20 @@ internal static class SoakRound
         return result;
     }
 
+    /// <summary>Builds the round's cluster, once more if the first try fails (a port taken between "is it free?" and bind, as seen on loaded machines).</summary>
+    private static async Task<SoakCluster> StartClusterAsync(int nodeCount, bool hangingHook, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SoakCluster.StartAsync(nodeCount, hangingHook, cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or NpgsqlException && !cancellationToken.IsCancellationRequested)
+        {
+            Console.WriteLine($"    set-up failed, trying once more: {e.Message.Split('\n')[0]}");
+            return await SoakCluster.StartAsync(nodeCount, hangingHook, cancellationToken);
+        }
+    }
+
     private static async Task<string> InjectAsync(Fault fault, SoakCluster cluster, ClusterObserver observer, WriteClient client, Random random, CancellationToken cancellationToken)
     {
         var primary = cluster.Primary;
@@ -141,7 +156,16 @@ internal static class SoakRound
                 observer.MonitorDownOnPurpose = true;
                 await cluster.KillMonitorAsync();
                 await Task.Delay(downFor, cancellationToken);
-                await cluster.StartMonitorAsync();
+                try
+                {
+                    await cluster.StartMonitorAsync();
+                }
+                catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+                {
+                    // No monitor, no /status: the settle check reports it as the violation it is.
+                    return note + $"the monitor killed {killAfter}ms after 'Failing over' did not start again: {e.Message}";
+                }
+
                 observer.MonitorDownOnPurpose = false;
                 return note + $"monitor killed {killAfter}ms after 'Failing over', restarted {downFor}ms later";
             case Fault.OldPrimaryBack or Fault.HangingHook:
@@ -170,9 +194,18 @@ internal static class SoakRound
 
             case Fault.ManualPromotion:
                 await primary.SignalServerAsync("KILL", cancellationToken);
-                var promoteAfter = random.Next(0, 2000);
+                // Within the monitor's 3 failed probes, so the operator usually beats it.
+                var promoteAfter = random.Next(0, 1500);
                 await Task.Delay(promoteAfter, cancellationToken);
-                await cluster.Standby.ExecuteAsync("SELECT pg_promote(true, 60)", cancellationToken);
+                try
+                {
+                    await cluster.Standby.ExecuteAsync("SELECT pg_promote(true, 60)", cancellationToken);
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectNotInPrerequisiteState)
+                {
+                    return $"pg2 was no longer a standby {promoteAfter}ms after the kill (the monitor promoted first)";
+                }
+
                 return $"pg2 promoted by hand {promoteAfter}ms after the kill";
             default:
                 throw new ArgumentOutOfRangeException(nameof(fault), fault, null);
