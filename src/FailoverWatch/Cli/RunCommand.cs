@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FailoverWatch.Failover;
 using FailoverWatch.Hosting;
 using Microsoft.Extensions.Hosting;
 
@@ -15,6 +16,13 @@ internal static class RunCommand
             if (ConfigFileOption.Load(parseResult, config) is not { } options)
             {
                 return ConfigFileOption.InvalidConfigExitCode;
+            }
+
+            using var stateLock = StateFileLock.TryAcquire(options.Monitor.StateFile, out var holder);
+            if (stateLock is null)
+            {
+                Console.Error.WriteLine($"monitor.state_file: {options.Monitor.StateFile} is in use by another failoverwatch run ({holder}); one monitor per state file");
+                return 1;
             }
 
             await using var host = FailoverWatchHost.Build(options);

@@ -24,6 +24,9 @@ internal sealed class ClusterCommandRunner(FailoverWatchOptions options, Failove
     public const string SplitBrainEvent = "split_brain";
     public const string SwitchoverEvent = "switchover";
 
+    /// <summary>on_failover for a node found writable while the recorded primary was dead (promoted by hand, or late).</summary>
+    public const string AdoptedEvent = "adopted";
+
     /// <summary>Makes every failure series exist at 0 before anything runs.</summary>
     public void Initialise()
     {
