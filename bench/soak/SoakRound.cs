@@ -77,6 +77,12 @@ internal static class SoakRound
         var acks = client.Acks;
         var writes = await WriteAnalysis.AnalyseAsync(cluster, primary, acks, observer.PromotedAt, faultStart);
         violations.AddRange(writes.Violations);
+        if (fault == Fault.MonitorCut && writes.FailedOver)
+        {
+            // The README's promise: never fail over when only the monitor is cut off and the standbys still hear the primary.
+            violations.Add($"failed over although only the monitor was cut off ({string.Join(", ", observer.PromotedAt.Keys)} promoted)");
+        }
+
         var result = new RoundResult(number, fault, nodeCount, writes, violations, string.Join("; ", notes.Where(n => n.Length > 0)), settleSeconds, acks.Count, client.Errors, clock.Elapsed);
         if (violations.Count > 0)
         {
