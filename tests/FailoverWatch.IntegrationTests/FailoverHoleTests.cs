@@ -16,8 +16,6 @@ namespace FailoverWatch.IntegrationTests;
 /// </summary>
 public sealed class FailoverHoleTests
 {
-    private const string Fast = "probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3";
-
     [Fact]
     public async Task a_standby_promoted_by_hand_while_the_primary_is_dead_is_adopted_fenced_and_hooked_not_held()
     {
@@ -139,6 +137,25 @@ public sealed class FailoverHoleTests
                 await ExternalProcess.RunAsync("kill", ["-KILL", pid.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10), CancellationToken.None);
             }
         }
+    }
+
+    [Fact]
+    public async Task split_brain_is_resolved_while_a_failover_to_a_node_that_never_answers_is_still_recorded_as_under_way()
+    {
+        // A monitor died mid-failover to pg3, and pg3 has not answered since: the failover stays under way.
+        await using var cluster = await TestCluster.StartAsync(Fast);
+        var config = await File.ReadAllTextAsync(cluster.ConfigPath);
+        await File.WriteAllTextAsync(cluster.ConfigPath, config.Replace("\nmonitor:", "\n    - { name: pg3, host: 127.0.0.1, port: 1 }\nmonitor:", StringComparison.Ordinal));
+        await File.WriteAllTextAsync(cluster.StatePath, """{ "primary": "pg1", "in_progress": { "from": "pg1", "to": "pg3", "started_at": "2026-01-01T00:00:00Z" } }""");
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await Wait.UntilAsync(() => monitor.Output.Contains("waiting to see pg3", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the failover to pg3 waits");
+
+        await cluster.Pair.Standby.ExecuteAsync("SELECT pg_promote()", CancellationToken.None);
+
+        await Wait.UntilAsync(() => cluster.Marker("hook-split-brain") is not null, TimeSpan.FromSeconds(20), "split brain handled");
+        Assert.Equal("split_brain old=pg2 new=pg1\n", cluster.Marker("fenced-pg2"));
+        await Wait.UntilAsync(() => cluster.Pair.Standby.PostmasterPid is null, TimeSpan.FromSeconds(20), "pg2 fenced (stopped)");
+        Assert.False(await cluster.Pair.Primary.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace FailoverWatch.IntegrationTests;
 /// <summary>Failover end to end: the real executable watching a real pair, each fault caused for real.</summary>
 public sealed class FailoverTests
 {
-    private const string Fast = "probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3";
+    internal const string Fast = "probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3";
 
     [Fact]
     public async Task promotes_standby_when_primary_killed()

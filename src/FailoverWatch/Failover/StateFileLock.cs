@@ -24,14 +24,15 @@ internal sealed class StateFileLock : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
 
         // Opened and locked with libc, not FileStream: .NET's own advisory lock on open would keep a second monitor
-        // from even reading who holds this one.
-        var fd = LibC.Open(path, LibC.ORdWr | LibC.OCreat | LibC.OCloexec, Convert.ToUInt32("600", 8));
+        // from even reading who holds this one. Held open read-only (flock needs no more), so the filesystem can
+        // still be remounted read-only under a running monitor.
+        var fd = LibC.Open(path, LibC.ORdOnly | LibC.OCreat | LibC.OCloexec, Convert.ToUInt32("600", 8));
         if (fd < 0)
         {
-            throw new IOException($"cannot open {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+            throw Failure("open", path, Marshal.GetLastPInvokeError());
         }
 
-        var file = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.ReadWrite);
+        var file = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Read);
         if (LibC.Flock(fd, LibC.LockExclusive | LibC.LockNonBlocking) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
@@ -39,20 +40,30 @@ internal sealed class StateFileLock : IDisposable
             {
                 holder = errno == WouldBlock
                     ? new StreamReader(file).ReadToEnd().Trim() is { Length: > 0 } text ? text : "a process that has not named itself yet"
-                    : throw new IOException($"cannot lock {path}: {Marshal.GetPInvokeErrorMessage(errno)}");
+                    : throw Failure("flock", path, errno);
                 return null;
             }
         }
 
         holder = string.Create(CultureInfo.InvariantCulture, $"pid {Environment.ProcessId} on host {Environment.MachineName}, since {DateTimeOffset.UtcNow:O}");
-        file.SetLength(0);
-        using (var writer = new StreamWriter(file, leaveOpen: true))
+        var writeFd = LibC.Open(path, LibC.OWrOnly | LibC.OTrunc | LibC.OCloexec, 0);
+        if (writeFd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            file.Dispose();
+            throw Failure("open", path, errno);
+        }
+
+        // Closing this second descriptor keeps the lock: a flock belongs to the first one's open file.
+        using (var writer = new StreamWriter(new FileStream(new SafeFileHandle(writeFd, ownsHandle: true), FileAccess.Write)))
         {
             writer.WriteLine(holder);
         }
 
         return new StateFileLock(file);
     }
+
+    private static IOException Failure(string call, string path, int errno) => new($"{call} {path}: {Marshal.GetPInvokeErrorMessage(errno)}");
 
     public void Dispose() => _file.Dispose();
 }

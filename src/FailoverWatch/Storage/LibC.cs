@@ -18,8 +18,9 @@ internal static partial class LibC
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags);
 
-    public const int ORdWr = 2;
+    public const int OWrOnly = 1;
     public const int OCreat = 0x40;
+    public const int OTrunc = 0x200;
     public const int OCloexec = 0x80000;
 
     /// <summary>open(2) with a mode, for O_CREAT.</summary>
