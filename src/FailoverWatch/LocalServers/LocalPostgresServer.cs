@@ -104,6 +104,13 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
     public Task StopAsync(CancellationToken cancellationToken, string mode = "fast") =>
         RunToolAsync("pg_ctl", ["-D", DataDirectory, "-m", mode, "-w", "-t", "60", "stop"], cancellationToken);
 
+    /// <summary>The shell command line that stops this server without waiting (<c>pg_ctl -W stop</c>) as the server account: a fence or stop command for configurations.</summary>
+    public string StopCommandLine(string mode = "immediate")
+    {
+        var (program, arguments) = OsUser.AsServerAccount(_binaries.Tool("pg_ctl"), ["-D", DataDirectory, "-m", mode, "-W", "stop"]);
+        return string.Join(' ', [program, .. arguments]);
+    }
+
     /// <summary>The postmaster's process id, or null when no server runs from this folder.</summary>
     public int? PostmasterPid
     {

@@ -9,7 +9,7 @@ namespace FailoverWatch.IntegrationTests.Fixtures;
 /// The real <c>failoverwatch run</c> executable in a child process, as an operator runs it: its output
 /// captured, its HTTP endpoint polled. Killed on dispose whatever happened.
 /// </summary>
-public sealed class MonitorProcess : IAsyncDisposable
+public sealed partial class MonitorProcess : IAsyncDisposable
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private readonly ChildProcess _process;
@@ -51,8 +51,6 @@ public sealed class MonitorProcess : IAsyncDisposable
         await process.WaitForExitAsync(deadline.Token);
         return (process.ExitCode, await stdout + await stderr);
     }
-
-    public static Task<MonitorProcess> StartAsync(TestCluster cluster) => StartAsync(cluster.ConfigPath, cluster.HttpPort);
 
     /// <summary>Starts <c>failoverwatch run</c> on a configuration listening on <paramref name="httpPort"/>; returns once /healthz answers.</summary>
     public static async Task<MonitorProcess> StartAsync(string configPath, int httpPort)

@@ -70,11 +70,7 @@ public sealed class TestCluster : IAsyncDisposable
     }
 
     /// <summary>The pg_ctl command line that stops a server at once, as the server account.</summary>
-    internal static string StopCommand(LocalPostgresServer server, string mode = "immediate")
-    {
-        var (program, arguments) = OsUser.AsServerAccount(Path.Combine(PostgresBinaries.Find().BinDirectory, "pg_ctl"), ["-D", server.DataDirectory, "-m", mode, "-W", "stop"]);
-        return string.Join(' ', [program, .. arguments]);
-    }
+    internal static string StopCommand(LocalPostgresServer server, string mode = "immediate") => server.StopCommandLine(mode);
 
     /// <summary>Whether a hook or fence command ran; each appends its FW_* environment to a marker file.</summary>
     public string? Marker(string name) => System.IO.File.Exists(File(name)) ? System.IO.File.ReadAllText(File(name)) : null;

@@ -1,0 +1,52 @@
+using System.Globalization;
+using System.Text;
+
+namespace FailoverWatch.Soak;
+
+/// <summary>The soak's table: one row per fault type, then every violation with its evidence folder.</summary>
+internal static class SoakReport
+{
+    public static string Render(IReadOnlyList<RoundResult> rounds, IReadOnlyList<string> errors, string header)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(header).AppendLine();
+        text.AppendLine("| fault | rounds (3-node) | failovers | failover s median / p95 / max | settled s max | lost writes | lost WAL bytes | split-brain writes | violations |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var group in rounds.GroupBy(r => r.Fault).OrderBy(g => g.Key))
+        {
+            text.AppendLine(Row(group.Key.Name(), [.. group]));
+        }
+
+        text.AppendLine(Row("**all**", rounds));
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Rounds: {rounds.Count}; acknowledged writes: {rounds.Sum(r => r.Acks)}; soak errors (rounds that could not run): {errors.Count}.");
+        foreach (var round in rounds.Where(r => r.Violations.Count > 0))
+        {
+            foreach (var violation in round.Violations)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"- VIOLATION round {round.Number} ({round.Fault.Name()}, {round.NodeCount} nodes; {round.Notes}): {violation} [evidence: {round.Evidence}]");
+            }
+        }
+
+        foreach (var error in errors)
+        {
+            text.AppendLine("- SOAK ERROR " + error);
+        }
+
+        return text.ToString();
+    }
+
+    private static string Row(string name, IReadOnlyList<RoundResult> rounds)
+    {
+        var times = rounds.Where(r => r.Writes.FailoverSeconds is not null).Select(r => r.Writes.FailoverSeconds!.Value).Order().ToList();
+        var failover = times.Count == 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{Percentile(times, 50):0.0} / {Percentile(times, 95):0.0} / {times[^1]:0.0}");
+        var settles = rounds.Where(r => r.SettleSeconds is not null).Select(r => r.SettleSeconds!.Value).ToList();
+        var settled = settles.Count == 0 ? "-" : settles.Max().ToString("0.0", CultureInfo.InvariantCulture);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"| {name} | {rounds.Count} ({rounds.Count(r => r.NodeCount > 2)}) | {rounds.Count(r => r.Writes.FailedOver)} | {failover} | {settled} | {rounds.Sum(r => r.Writes.LostIds.Count)} | {rounds.Sum(r => r.Writes.LostBytes)} | {rounds.Sum(r => r.Writes.SplitBrainWrites)} | {rounds.Sum(r => r.Violations.Count)} |");
+    }
+
+    /// <summary>Nearest-rank percentile of sorted values.</summary>
+    private static double Percentile(List<double> sorted, int percent) =>
+        sorted[Math.Clamp((int)Math.Ceiling(percent / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
