@@ -3,6 +3,9 @@ using System.Diagnostics;
 using FailoverWatch.Configuration;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.Logging;
+using FailoverWatch.Backup.Offsite;
+using FailoverWatch.Backup.Steps;
+using FailoverWatch.Backup.Store;
 
 namespace FailoverWatch.Backup;
 

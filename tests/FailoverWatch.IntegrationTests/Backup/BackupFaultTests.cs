@@ -1,5 +1,7 @@
 using FailoverWatch.Backup;
 using FailoverWatch.IntegrationTests.Fixtures;
+using FailoverWatch.Backup.Restore;
+using FailoverWatch.Backup.Store;
 
 namespace FailoverWatch.IntegrationTests.Backup;
 

@@ -3,6 +3,9 @@ using FailoverWatch.Backup;
 using FailoverWatch.Cli;
 using FailoverWatch.IntegrationTests.Fixtures;
 using FailoverWatch.Storage;
+using FailoverWatch.Backup.Restore;
+using FailoverWatch.Backup.Steps;
+using FailoverWatch.Backup.Store;
 
 namespace FailoverWatch.IntegrationTests.Backup;
 

@@ -2,6 +2,8 @@ using FailoverWatch.Backup;
 using FailoverWatch.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using FailoverWatch.Backup.Steps;
+using FailoverWatch.Backup.Store;
 
 namespace FailoverWatch.Tests.Backup;
 

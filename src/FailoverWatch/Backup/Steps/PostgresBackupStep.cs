@@ -3,6 +3,8 @@ using FailoverWatch.LocalServers;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Storage;
 using Npgsql;
+using FailoverWatch.Backup.Store;
+using FailoverWatch.Backup.Streams;
 
 namespace FailoverWatch.Backup.Steps;
 

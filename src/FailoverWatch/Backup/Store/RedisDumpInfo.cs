@@ -1,0 +1,9 @@
+namespace FailoverWatch.Backup.Store;
+
+/// <summary>Whether the rdb file is a fresh BGSAVE or the file found on disk because Redis was down.</summary>
+internal sealed record RedisDumpInfo
+{
+    public required bool FreshSave { get; init; }
+    public string? Note { get; init; }
+    public DateTimeOffset? LastSave { get; init; }
+}
