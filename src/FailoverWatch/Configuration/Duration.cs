@@ -33,4 +33,13 @@ internal static class Duration
         duration.TotalMilliseconds % 1000 != 0
             ? string.Create(CultureInfo.InvariantCulture, $"{duration.TotalMilliseconds}ms")
             : string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds}s");
+
+    /// <summary>An age for people: <c>2d3h</c>, <c>3h12m</c>, <c>4m5s</c>, <c>12s</c> (two units at most, rounded down).</summary>
+    public static string Human(TimeSpan age) => age switch
+    {
+        { TotalDays: >= 1 } => string.Create(CultureInfo.InvariantCulture, $"{(int)age.TotalDays}d{age.Hours}h"),
+        { TotalHours: >= 1 } => string.Create(CultureInfo.InvariantCulture, $"{age.Hours}h{age.Minutes}m"),
+        { TotalMinutes: >= 1 } => string.Create(CultureInfo.InvariantCulture, $"{age.Minutes}m{age.Seconds}s"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, age.Seconds)}s"),
+    };
 }

@@ -97,9 +97,10 @@ internal sealed class BackupStoreWatcher(
         {
             foreach (var kind in manifest.Kinds.Where(missing.Remove))
             {
-                if (board.RecordIfNewer(kind, manifest.FinishedAt))
+                var at = manifest.DataTimeOf(kind, manifest.FinishedAt);
+                if (board.RecordIfNewer(kind, at))
                 {
-                    metrics.BackupLastSuccess.SetTime(manifest.FinishedAt, kind);
+                    metrics.BackupLastSuccess.SetTime(at, kind);
                 }
             }
 

@@ -9,5 +9,8 @@ internal sealed record StepOutcome(IReadOnlyList<ManifestEntry> Entries, long By
     public RedisDumpInfo? Redis { get; init; }
     public string? Note { get; init; }
 
+    /// <summary>The note says the backup is not what a plain success suggests (an old rdb file, the primary dumped instead of a stale standby): logged as a warning.</summary>
+    public bool NoteIsWarning { get; init; }
+
     public long TotalBytes => Entries.Where(e => e.Type == ManifestEntry.FileType).Sum(e => e.Size);
 }

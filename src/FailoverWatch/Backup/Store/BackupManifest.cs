@@ -17,5 +17,12 @@ internal sealed record BackupManifest
 
     public long TotalBytes => Files.Where(f => f.Type == ManifestEntry.FileType).Sum(f => f.Size);
 
+    /// <summary>
+    /// The kind's last-success time: <paramref name="finished"/>, or the copied rdb file's own time when Redis could not
+    /// save, so "backup too old" still fires while Redis stays down.
+    /// </summary>
+    public DateTimeOffset DataTimeOf(string kind, DateTimeOffset finished) =>
+        kind == BackupKinds.Redis && Redis is { FreshSave: false, FileWrittenAt: { } written } && written < finished ? written : finished;
+
     public IEnumerable<ManifestEntry> OfKind(string kind) => Files.Where(f => f.Path.StartsWith(kind + "/", StringComparison.Ordinal));
 }

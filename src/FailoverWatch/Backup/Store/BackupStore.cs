@@ -1,5 +1,6 @@
 using FailoverWatch.Storage;
 using System.Globalization;
+using FailoverWatch.Configuration;
 using System.Text.RegularExpressions;
 
 namespace FailoverWatch.Backup.Store;
@@ -91,6 +92,34 @@ internal sealed partial class BackupStore(string destination)
 
             yield return (id, manifest);
         }
+    }
+
+    /// <summary>Every complete backup, oldest first, with the kinds it holds for retention (none when its manifest cannot be read).</summary>
+    public async Task<IReadOnlyList<RetentionPolicy.Candidate>> RetentionCandidatesAsync(CancellationToken cancellationToken)
+    {
+        var kinds = (await NewestFirstAsync(cancellationToken)).ToDictionary(b => b.Id, b => b.Manifest.Kinds, StringComparer.Ordinal);
+        return CompleteIds().Select(id => new RetentionPolicy.Candidate(id, kinds.GetValueOrDefault(id) ?? [])).ToList();
+    }
+
+    /// <summary>Removes what <paramref name="retention"/> does not keep; returns the removed ids, and each failure's cause by id.</summary>
+    public async Task<(List<string> Removed, List<(string Id, string Cause)> Failed)> ApplyRetentionAsync(RetentionOptions retention, CancellationToken cancellationToken)
+    {
+        var removed = new List<string>();
+        var failed = new List<(string Id, string Cause)>();
+        foreach (var doomed in RetentionPolicy.Delete(await RetentionCandidatesAsync(cancellationToken), retention))
+        {
+            try
+            {
+                Delete(doomed);
+                removed.Add(doomed);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                failed.Add((doomed, e.Message));
+            }
+        }
+
+        return (removed, failed);
     }
 
     /// <summary>Renames first so a half-deleted backup never looks whole, then removes.</summary>
