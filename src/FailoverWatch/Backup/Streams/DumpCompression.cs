@@ -45,6 +45,7 @@ internal static class DumpCompression
 
         var stream = new CompressionStream(output, level, leaveOpen: true);
         stream.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, ZstdWorkers);
+        stream.SetParameter(ZSTD_cParameter.ZSTD_c_experimentalParam1, 1); // ZSTD_c_rsyncable, as the native path
         return stream;
     }
 }

@@ -8,6 +8,7 @@ internal static unsafe partial class LibZstd
     private const string Library = "libzstd.so.1";
     public const int CompressionLevelParameter = 100;
     public const int NbWorkersParameter = 400;
+    public const int RsyncableParameter = 500;
     public const int EndContinue = 0;
     public const int EndFinish = 2;
 

@@ -20,6 +20,8 @@ internal sealed unsafe class NativeZstdCompressionStream : WriteOnlyStream
         LibZstd.Check(LibZstd.SetParameter(_context, LibZstd.CompressionLevelParameter, level));
         // A library built without threads refuses workers; it then compresses on the calling thread.
         _ = LibZstd.SetParameter(_context, LibZstd.NbWorkersParameter, workers);
+        // `zstd --rsyncable`: restic's chunks of the next day's dump line up again after each change (needs a worker).
+        _ = LibZstd.SetParameter(_context, LibZstd.RsyncableParameter, 1);
     }
 
     public override void Write(ReadOnlySpan<byte> buffer)
