@@ -1,4 +1,5 @@
 using FailoverWatch.Backup;
+using FailoverWatch.Backup.Offsite;
 using FailoverWatch.Backup.Restore;
 using FailoverWatch.Backup.Store;
 using FailoverWatch.IntegrationTests.Fixtures;
@@ -56,6 +57,12 @@ public sealed class ResticOffsiteTests
         Assert.Contains(tags, t => t.Contains("failoverwatch") && t.Contains(second.Id) && t.Contains("kind=postgres"));
         Assert.DoesNotContain(tags, t => t.Contains(first.Id));
         Assert.Equal(second.Manifest!.FinishedAt.ToUnixTimeSeconds(), metrics.BackupLastSuccess.Get("offsite"), 1.0);
+
+        // verify --offsite: restic check, then the newest snapshot restored and every checksum re-checked.
+        var lines = new List<string>();
+        var target = new ResticOffsiteTarget(new ResticCommand(BackupRig.Load(yaml, dir.Path).Backup!.Offsite!.Restic!));
+        Assert.Empty(await OffsiteVerification.RunAsync(target, restore: true, lines.Add, CancellationToken.None));
+        Assert.Contains($"{second.Id}: restored from {dir.File("repo")}, {second.Manifest.Files.Count} entries checked, 0 problems", lines);
     }
 
     [Fact]
