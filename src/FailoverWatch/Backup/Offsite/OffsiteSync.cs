@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FailoverWatch.Backup.Store;
 using FailoverWatch.Configuration;
 using FailoverWatch.Telemetry;
@@ -33,8 +34,9 @@ internal sealed class OffsiteSync(IOffsiteTarget target, RetentionOptions retent
             await foreach (var (id, manifest) in local.ReadableManifestsAsync(localIds.Where(id => !present.Contains(id)), cancellationToken))
             {
                 current = id;
+                var clock = Stopwatch.StartNew();
                 await target.SendAsync(local.PathOf(id), manifest, cancellationToken);
-                BackupLog.OffsiteDone(logger, id, target.Name);
+                BackupLog.OffsiteDone(logger, id, target.Name, clock.Elapsed.TotalSeconds);
                 newest = manifest;
             }
 
