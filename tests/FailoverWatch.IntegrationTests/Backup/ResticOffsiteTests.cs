@@ -38,12 +38,8 @@ public sealed class ResticOffsiteTests
         Assert.True(first.Succeeded, first.Error);
         Assert.Equal(0, metrics.BackupFailures.Get("offsite"));
 
-        // restic alone gives the backup back: checksums, secrets byte for byte, media, and a dump that loads with every row count.
-        await repo.RunAsync("restore", "latest", "--tag", "failoverwatch", "--target", dir.File("back"));
-        var manifest = await ManifestJson.ReadAsync(dir.File("back/manifest.json"), CancellationToken.None);
-        Assert.Equal(first.Id, manifest.Id);
-        Assert.Empty(await BackupVerifier.VerifyAsync(dir.File("back"), manifest.Files, CancellationToken.None));
-        Assert.Equal(await File.ReadAllBytesAsync(dir.File("live/.env.production")), await File.ReadAllBytesAsync(dir.File("back/secrets") + dir.File("live/.env.production")));
+        // restic alone gives the backup back, media and a dump that loads with every row count included.
+        var manifest = await RestoreLatestAsync(repo, dir, first.Id);
         Assert.Equal("png", await File.ReadAllTextAsync(dir.File("back/media/a/b.png")));
         var (record, _, _) = await BackupVerification.RunAsync(dir.File("back"), manifest, true, TimeProvider.System, CancellationToken.None);
         Assert.True(record.Ok, string.Join("\n", record.Problems));
@@ -118,9 +114,7 @@ public sealed class ResticOffsiteTests
         var (runner, metrics) = BackupRig.Runner(BackupRig.Load(yaml, dir.Path), clock);
         var first = await runner.RunAsync(null, null, CancellationToken.None);
         Assert.True(first.Succeeded, first.Error);
-        await repo.RunAsync("restore", "latest", "--tag", "failoverwatch", "--target", dir.File("back"));
-        Assert.Equal(await File.ReadAllBytesAsync(dir.File("live/.env.production")), await File.ReadAllBytesAsync(dir.File("back/secrets") + dir.File("live/.env.production")));
-        Assert.Empty(await BackupVerifier.VerifyAsync(dir.File("back"), first.Manifest!.Files, CancellationToken.None));
+        await RestoreLatestAsync(repo, dir, first.Id);
 
         await sftp.StopAsync();
         clock.Advance(TimeSpan.FromDays(1));
@@ -135,6 +129,17 @@ public sealed class ResticOffsiteTests
         Assert.True(third.Succeeded, third.Error);
         var sent = (await repo.TagsAsync()).Select(t => t.Single(BackupStore.IsId)).ToList();
         Assert.Equal([first.Id, missed.Id, third.Id], sent);
+    }
+
+    /// <summary>restic alone gives the backup back: its own manifest, every checksum right, the secrets file byte for byte.</summary>
+    private static async Task<BackupManifest> RestoreLatestAsync(ResticRepository repo, TempDirectory dir, string id)
+    {
+        await repo.RunAsync("restore", "latest", "--tag", "failoverwatch", "--target", dir.File("back"));
+        var manifest = await ManifestJson.ReadAsync(dir.File("back/manifest.json"), CancellationToken.None);
+        Assert.Equal(id, manifest.Id);
+        Assert.Empty(await BackupVerifier.VerifyAsync(dir.File("back"), manifest.Files, CancellationToken.None));
+        Assert.Equal(await File.ReadAllBytesAsync(dir.File("live/.env.production")), await File.ReadAllBytesAsync(dir.File("back/secrets") + dir.File("live/.env.production")));
+        return manifest;
     }
 
     /// <summary>A secrets file (0600, not ASCII) and a small media tree; the YAML lines that back them up.</summary>

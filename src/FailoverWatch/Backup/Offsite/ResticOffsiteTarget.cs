@@ -16,6 +16,10 @@ internal sealed class ResticOffsiteTarget(ResticCommand restic) : IOffsiteTarget
     public const string Tag = "failoverwatch";
     private const string KindTagPrefix = "kind=";
 
+    // Every restic start opens the repository (a key derivation, then the index): the run's one listing is kept and
+    // extended with each snapshot sent, instead of listing again for the parent and for retention.
+    private List<Snapshot>? _known;
+
     public string Name => restic.DisplayRepository;
 
     /// <summary>One FailoverWatch snapshot: restic's id, the backup id, its kinds, restic's time.</summary>
@@ -39,12 +43,16 @@ internal sealed class ResticOffsiteTarget(ResticCommand restic) : IOffsiteTarget
         return snapshots.OrderBy(s => s.BackupId, StringComparer.Ordinal).ThenBy(s => s.Time).ToList();
     }
 
-    public async Task<IReadOnlyList<RetentionPolicy.Candidate>> ListAsync(CancellationToken cancellationToken) =>
-        Candidates(await SnapshotsAsync(cancellationToken));
+    public async Task<IReadOnlyList<RetentionPolicy.Candidate>> ListAsync(CancellationToken cancellationToken)
+    {
+        _known = [.. await SnapshotsAsync(cancellationToken)];
+        return Candidates(_known);
+    }
 
     public async Task SendAsync(string directory, BackupManifest manifest, CancellationToken cancellationToken)
     {
-        var parent = (await SnapshotsAsync(cancellationToken)).LastOrDefault();
+        _known ??= [.. await SnapshotsAsync(cancellationToken)];
+        var parent = _known.LastOrDefault();
         List<string> arguments = ["backup", "--json", "--tag", Tag, "--tag", manifest.Id, .. manifest.Kinds.SelectMany(k => new[] { "--tag", KindTagPrefix + k })];
         // Unchanged media are hard links: same inode, same mtime, but a new ctime (the link count changed).
         arguments.AddRange(parent is null ? [] : ["--parent", parent.SnapshotId, "--ignore-ctime"]);
@@ -60,11 +68,21 @@ internal sealed class ResticOffsiteTarget(ResticCommand restic) : IOffsiteTarget
 
             throw restic.Failure(result);
         }
+
+        if (SnapshotIdOf(result.StandardOutput) is { } sent)
+        {
+            _known.Add(new Snapshot(sent, manifest.Id, manifest.Kinds, manifest.FinishedAt));
+        }
+        else
+        {
+            _known = null;
+        }
     }
 
     public async Task<(List<string> Removed, List<(string Id, string Cause)> Failed)> ApplyRetentionAsync(RetentionOptions retention, CancellationToken cancellationToken)
     {
-        var snapshots = await SnapshotsAsync(cancellationToken);
+        var snapshots = _known ?? await SnapshotsAsync(cancellationToken);
+        _known = null;
         var doomed = RetentionPolicy.Delete(Candidates(snapshots), retention).ToHashSet(StringComparer.Ordinal);
         if (doomed.Count > 0)
         {
