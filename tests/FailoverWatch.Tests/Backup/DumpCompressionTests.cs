@@ -39,10 +39,25 @@ public sealed class DumpCompressionTests
     }
 
     [Fact]
-    public void the_machine_libzstd_is_used_when_present()
+    public async Task zstd_dumps_are_read_by_the_zstd_command()
     {
-        using var sink = new MemoryStream();
-        using var stream = DumpCompression.Compress(sink, "zstd", 3);
-        Assert.Equal(LibZstd.IsAvailable, stream is NativeZstdCompressionStream);
+        var path = Path.Combine(Path.GetTempPath(), $"fw-zstd-{Guid.NewGuid():N}.zst");
+        try
+        {
+            var original = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 50_000).Select(i => $"{i}\trow {i * 7}\n")));
+            await using (var file = File.Create(path))
+            {
+                await using var compressor = DumpCompression.Compress(file, "zstd", 3);
+                await compressor.WriteAsync(original);
+            }
+
+            var result = await FailoverWatch.Processes.ExternalProcess.RunAsync("zstd", ["-dc", path], TimeSpan.FromMinutes(1), CancellationToken.None);
+            Assert.True(result.Succeeded, result.Describe());
+            Assert.Equal(Encoding.UTF8.GetString(original), result.StandardOutput);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }
