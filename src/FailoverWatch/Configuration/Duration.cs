@@ -34,12 +34,16 @@ internal static class Duration
             ? string.Create(CultureInfo.InvariantCulture, $"{duration.TotalMilliseconds}ms")
             : string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds}s");
 
-    /// <summary>An age for people: <c>2d3h</c>, <c>3h12m</c>, <c>4m5s</c>, <c>12s</c> (two units at most, rounded down).</summary>
-    public static string Human(TimeSpan age) => age switch
+    /// <summary>An age for people: <c>2d3h</c>, <c>3h12m</c>, <c>4m5s</c>, <c>12s</c>, <c>5m</c> (two units at most, rounded down, a zero second unit left out).</summary>
+    public static string Human(TimeSpan age)
     {
-        { TotalDays: >= 1 } => string.Create(CultureInfo.InvariantCulture, $"{(int)age.TotalDays}d{age.Hours}h"),
-        { TotalHours: >= 1 } => string.Create(CultureInfo.InvariantCulture, $"{age.Hours}h{age.Minutes}m"),
-        { TotalMinutes: >= 1 } => string.Create(CultureInfo.InvariantCulture, $"{age.Minutes}m{age.Seconds}s"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, age.Seconds)}s"),
-    };
+        var (first, second) = age switch
+        {
+            { TotalDays: >= 1 } => ($"{(int)age.TotalDays}d", age.Hours == 0 ? "" : $"{age.Hours}h"),
+            { TotalHours: >= 1 } => ($"{age.Hours}h", age.Minutes == 0 ? "" : $"{age.Minutes}m"),
+            { TotalMinutes: >= 1 } => ($"{age.Minutes}m", age.Seconds == 0 ? "" : $"{age.Seconds}s"),
+            _ => ($"{Math.Max(0, age.Seconds)}s", ""),
+        };
+        return first + second;
+    }
 }

@@ -150,7 +150,7 @@ public sealed class BackupRunTests
         Assert.True(result.Succeeded, result.Error);
         Assert.False(result.Manifest!.Redis!.FreshSave);
         Assert.Contains("unreachable", result.Manifest.Redis.Note, StringComparison.Ordinal);
-        Assert.Contains("written 3h0m ago", result.Manifest.Redis.Note, StringComparison.Ordinal);
+        Assert.Contains("written 3h ago", result.Manifest.Redis.Note, StringComparison.Ordinal);
         Assert.InRange(result.Manifest.Redis.FileAgeSeconds!.Value, 3 * 3600 - 120, 3 * 3600 + 120);
         // "Backup too old" must still see a three-hour-old Redis copy, not one from now.
         Assert.Equal(new DateTimeOffset(written).ToUnixTimeSeconds(), metrics.BackupLastSuccess.Get("redis"), 1.0);

@@ -61,7 +61,8 @@ internal sealed partial class ResticCommand(ResticOptions options)
 
         var lines = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var fatal = lines.FirstOrDefault(l => l.StartsWith("Fatal:", StringComparison.Ordinal)) ?? lines.LastOrDefault() ?? $"exit {result.ExitCode}";
-        return $"restic: {fatal}";
+        // restic may name the repository as configured: never a URL's password in our logs.
+        return $"restic: {fatal.Replace(options.Repository, DisplayRepository, StringComparison.Ordinal)}";
     }
 
     [GeneratedRegex(@"(//[^/@:\s]+):[^/@\s]*@")]
