@@ -151,7 +151,7 @@ internal sealed class BackupRunner(
             if (_offsite is not null && await _offsite.RunAsync(store, cancellationToken) is { } offsiteError)
             {
                 // The local backup stands: published, kept, and its copy retried at the next run.
-                return result with { Succeeded = false, FailedStep = "offsite", Error = offsiteError };
+                return result with { Succeeded = false, FailedStep = OffsiteSync.Kind, Error = offsiteError };
             }
 
             return result;

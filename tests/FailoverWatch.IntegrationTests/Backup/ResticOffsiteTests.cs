@@ -23,6 +23,8 @@ public sealed class ResticOffsiteTests
         var repo = await ResticRepository.CreateAsync(dir.File("repo"), dir.File("restic.password"));
         // Someone else's snapshot in the same repository: retention must leave it alone.
         await repo.RunAsync("backup", "--tag", "other", dir.File("system"));
+        // The env file reaches restic's environment (here its cache folder; in production the backend's credentials).
+        BackupRig.WriteFile(dir.File("restic.env"), $"# restic's environment\nexport RESTIC_CACHE_DIR={dir.File("restic-cache")}\n", DurableFiles.OwnerOnly);
         var yaml = BackupRig.Nodes(pair) + $$"""
 
             backup:
@@ -30,13 +32,14 @@ public sealed class ResticOffsiteTests
               retention: { keep_last: 1, keep_daily: 0, keep_weekly: 0 }
               postgres: { from: standby }
             {{sources}}
-            {{repo.Yaml()}}
+            {{repo.Yaml(envFile: dir.File("restic.env"))}}
             """;
         var clock = new FakeClockSequence(new DateTimeOffset(2026, 11, 24, 3, 0, 0, TimeSpan.Zero));
         var (runner, metrics) = BackupRig.Runner(BackupRig.Load(yaml, dir.Path), clock);
         var first = await runner.RunAsync(null, null, CancellationToken.None);
         Assert.True(first.Succeeded, first.Error);
         Assert.Equal(0, metrics.BackupFailures.Get("offsite"));
+        Assert.True(Directory.Exists(dir.File("restic-cache")), "the env file's RESTIC_CACHE_DIR was not in restic's environment");
 
         // restic alone gives the backup back, media and a dump that loads with every row count included.
         var manifest = await RestoreLatestAsync(repo, dir, first.Id);

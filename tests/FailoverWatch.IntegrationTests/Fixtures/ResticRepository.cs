@@ -21,13 +21,14 @@ internal sealed class ResticRepository
     public string? SftpCommand { get; }
 
     /// <summary>The <c>offsite:</c> block of the backup section.</summary>
-    public string Yaml(string? passwordFile = null) =>
+    public string Yaml(string? passwordFile = null, string? envFile = null) =>
         $$"""
           offsite:
             restic:
               repository: "{{Repository}}"
               password_file: {{passwordFile ?? PasswordFile}}
               options: [{{(SftpCommand is null ? "" : $"\"sftp.command={SftpCommand}\"")}}]
+              {{(envFile is null ? "" : $"env_file: {envFile}")}}
         """;
 
     /// <summary>A repository at <paramref name="repository"/>, created by <c>restic init</c> unless <paramref name="init"/> is false.</summary>
