@@ -49,4 +49,18 @@ internal static partial class BackupLog
 
     [LoggerMessage(4015, LogLevel.Error, "Restore test of backup {Id} FAILED ({Count} problems), first: {First}")]
     public static partial void RestoreTestFailed(ILogger logger, string id, int count, string first);
+
+    /// <summary>One line per backup retention removed, or could not remove, at the destination or off-site.</summary>
+    public static void Retention(ILogger logger, string where, List<string> removed, List<(string Id, string Cause)> failed)
+    {
+        foreach (var id in removed)
+        {
+            Removed(logger, id, where);
+        }
+
+        foreach (var (id, cause) in failed)
+        {
+            RetentionFailed(logger, id, cause);
+        }
+    }
 }

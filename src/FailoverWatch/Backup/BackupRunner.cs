@@ -186,22 +186,8 @@ internal sealed class BackupRunner(
     private async Task<List<string>> ApplyRetentionAsync(BackupStore store, CancellationToken cancellationToken)
     {
         var (removed, failed) = await store.ApplyRetentionAsync(options.Retention, cancellationToken);
-        LogRetention(logger, store.Destination, removed, failed);
+        BackupLog.Retention(logger, store.Destination, removed, failed);
         return removed;
-    }
-
-    /// <summary>One log line per backup retention removed, or could not remove, here or off-site.</summary>
-    public static void LogRetention(ILogger logger, string where, List<string> removed, List<(string Id, string Cause)> failed)
-    {
-        foreach (var id in removed)
-        {
-            BackupLog.Removed(logger, id, where);
-        }
-
-        foreach (var (id, cause) in failed)
-        {
-            BackupLog.RetentionFailed(logger, id, cause);
-        }
     }
 
     private void RemoveLeftovers(BackupStore store)

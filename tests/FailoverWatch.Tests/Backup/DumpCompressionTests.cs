@@ -6,10 +6,11 @@ namespace FailoverWatch.Tests.Backup;
 public sealed class DumpCompressionTests
 {
     [Theory]
-    [InlineData("zstd")]
-    [InlineData("gzip")]
-    [InlineData("none")]
-    public void every_compression_round_trips_a_multi_megabyte_stream(string compression)
+    [InlineData("zstd", false)]
+    [InlineData("zstd", true)]
+    [InlineData("gzip", false)]
+    [InlineData("none", false)]
+    public void every_compression_round_trips_a_multi_megabyte_stream(string compression, bool rsyncable)
     {
         var text = new StringBuilder();
         for (var i = 0; i < 200_000; i++)
@@ -19,7 +20,7 @@ public sealed class DumpCompressionTests
 
         var original = Encoding.UTF8.GetBytes(text.ToString());
         using var file = new MemoryStream();
-        using (var compressor = DumpCompression.Compress(file, compression, 0))
+        using (var compressor = DumpCompression.Compress(file, compression, 0, rsyncable))
         {
             for (var i = 0; i < original.Length; i += 70_000)
             {
@@ -47,7 +48,7 @@ public sealed class DumpCompressionTests
             var original = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 50_000).Select(i => $"{i}\trow {i * 7}\n")));
             await using (var file = File.Create(path))
             {
-                await using var compressor = DumpCompression.Compress(file, "zstd", 3);
+                await using var compressor = DumpCompression.Compress(file, "zstd", 3, rsyncable: true);
                 await compressor.WriteAsync(original);
             }
 

@@ -42,7 +42,7 @@ internal sealed class OffsiteSync(IOffsiteTarget target, RetentionOptions retent
 
             current = "(retention)";
             var (removed, failed) = await target.ApplyRetentionAsync(retention, cancellationToken);
-            BackupRunner.LogRetention(logger, target.Name, removed, failed);
+            BackupLog.Retention(logger, target.Name, removed, failed);
             if (newest is not null && newest.Id == localIds[^1])
             {
                 metrics.BackupLastSuccess.SetTime(newest.FinishedAt, Kind);

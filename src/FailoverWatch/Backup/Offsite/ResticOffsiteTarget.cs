@@ -9,7 +9,7 @@ namespace FailoverWatch.Backup.Offsite;
 /// <c>restic restore</c> alone gives a backup back that <c>verify</c> and <c>restore</c> read. Tagged
 /// <c>failoverwatch</c>, the backup id and <c>kind=</c> each kind; only snapshots tagged <c>failoverwatch</c> are ever
 /// read or forgotten. The previous snapshot is the parent, so unchanged (hard-linked) media is not read again, and the
-/// dump is zstd <c>--rsyncable</c> so restic's chunks line up from one day's dump to the next.
+/// dump is zstd <c>--rsyncable</c> with a restic target, so restic's chunks line up from one day's dump to the next.
 /// </summary>
 internal sealed class ResticOffsiteTarget(ResticCommand restic) : IOffsiteTarget
 {

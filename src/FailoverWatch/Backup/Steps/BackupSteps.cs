@@ -11,7 +11,8 @@ internal static class BackupSteps
         var steps = new List<IBackupStep>();
         if (backup.Postgres is { Enabled: true } postgres)
         {
-            steps.Add(new PostgresBackupStep(postgres, options.Cluster.Nodes));
+            // restic deduplicates a compressed dump from day to day only when it is rsyncable.
+            steps.Add(new PostgresBackupStep(postgres, options.Cluster.Nodes, rsyncable: backup.Offsite?.Restic is not null));
         }
 
         if (backup.Secrets is { } secrets)

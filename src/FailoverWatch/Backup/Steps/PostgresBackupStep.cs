@@ -13,7 +13,7 @@ namespace FailoverWatch.Backup.Steps;
 /// streamed through compression and SHA-256 into the file in one pass: never held in memory. The password reaches
 /// pg_dumpall as PGPASSWORD in its environment, never on its command line (which every user can read in /proc).
 /// </summary>
-internal sealed class PostgresBackupStep(PostgresBackupOptions options, IReadOnlyList<NodeOptions> nodes) : IBackupStep
+internal sealed class PostgresBackupStep(PostgresBackupOptions options, IReadOnlyList<NodeOptions> nodes, bool rsyncable = false) : IBackupStep
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
 
@@ -121,7 +121,7 @@ internal sealed class PostgresBackupStep(PostgresBackupOptions options, IReadOnl
         {
             await using (var hashing = new HashingWriteStream(file))
             {
-                await using (var compressor = DumpCompression.Compress(hashing, options.Compression, options.CompressionLevel))
+                await using (var compressor = DumpCompression.Compress(hashing, options.Compression, options.CompressionLevel, rsyncable))
                 {
                     rows = new DumpRowCounter(compressor);
                     var counting = new CountingReadStream(process.Output);
