@@ -2,7 +2,9 @@
 # Backup bench: FailoverWatch vs the shell pipelines an operator would otherwise run, side by side in one run.
 #  1. pgbench scale 50 database: failoverwatch backup --only postgres (zstd) vs pg_dumpall | gzip vs pg_dumpall | zstd (same level, same threads)
 #  2. media incremental on 20,000 files with 1% changed: failoverwatch (hard links to the previous backup) vs rsync -a --link-dest
-# Needs root (the scratch PostgreSQL runs as `postgres`), PostgreSQL binaries, zstd, gzip, rsync. Usage: bench/backup-bench.sh [scale] [files]
+#  3. off-site to a restic repository over three days: bytes each day adds (day 2: 1% rows appended and 1% media changed;
+#     day 3: 1% of rows updated in place), and the off-site step against `restic backup` of the same folder by hand
+# Needs root (the scratch PostgreSQL runs as `postgres`), PostgreSQL binaries, zstd, gzip, rsync; restic for part 3. Usage: bench/backup-bench.sh [scale] [files]
 set -euo pipefail
 SCALE=${1:-50}
 FILES=${2:-20000}
