@@ -2,7 +2,9 @@
 # Backup bench: FailoverWatch vs the shell pipelines an operator would otherwise run, side by side in one run.
 #  1. pgbench scale 50 database: failoverwatch backup --only postgres (zstd) vs pg_dumpall | gzip vs pg_dumpall | zstd (same level, same threads)
 #  2. media incremental on 20,000 files with 1% changed: failoverwatch (hard links to the previous backup) vs rsync -a --link-dest
-# Needs root (the scratch PostgreSQL runs as `postgres`), PostgreSQL binaries, zstd, gzip, rsync. Usage: bench/backup-bench.sh [scale] [files]
+#  3. off-site to a restic repository over three days: bytes each day adds (day 2: 1% rows appended and 1% media changed;
+#     day 3: 1% of rows updated in place), and the off-site step against `restic backup` of the same folder by hand
+# Needs root (the scratch PostgreSQL runs as `postgres`), PostgreSQL binaries, zstd, gzip, rsync; restic for part 3. Usage: bench/backup-bench.sh [scale] [files]
 set -euo pipefail
 SCALE=${1:-50}
 FILES=${2:-20000}
@@ -108,3 +110,54 @@ run "rsync -a --link-dest (1% changed)" rsync -a --link-dest="$WORK/rsync/1" "$W
 run "failoverwatch backup --only media (1% changed)" bash -c "$FW backup --config $WORK/fw.yaml --only media 2>&1 | grep -E '^media' >&2"
 sync
 echo "new bytes on disk: rsync $(du -sb "$WORK/rsync" | cut -f1) total (both trees), failoverwatch $(du -sb "$WORK/fwdest" | cut -f1) total (both backups)"
+
+command -v restic >/dev/null || { echo "restic not installed: off-site figures skipped"; exit 0; }
+echo
+echo "== off-site to a local restic repository (format 2): day 1; day 2 with 1% rows appended and 1% media changed; day 3 with 1% of rows updated in place"
+psql() { "$PGBIN/psql" -q -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -c "$1"; }
+# pgbench's filler is blanks, which no dump of a real instance is: give every row 32 random-looking characters.
+psql "UPDATE pgbench_accounts SET filler = md5(aid::text)"
+psql "VACUUM FULL pgbench_accounts"
+export RESTIC_PASSWORD_FILE=$WORK/restic.password
+head -c 32 /dev/urandom | base64 > "$RESTIC_PASSWORD_FILE"; chmod 600 "$RESTIC_PASSWORD_FILE"
+restic init -q --repository-version 2 -r "$WORK/restic" >/dev/null
+restic init -q --repository-version 2 -r "$WORK/restic-hand" >/dev/null
+rm -rf "$WORK"/fwdest/2*
+cat >> "$WORK/fw.yaml" <<YAML
+  offsite: { restic: { repository: $WORK/restic, password_file: $RESTIC_PASSWORD_FILE } }
+YAML
+repo_bytes() { du -sb "$1" | cut -f1; }
+ADDED=0
+offsite_day() { # label, kinds: one backup, the bytes it added to the repository, and the off-site step's own time against restic backup of the same folder by hand
+  local out s hand t0 t1 before after dir dump
+  before=$(repo_bytes "$WORK/restic")
+  out=$($FW backup --config "$WORK/fw.yaml" --only "$2" 2>&1)
+  after=$(repo_bytes "$WORK/restic")
+  ADDED=$((after - before))
+  s=$(grep -oE 'Off-site copy of backup [0-9TZ]+ written to .* in [0-9.]+s' <<<"$out" | grep -oE '[0-9.]+s$' | tr -d s)
+  dir=$(ls -d "$WORK"/fwdest/2* | tail -1)
+  dump=$(du -sb "$dir/postgres" | cut -f1)
+  t0=$(now); (cd "$dir" && restic -q -r "$WORK/restic-hand" backup . >/dev/null); t1=$(now); hand=$(secs "$t0" "$t1")
+  printf '%-38s added %8.1f MB (dump file %6.1f MB)   off-site step %6ss   restic backup by hand %6ss   (%s x)\n' "$1" \
+    "$(python3 -c "print($ADDED/1048576)")" "$(python3 -c "print($dump/1048576)")" "$s" "$hand" "$(python3 -c "print(f'{$s/$hand:.2f}')")"
+}
+offsite_day "day 1 (full)" postgres,media
+DAY1=$ADDED
+sleep 1
+N=$("$PGBIN/psql" -tA -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -c "SELECT count(*) FROM pgbench_accounts")
+psql "INSERT INTO pgbench_accounts (aid, bid, abalance, filler) SELECT g, 1, 0, md5(g::text) FROM generate_series($N + 1, $N + $N / 100) g"
+python3 - "$WORK/media" "$FILES" <<'PY'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+for i in range(50, n, 100):
+    p = os.path.join(root, f"media_attachments/files/{i // 1000:03d}/{(i // 100) % 10:03d}/{i}.jpg")
+    with open(p, "r+b") as f:
+        f.write(os.urandom(1024))
+PY
+offsite_day "day 2 (+1% rows appended, 1% media)" postgres,media
+DAY2=$ADDED
+sleep 1
+psql "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid % 100 = 7"
+offsite_day "day 3 (1% rows updated in place)" postgres,media
+DAY3=$ADDED
+python3 -c "print(f'day 2 added {100*$DAY2/$DAY1:.1f}% of day 1 (goal < 10%); day 3, scattered updates, {100*$DAY3/$DAY1:.1f}%')"

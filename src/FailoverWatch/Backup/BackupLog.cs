@@ -23,11 +23,11 @@ internal static partial class BackupLog
     [LoggerMessage(4006, LogLevel.Warning, "Backup note: {Note}")]
     public static partial void Note(ILogger logger, string note);
 
-    [LoggerMessage(4007, LogLevel.Error, "Off-site copy of backup {Id} to {Path} failed: {Cause}")]
+    [LoggerMessage(4007, LogLevel.Error, "Off-site copy of backup {Id} to {Path} failed (the local backup is kept; sent at the next run): {Cause}")]
     public static partial void OffsiteFailed(ILogger logger, string id, string path, string cause);
 
-    [LoggerMessage(4008, LogLevel.Information, "Off-site copy of backup {Id} written to {Path}")]
-    public static partial void OffsiteDone(ILogger logger, string id, string path);
+    [LoggerMessage(4008, LogLevel.Information, "Off-site copy of backup {Id} written to {Path} in {Seconds:0.00}s")]
+    public static partial void OffsiteDone(ILogger logger, string id, string path, double seconds);
 
     [LoggerMessage(4009, LogLevel.Warning, "Removed leftover {Path} of an interrupted run")]
     public static partial void LeftoverRemoved(ILogger logger, string path);
@@ -49,4 +49,18 @@ internal static partial class BackupLog
 
     [LoggerMessage(4015, LogLevel.Error, "Restore test of backup {Id} FAILED ({Count} problems), first: {First}")]
     public static partial void RestoreTestFailed(ILogger logger, string id, int count, string first);
+
+    /// <summary>One line per backup retention removed, or could not remove, at the destination or off-site.</summary>
+    public static void Retention(ILogger logger, string where, List<string> removed, List<(string Id, string Cause)> failed)
+    {
+        foreach (var id in removed)
+        {
+            Removed(logger, id, where);
+        }
+
+        foreach (var (id, cause) in failed)
+        {
+            RetentionFailed(logger, id, cause);
+        }
+    }
 }

@@ -1,3 +1,5 @@
+using FailoverWatch.Backup.Store;
+
 namespace FailoverWatch.Backup;
 
 /// <summary>How a run ended. <see cref="FailedStep"/> names the step (or <c>publish</c>, <c>offsite</c>) and <see cref="Error"/> the cause.</summary>

@@ -3,6 +3,9 @@ using System.Diagnostics;
 using FailoverWatch.Configuration;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.Logging;
+using FailoverWatch.Backup.Offsite;
+using FailoverWatch.Backup.Steps;
+using FailoverWatch.Backup.Store;
 
 namespace FailoverWatch.Backup;
 
@@ -23,6 +26,7 @@ internal sealed class BackupRunner(
     private const string LockFileName = ".lock";
     private static readonly string Version = typeof(BackupRunner).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private readonly OffsiteSync? _offsite = OffsiteSync.From(options, metrics, statusBoard, logger);
 
     public IReadOnlyList<IBackupStep> Steps => steps;
 
@@ -104,7 +108,7 @@ internal sealed class BackupRunner(
                     activity?.SetTag("backup.bytes_written", outcome.BytesWritten);
                     activity?.SetTag("backup.files", outcome.Files);
                     BackupLog.StepDone(logger, step.Kind, outcome.BytesWritten, outcome.Files, clock.Elapsed.TotalSeconds);
-                    if (outcome.Redis is { FreshSave: false, Note: { } note })
+                    if (outcome is { NoteIsWarning: true, Note: { } note })
                     {
                         BackupLog.Note(logger, note);
                     }
@@ -134,29 +138,20 @@ internal sealed class BackupRunner(
             var finished = timeProvider.GetUtcNow();
             foreach (var (step, outcome, elapsed) in outcomes)
             {
-                metrics.BackupLastSuccess.SetTime(finished, step.Kind);
+                var at = manifest.DataTimeOf(step.Kind, finished);
+                metrics.BackupLastSuccess.SetTime(at, step.Kind);
                 metrics.BackupDuration.Set(elapsed.TotalSeconds, step.Kind);
                 metrics.BackupSize.Set(outcome.TotalBytes, step.Kind);
-                statusBoard.RecordSuccess(step.Kind, finished);
+                statusBoard.RecordSuccess(step.Kind, at);
             }
 
             BackupLog.RunComplete(logger, id, manifest.TotalBytes, total.Elapsed.TotalSeconds);
-            var removed = ApplyRetention(store);
+            var removed = await ApplyRetentionAsync(store, cancellationToken);
             var result = new BackupRunResult(id, true) { Manifest = manifest, Removed = removed };
-            if (options.Offsite is { } offsite)
+            if (_offsite is not null && await _offsite.RunAsync(store, cancellationToken) is { } offsiteError)
             {
-                try
-                {
-                    await OffsiteCopier.CopyAsync(store.PathOf(id), manifest, offsite.Path, cancellationToken);
-                    BackupLog.OffsiteDone(logger, id, offsite.Path);
-                    ApplyRetention(new BackupStore(offsite.Path));
-                }
-                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-                {
-                    BackupLog.OffsiteFailed(logger, id, offsite.Path, e.Message);
-                    metrics.BackupFailures.Inc("offsite");
-                    return result with { Succeeded = false, FailedStep = "offsite", Error = e.Message };
-                }
+                // The local backup stands: published, kept, and its copy retried at the next run.
+                return result with { Succeeded = false, FailedStep = OffsiteSync.Kind, Error = offsiteError };
             }
 
             return result;
@@ -188,23 +183,10 @@ internal sealed class BackupRunner(
         return manifest;
     }
 
-    private List<string> ApplyRetention(BackupStore store)
+    private async Task<List<string>> ApplyRetentionAsync(BackupStore store, CancellationToken cancellationToken)
     {
-        var removed = new List<string>();
-        foreach (var doomed in RetentionPolicy.Delete(store.CompleteIds(), options.Retention))
-        {
-            try
-            {
-                store.Delete(doomed);
-                removed.Add(doomed);
-                BackupLog.Removed(logger, doomed, store.Destination);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                BackupLog.RetentionFailed(logger, doomed, e.Message);
-            }
-        }
-
+        var (removed, failed) = await store.ApplyRetentionAsync(options.Retention, cancellationToken);
+        BackupLog.Retention(logger, store.Destination, removed, failed);
         return removed;
     }
 

@@ -4,6 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using FailoverWatch.Backup.Scheduling;
+using FailoverWatch.Backup.Steps;
 
 namespace FailoverWatch.Backup;
 

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using FailoverWatch.Backup;
+using FailoverWatch.Backup.Offsite;
+using FailoverWatch.Backup.Steps;
 
 namespace FailoverWatch.Cli;
 
@@ -43,7 +45,9 @@ internal static class BackupCommand
                     return 0;
                 }
 
-                Console.Error.WriteLine($"backup {result.Id} failed in step {result.FailedStep}: {result.Error}");
+                Console.Error.WriteLine(result.FailedStep == OffsiteSync.Kind
+                    ? $"backup {result.Id} complete in {options.Backup!.Destination} and kept, but its off-site copy failed (sent at the next run): {result.Error}"
+                    : $"backup {result.Id} failed in step {result.FailedStep}: {result.Error}");
                 return 1;
             }
         });

@@ -4,6 +4,7 @@ using FailoverWatch.Configuration;
 using FailoverWatch.Logging;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
+using FailoverWatch.Backup.Store;
 
 namespace FailoverWatch.Cli;
 

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using FailoverWatch.Backup;
+using FailoverWatch.Backup.Steps;
+using FailoverWatch.Backup.Store;
 
 namespace FailoverWatch.Cli;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FailoverWatch.Backup;
+using FailoverWatch.Backup.Restore;
 
 namespace FailoverWatch.Cli;
 

@@ -23,9 +23,26 @@ internal sealed class RetentionOptions
     public int KeepWeekly { get; set; } = 8;
 }
 
+/// <summary>Where complete backups are copied after the local run: a mounted folder (<c>path</c>) or a restic repository.</summary>
 internal sealed class OffsiteOptions
 {
-    public string Path { get; set; } = "";
+    public string? Path { get; set; }
+    public ResticOptions? Restic { get; set; }
+}
+
+/// <summary>An existing restic repository; FailoverWatch never creates one.</summary>
+internal sealed class ResticOptions
+{
+    /// <summary>Any restic backend (path, sftp:, s3:, b2:, rest:, rclone:); given to restic as RESTIC_REPOSITORY.</summary>
+    public string Repository { get; set; } = "";
+    /// <summary>The repository password, given to restic as RESTIC_PASSWORD_FILE.</summary>
+    public string PasswordFile { get; set; } = "";
+    /// <summary>KEY=VALUE lines (backend credentials) loaded into restic's environment only.</summary>
+    public string? EnvFile { get; set; }
+    /// <summary>restic's <c>-o key=value</c> extended options (e.g. <c>sftp.command=...</c>); on its command line, so never secrets.</summary>
+    public List<string> Options { get; set; } = [];
+    /// <summary>Bound on each restic command.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromHours(6);
 }
 
 internal sealed class PostgresBackupOptions
@@ -41,6 +58,8 @@ internal sealed class PostgresBackupOptions
     public int CompressionLevel { get; set; }
     /// <summary>The pg_dumpall program; absent: the newest one of the machine's PostgreSQL binaries.</summary>
     public string? PgDumpall { get; set; }
+    /// <summary>With <c>from: standby</c>, a standby whose replay is further behind the primary than this is not dumped.</summary>
+    public TimeSpan MaxStandbyDelay { get; set; } = TimeSpan.FromMinutes(5);
     /// <summary>Bound on the whole dump.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromHours(6);
 }

@@ -183,6 +183,11 @@ internal static class ConfigValidator
                 problem("backup.postgres.compression_level", $"{postgres.CompressionLevel} is out of range 0-19");
             }
 
+            if (postgres.MaxStandbyDelay <= TimeSpan.Zero)
+            {
+                problem("backup.postgres.max_standby_delay", "must be above zero");
+            }
+
             if (postgres.Timeout <= TimeSpan.Zero)
             {
                 problem("backup.postgres.timeout", "must be above zero");
@@ -212,14 +217,60 @@ internal static class ConfigValidator
             CheckReadable(redisOptions.PasswordFile, "backup.redis.password_file", baseDirectory, problem);
         }
 
-        if (backup.Offsite is { } offsite && string.IsNullOrWhiteSpace(offsite.Path))
+        if (backup.Offsite is { } offsite)
         {
-            problem("backup.offsite.path", "missing");
+            ValidateOffsite(offsite, baseDirectory, problem);
         }
 
         if (backup.Redis is { Port: < 1 or > 65535 } redis)
         {
             problem("backup.redis.port", $"{redis.Port} is out of range 1-65535");
+        }
+    }
+
+    private static void ValidateOffsite(OffsiteOptions offsite, string baseDirectory, Action<string, string> problem)
+    {
+        if (string.IsNullOrWhiteSpace(offsite.Path) == (offsite.Restic is null))
+        {
+            problem("backup.offsite", "needs exactly one of path (a mounted folder) or restic");
+        }
+
+        if (offsite.Restic is not { } restic)
+        {
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(restic.Repository))
+        {
+            problem("backup.offsite.restic.repository", "missing");
+        }
+
+        if (string.IsNullOrWhiteSpace(restic.PasswordFile))
+        {
+            problem("backup.offsite.restic.password_file", "missing");
+        }
+
+        CheckReadable(string.IsNullOrWhiteSpace(restic.PasswordFile) ? null : restic.PasswordFile, "backup.offsite.restic.password_file", baseDirectory, problem);
+        if (restic.EnvFile is { } envFile)
+        {
+            try
+            {
+                Backup.Offsite.EnvFile.Read(Path.Combine(baseDirectory, envFile));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                problem("backup.offsite.restic.env_file", e.Message);
+            }
+        }
+
+        if (restic.Timeout <= TimeSpan.Zero)
+        {
+            problem("backup.offsite.restic.timeout", "must be above zero");
+        }
+
+        if (Backup.Offsite.ResticCommand.Program() is null)
+        {
+            problem("backup.offsite.restic", "the restic program is not on PATH (Debian: apt-get install restic)");
         }
     }
 
@@ -271,7 +322,9 @@ internal static class ConfigValidator
         if (options.Backup is { } backup)
         {
             backup.Destination = Full(backup.Destination);
-            backup.Offsite?.Path = Full(backup.Offsite.Path);
+            backup.Offsite?.Path = backup.Offsite.Path is null ? null : Full(backup.Offsite.Path);
+            backup.Offsite?.Restic?.PasswordFile = Full(backup.Offsite.Restic.PasswordFile);
+            backup.Offsite?.Restic?.EnvFile = backup.Offsite.Restic.EnvFile is null ? null : Full(backup.Offsite.Restic.EnvFile);
             backup.Postgres?.PasswordFile = backup.Postgres.PasswordFile is null ? null : Full(backup.Postgres.PasswordFile);
             backup.Postgres?.PgDumpall = backup.Postgres.PgDumpall is null ? null : Full(backup.Postgres.PgDumpall);
             backup.Secrets?.Paths = backup.Secrets.Paths.ConvertAll(Full);

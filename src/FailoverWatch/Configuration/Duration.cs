@@ -33,4 +33,17 @@ internal static class Duration
         duration.TotalMilliseconds % 1000 != 0
             ? string.Create(CultureInfo.InvariantCulture, $"{duration.TotalMilliseconds}ms")
             : string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds}s");
+
+    /// <summary>An age for people: <c>2d3h</c>, <c>3h12m</c>, <c>4m5s</c>, <c>12s</c>, <c>5m</c> (two units at most, rounded down, a zero second unit left out).</summary>
+    public static string Human(TimeSpan age)
+    {
+        var (first, second) = age switch
+        {
+            { TotalDays: >= 1 } => ($"{(int)age.TotalDays}d", age.Hours == 0 ? "" : $"{age.Hours}h"),
+            { TotalHours: >= 1 } => ($"{age.Hours}h", age.Minutes == 0 ? "" : $"{age.Minutes}m"),
+            { TotalMinutes: >= 1 } => ($"{age.Minutes}m", age.Seconds == 0 ? "" : $"{age.Seconds}s"),
+            _ => ($"{Math.Max(0, age.Seconds)}s", ""),
+        };
+        return first + second;
+    }
 }

@@ -1,5 +1,7 @@
 using FailoverWatch.Backup;
 using FailoverWatch.IntegrationTests.Fixtures;
+using FailoverWatch.Backup.Restore;
+using FailoverWatch.Backup.Store;
 
 namespace FailoverWatch.IntegrationTests.Backup;
 
@@ -152,6 +154,36 @@ public sealed class BackupFaultTests
         }
 
         Assert.False(Directory.Exists(dir.File("out")));
+    }
+
+    [Fact]
+    public async Task offsite_folder_unavailable_keeps_the_local_backup_and_the_next_run_sends_every_missed_one()
+    {
+        using var dir = new TempDirectory();
+        BackupRig.WriteFile(dir.File(".env.production"), "SECRET_KEY_BASE=abc\n", FailoverWatch.Storage.DurableFiles.OwnerOnly);
+        // A file where the off-site folder should be: the mount is "not there", and even root cannot write into it.
+        await File.WriteAllTextAsync(dir.File("offsite"), "not a folder");
+        var yaml = BackupRig.Nodes(null) + $$"""
+
+            backup:
+              destination: {{dir.File("dest")}}
+              offsite: { path: {{dir.File("offsite")}} }
+              secrets: { paths: [{{dir.File(".env.production")}}] }
+            """;
+        var clock = new FakeClockSequence(new DateTimeOffset(2026, 11, 24, 3, 0, 0, TimeSpan.Zero));
+        var (runner, metrics) = BackupRig.Runner(BackupRig.Load(yaml, dir.Path), clock);
+        var missed = await runner.RunAsync(null, null, CancellationToken.None);
+        Assert.Equal("offsite", missed.FailedStep);
+        Assert.Equal(1, metrics.BackupFailures.Get("offsite"));
+        Assert.Equal([missed.Id], new BackupStore(dir.File("dest")).CompleteIds());
+
+        File.Delete(dir.File("offsite"));
+        clock.Advance(TimeSpan.FromDays(1));
+        var next = await runner.RunAsync(null, null, CancellationToken.None);
+        Assert.True(next.Succeeded, next.Error);
+        var offsite = new BackupStore(dir.File("offsite"));
+        Assert.Equal([missed.Id, next.Id], offsite.CompleteIds());
+        Assert.Empty(await BackupVerifier.VerifyAsync(offsite.PathOf(missed.Id), missed.Manifest!.Files, CancellationToken.None));
     }
 
     /// <summary>The previous backup is the only complete one and still verifies; nothing else that looks like a backup exists.</summary>

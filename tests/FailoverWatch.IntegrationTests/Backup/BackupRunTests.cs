@@ -3,6 +3,9 @@ using FailoverWatch.Backup;
 using FailoverWatch.Cli;
 using FailoverWatch.IntegrationTests.Fixtures;
 using FailoverWatch.Storage;
+using FailoverWatch.Backup.Restore;
+using FailoverWatch.Backup.Steps;
+using FailoverWatch.Backup.Store;
 
 namespace FailoverWatch.IntegrationTests.Backup;
 
@@ -130,22 +133,27 @@ public sealed class BackupRunTests
     }
 
     [Fact]
-    public async Task redis_down_copies_the_existing_rdb_and_says_so_in_the_manifest()
+    public async Task redis_down_copies_the_existing_rdb_says_how_old_it_is_and_keeps_the_last_success_at_the_file_age()
     {
         using var dir = new TempDirectory();
-        BackupRig.WriteFile(dir.File("redis/dump.rdb"), "REDIS0009-old-dump", (UnixFileMode)Convert.ToInt32("660", 8));
+        var written = DateTime.UtcNow.AddHours(-3);
+        BackupRig.WriteFile(dir.File("redis/dump.rdb"), "REDIS0009-old-dump", (UnixFileMode)Convert.ToInt32("660", 8), written);
         var options = BackupRig.Load(BackupRig.Nodes(null) + $$"""
 
             backup:
               destination: {{dir.File("dest")}}
               redis: { host: 127.0.0.1, port: {{LocalServers.OsUser.FreeLoopbackPort()}}, rdb_path: {{dir.File("redis/dump.rdb")}} }
             """, dir.Path);
-        var (runner, _) = BackupRig.Runner(options);
+        var (runner, metrics) = BackupRig.Runner(options);
         var result = await runner.RunAsync(null, null, CancellationToken.None);
 
         Assert.True(result.Succeeded, result.Error);
         Assert.False(result.Manifest!.Redis!.FreshSave);
         Assert.Contains("unreachable", result.Manifest.Redis.Note, StringComparison.Ordinal);
+        Assert.Contains("written 3h ago", result.Manifest.Redis.Note, StringComparison.Ordinal);
+        Assert.InRange(result.Manifest.Redis.FileAgeSeconds!.Value, 3 * 3600 - 120, 3 * 3600 + 120);
+        // "Backup too old" must still see a three-hour-old Redis copy, not one from now.
+        Assert.Equal(new DateTimeOffset(written).ToUnixTimeSeconds(), metrics.BackupLastSuccess.Get("redis"), 1.0);
         Assert.Equal("REDIS0009-old-dump", await File.ReadAllTextAsync(Path.Combine(dir.File("dest"), result.Id, "redis/dump.rdb")));
     }
 

@@ -1,7 +1,8 @@
 using System.Globalization;
-using FailoverWatch.Backup;
 using FailoverWatch.IntegrationTests.Fixtures;
 using FailoverWatch.Storage;
+using FailoverWatch.Backup.Scheduling;
+using FailoverWatch.Backup.Store;
 
 namespace FailoverWatch.IntegrationTests.Backup;
 

@@ -1,6 +1,8 @@
 using FailoverWatch.Backup;
 using FailoverWatch.Configuration;
 using FailoverWatch.IntegrationTests.Fixtures;
+using FailoverWatch.Backup.Scheduling;
+using FailoverWatch.Backup.Store;
 
 namespace FailoverWatch.IntegrationTests.Backup;
 

@@ -6,6 +6,7 @@ using FailoverWatch.Processes;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using FailoverWatch.Backup.Steps;
 
 namespace FailoverWatch.IntegrationTests.Fixtures;
 

@@ -1,9 +1,10 @@
 using System.Diagnostics;
-using FailoverWatch.Backup;
 using FailoverWatch.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using FailoverWatch.Backup.Scheduling;
+using FailoverWatch.Backup.Store;
 
 namespace FailoverWatch.Tests.Backup;
 

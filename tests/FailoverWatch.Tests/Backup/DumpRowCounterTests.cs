@@ -1,5 +1,5 @@
 using System.Text;
-using FailoverWatch.Backup;
+using FailoverWatch.Backup.Streams;
 
 namespace FailoverWatch.Tests.Backup;
 

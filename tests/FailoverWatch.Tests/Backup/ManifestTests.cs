@@ -1,5 +1,5 @@
-using FailoverWatch.Backup;
 using FailoverWatch.Configuration;
+using FailoverWatch.Backup.Store;
 
 namespace FailoverWatch.Tests.Backup;
 

@@ -2,6 +2,8 @@ using FailoverWatch.Backup;
 using FailoverWatch.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using FailoverWatch.Backup.Steps;
+using FailoverWatch.Backup.Store;
 
 namespace FailoverWatch.Tests.Backup;
 
@@ -55,6 +57,24 @@ public sealed class RetentionTests : IDisposable
         Assert.Empty(Directory.EnumerateDirectories(_rig.Destination, ".tmp-*"));
     }
 
+    [Fact]
+    public async Task secrets_only_runs_never_delete_the_last_backup_holding_a_dump()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 3, 0, 0, TimeSpan.Zero));
+        var options = new BackupOptions { Destination = _rig.Destination, Retention = new RetentionOptions { KeepLast = 2, KeepDaily = 0, KeepWeekly = 0 } };
+        var runner = _rig.Runner(options, clock, _rig.SecretsStep, new DumpStep());
+        var withDump = await runner.RunAsync(null, null, CancellationToken.None);
+        Assert.True(withDump.Succeeded, withDump.Error);
+        for (var i = 0; i < 5; i++)
+        {
+            clock.Advance(TimeSpan.FromHours(1));
+            Assert.True((await runner.RunAsync(new HashSet<string> { BackupKinds.Secrets }, null, CancellationToken.None)).Succeeded);
+        }
+
+        // keep_last 2 keeps the two newest secrets-only runs; the one dump there is stays, whatever its age.
+        Assert.Equal([withDump.Id, "20260105T070000Z", "20260105T080000Z"], new BackupStore(_rig.Destination).CompleteIds());
+    }
+
     [Theory]
     [InlineData(1, 0, 0, 1)]
     [InlineData(3, 0, 0, 3)]
@@ -63,13 +83,26 @@ public sealed class RetentionTests : IDisposable
     public void newest_is_always_kept_and_counts_follow_the_policy(int last, int daily, int weekly, int kept)
     {
         var ids = Enumerable.Range(0, 30).Select(d => BackupStore.IdFor(new DateTimeOffset(2026, 3, 2, 3, 0, 0, TimeSpan.Zero).AddDays(d))).ToList();
-        var keep = RetentionPolicy.Keep(ids, new RetentionOptions { KeepLast = last, KeepDaily = daily, KeepWeekly = weekly });
+        var keep = RetentionPolicy.Keep(ids.ConvertAll(id => new RetentionPolicy.Candidate(id, [])), new RetentionOptions { KeepLast = last, KeepDaily = daily, KeepWeekly = weekly });
         Assert.Contains(ids[^1], keep);
         Assert.Equal(kept, keep.Count);
     }
 
     private BackupRunner Runner(TimeProvider clock, RetentionOptions retention, bool failing) =>
         _rig.Runner(new BackupOptions { Destination = _rig.Destination, Retention = retention }, clock, failing ? new BrokenStep() : null);
+
+    /// <summary>Stands for the postgres step: one small file of kind <c>postgres</c>.</summary>
+    private sealed class DumpStep : IBackupStep
+    {
+        public string Kind => BackupKinds.Postgres;
+
+        public async Task<StepOutcome> RunAsync(BackupStepContext context, CancellationToken cancellationToken)
+        {
+            Directory.CreateDirectory(context.KindDirectory);
+            await File.WriteAllTextAsync(Path.Combine(context.KindDirectory, "dumpall.sql"), "-- dump", cancellationToken);
+            return new StepOutcome([new ManifestEntry { Path = "postgres/dumpall.sql", Type = ManifestEntry.FileType, Size = 7 }], 7, 1);
+        }
+    }
 
     private sealed class BrokenStep : IBackupStep
     {

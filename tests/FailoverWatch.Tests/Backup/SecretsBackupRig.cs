@@ -17,12 +17,16 @@ internal sealed class SecretsBackupRig : IDisposable
 
     public string Destination => Path.Combine(_directory, "dest");
 
+    public IBackupStep SecretsStep => new SecretsBackupStep(new SecretsBackupOptions { Paths = [Path.Combine(_directory, "secret")] });
+
     /// <summary>A runner for <paramref name="options"/> whose one step is <paramref name="step"/>, or a copy of the secrets file.</summary>
-    public BackupRunner Runner(BackupOptions options, TimeProvider clock, IBackupStep? step = null)
+    public BackupRunner Runner(BackupOptions options, TimeProvider clock, IBackupStep? step = null) => Runner(options, clock, [step ?? SecretsStep]);
+
+    /// <summary>A runner whose steps are <paramref name="steps"/>, in that order.</summary>
+    public BackupRunner Runner(BackupOptions options, TimeProvider clock, params IReadOnlyList<IBackupStep> steps)
     {
         var meterFactory = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
-        step ??= new SecretsBackupStep(new SecretsBackupOptions { Paths = [Path.Combine(_directory, "secret")] });
-        return new BackupRunner(options, [step], new FailoverWatchMetrics(meterFactory), new BackupStatusBoard(), clock, NullLogger.Instance);
+        return new BackupRunner(options, steps, new FailoverWatchMetrics(meterFactory), new BackupStatusBoard(), clock, NullLogger.Instance);
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

@@ -144,6 +144,39 @@ public sealed class ConfigValidationTests : IDisposable
         Assert.Contains(found, p => p.Key == "backup.restore_test_schedule" && p.Problem.Contains(problem, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("  offsite: {}\n", "backup.offsite", "exactly one of path")]
+    [InlineData("  offsite: { path: /mnt/x, restic: { repository: /r, password_file: pw } }\n", "backup.offsite", "exactly one of path")]
+    [InlineData("  offsite: { restic: { password_file: pw } }\n", "backup.offsite.restic.repository", "missing")]
+    [InlineData("  offsite: { restic: { repository: /r } }\n", "backup.offsite.restic.password_file", "missing")]
+    [InlineData("  offsite: { restic: { repository: /r, password_file: /nonexistent/pw } }\n", "backup.offsite.restic.password_file", "cannot read")]
+    [InlineData("  offsite: { restic: { repository: /r, password_file: pw, env_file: bad.env } }\n", "backup.offsite.restic.env_file", "line 2 is not KEY=VALUE")]
+    [InlineData("  offsite: { restic: { repository: /r, password_file: pw, timeout: 0s } }\n", "backup.offsite.restic.timeout", "above zero")]
+    [InlineData("  offsite: { restic: { repository: /r, password_file: pw, passwrd: x } }\n", "backup.offsite.restic.passwrd", "unknown key")]
+    [InlineData("  postgres: { max_standby_delay: 0s }\n", "backup.postgres.max_standby_delay", "above zero")]
+    public void offsite_and_standby_delay_problems_are_named_by_their_key(string backupLines, string key, string problem)
+    {
+        File.WriteAllText(Path.Combine(_directory, "pw"), "secret\n");
+        File.WriteAllText(Path.Combine(_directory, "bad.env"), "AWS_ACCESS_KEY_ID=AKIA\nAWS_SECRET_ACCESS_KEY hunter2\n");
+        var found = Problems("cluster:\n  name: t\n  nodes:\n    - { name: pg1, host: a }\n    - { name: pg2, host: b }\nbackup:\n  destination: /tmp/x\n" + backupLines);
+        Assert.Contains(found, p => p.Key == key && p.Problem.Contains(problem, StringComparison.Ordinal));
+        Assert.DoesNotContain(found, p => p.Problem.Contains("hunter2", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void a_restic_offsite_with_an_env_file_is_valid_and_its_paths_are_taken_from_the_config_folder()
+    {
+        File.WriteAllText(Path.Combine(_directory, "pw"), "secret\n");
+        File.WriteAllText(Path.Combine(_directory, "restic.env"), "# backend\nexport AWS_ACCESS_KEY_ID=AKIA\nAWS_SECRET_ACCESS_KEY=\"a b=c\"\n\n");
+        var (options, problems) = ConfigLoader.Parse(Nodes + "backup:\n  destination: /tmp/x\n  offsite: { restic: { repository: \"s3:s3.amazonaws.com/b\", password_file: pw, env_file: restic.env } }\n", _directory);
+        Assert.Empty(problems);
+        var restic = options!.Backup!.Offsite!.Restic!;
+        Assert.Equal(Path.Combine(_directory, "pw"), restic.PasswordFile);
+        Assert.Equal(
+            new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = "AKIA", ["AWS_SECRET_ACCESS_KEY"] = "a b=c" },
+            FailoverWatch.Backup.Offsite.EnvFile.Read(restic.EnvFile!));
+    }
+
     [Fact]
     public void unreadable_redis_password_file_is_an_error()
     {

@@ -40,4 +40,13 @@ public sealed class UnitParsingTests
     [InlineData("-1MB")]
     [InlineData("MB")]
     public void bad_sizes_are_refused(string text) => Assert.False(ByteSize.TryParse(text, out _));
+
+    [Theory]
+    [InlineData(12, "12s")]
+    [InlineData(300, "5m")]
+    [InlineData(245, "4m5s")]
+    [InlineData(11520, "3h12m")]
+    [InlineData(183600, "2d3h")]
+    [InlineData(-3, "0s")]
+    public void ages_read_as_people_write_them(int seconds, string text) => Assert.Equal(text, Duration.Human(TimeSpan.FromSeconds(seconds)));
 }

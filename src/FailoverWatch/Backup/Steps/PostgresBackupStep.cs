@@ -3,6 +3,8 @@ using FailoverWatch.LocalServers;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Storage;
 using Npgsql;
+using FailoverWatch.Backup.Store;
+using FailoverWatch.Backup.Streams;
 
 namespace FailoverWatch.Backup.Steps;
 
@@ -11,7 +13,7 @@ namespace FailoverWatch.Backup.Steps;
 /// streamed through compression and SHA-256 into the file in one pass: never held in memory. The password reaches
 /// pg_dumpall as PGPASSWORD in its environment, never on its command line (which every user can read in /proc).
 /// </summary>
-internal sealed class PostgresBackupStep(PostgresBackupOptions options, IReadOnlyList<NodeOptions> nodes) : IBackupStep
+internal sealed class PostgresBackupStep(PostgresBackupOptions options, IReadOnlyList<NodeOptions> nodes, bool rsyncable = false) : IBackupStep
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
 
@@ -19,7 +21,8 @@ internal sealed class PostgresBackupStep(PostgresBackupOptions options, IReadOnl
 
     public async Task<StepOutcome> RunAsync(BackupStepContext context, CancellationToken cancellationToken)
     {
-        var (node, role, version) = await ChooseNodeAsync(cancellationToken);
+        var choice = await ChooseNodeAsync(cancellationToken);
+        var (node, role, version) = (choice.Source.Node, choice.Source.Role!, choice.Source.Version!);
         var connection = NodeConnectionStrings.For(node, options.User, options.PasswordFile);
         Directory.CreateDirectory(context.KindDirectory);
         var fileName = DumpCompression.FileName(options.Compression);
@@ -33,27 +36,30 @@ internal sealed class PostgresBackupStep(PostgresBackupOptions options, IReadOnl
         var info = new PostgresDumpInfo
         {
             Node = node.Name, Role = role, ServerVersion = version, DumpFile = entry.Path, Compression = options.Compression,
-            UncompressedBytes = uncompressed, Databases = databases,
+            UncompressedBytes = uncompressed, Databases = databases, StandbyDelaySeconds = choice.StandbyDelay?.TotalSeconds, InsteadOfStandby = choice.InsteadOf,
         };
-        return new StepOutcome([entry], size, 1) { Postgres = info, Note = $"postgres: dumped from {node.Name} ({role}, PostgreSQL {version})" };
+        var instead = choice.InsteadOf is { } why ? $" instead of a standby: {why}" : "";
+        return new StepOutcome([entry], size, 1) { Postgres = info, Note = $"postgres: dumped from {node.Name} ({role}, PostgreSQL {version}){instead}", NoteIsWarning = choice.InsteadOf is not null };
     }
 
     /// <summary>
-    /// A standby by default so the dump does not load the primary; whichever role is up when the preferred one is not.
-    /// Asked with the dump's own credentials (a node the monitor reaches may still refuse the dump user), all nodes at once.
+    /// A standby by default so the dump does not load the primary, but only one within <c>max_standby_delay</c> of the
+    /// primary (<see cref="DumpSourceChoice"/>). Asked with the dump's own credentials (a node the monitor reaches may still
+    /// refuse the dump user), all nodes at once; a standby that looks behind is asked again after the primary answered, so
+    /// WAL written between the two questions does not count as delay.
     /// </summary>
-    private async Task<(NodeOptions Node, string Role, string Version)> ChooseNodeAsync(CancellationToken cancellationToken)
+    private async Task<DumpSourceChoice.Choice> ChooseNodeAsync(CancellationToken cancellationToken)
     {
         var answers = await Task.WhenAll(nodes.Select(node => AskAsync(node, cancellationToken)));
-        var seen = answers.Where(a => a.Role is not null).ToList();
-        var chosen = seen.FirstOrDefault(a => a.Role == options.From);
-        chosen = chosen.Role is null && seen.Count > 0 ? seen[0] : chosen;
-        return chosen.Role is { } role
-            ? (chosen.Node, role, chosen.Version!)
-            : throw new InvalidOperationException($"no node reachable for pg_dumpall ({string.Join("; ", answers.Select(a => $"{a.Node.Name}: {a.Problem}"))})");
+        if (answers.FirstOrDefault(a => a.Role == "primary") is { } primary)
+        {
+            answers = await Task.WhenAll(answers.Select(a => a.Role == "standby" && a.Lsn < primary.Lsn ? AskAsync(a.Node, cancellationToken) : Task.FromResult(a)));
+        }
+
+        return DumpSourceChoice.Choose(answers, options.From, options.MaxStandbyDelay);
     }
 
-    private async Task<(NodeOptions Node, string? Role, string? Version, string? Problem)> AskAsync(NodeOptions node, CancellationToken cancellationToken)
+    private async Task<NodeAnswer> AskAsync(NodeOptions node, CancellationToken cancellationToken)
     {
         try
         {
@@ -61,16 +67,33 @@ internal sealed class PostgresBackupStep(PostgresBackupOptions options, IReadOnl
             timeout.CancelAfter(ProbeTimeout);
             await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(NodeConnectionStrings.For(node, options.User, options.PasswordFile));
             await using var connection = await dataSource.OpenConnectionAsync(timeout.Token);
-            await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery(), current_setting('server_version')", connection);
+            await using var command = new NpgsqlCommand(PositionQuery, connection);
+            command.Parameters.AddWithValue("max", options.MaxStandbyDelay);
             await using var reader = await command.ExecuteReaderAsync(timeout.Token);
             await reader.ReadAsync(timeout.Token);
-            return (node, reader.GetBoolean(0) ? "standby" : "primary", reader.GetString(1), null);
+            return new NodeAnswer(node, reader.GetBoolean(0) ? "standby" : "primary", reader.GetString(1), null)
+            {
+                Lsn = reader.IsDBNull(2) ? 0 : reader.GetInt64(2),
+                LastReplay = reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3),
+                Now = reader.GetFieldValue<DateTimeOffset>(4),
+                ReceiverCurrent = reader.GetBoolean(5),
+            };
         }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException or IOException && !cancellationToken.IsCancellationRequested)
         {
-            return (node, null, null, e.Message);
+            return new NodeAnswer(node, null, null, e.Message);
         }
     }
+
+    // One round trip: role, version, the position to compare (primary: written; standby: replayed), the standby's last
+    // replayed commit time and whether its WAL receiver is current (streaming, heard within the limit, all received replayed).
+    private const string PositionQuery = """
+        SELECT pg_is_in_recovery(), current_setting('server_version'),
+               pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, '0/0')::bigint,
+               pg_last_xact_replay_timestamp(), now(),
+               coalesce((SELECT status = 'streaming' AND last_msg_receipt_time > now() - @max FROM pg_stat_wal_receiver)
+                        AND pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn(), false)
+        """;
 
     private async Task<(string Sha256, long Size, long Uncompressed, List<DatabaseRowCounts> Databases)> DumpAsync(NpgsqlConnectionStringBuilder connection, string target, CancellationToken cancellationToken)
     {
@@ -98,7 +121,7 @@ internal sealed class PostgresBackupStep(PostgresBackupOptions options, IReadOnl
         {
             await using (var hashing = new HashingWriteStream(file))
             {
-                await using (var compressor = DumpCompression.Compress(hashing, options.Compression, options.CompressionLevel))
+                await using (var compressor = DumpCompression.Compress(hashing, options.Compression, options.CompressionLevel, rsyncable))
                 {
                     rows = new DumpRowCounter(compressor);
                     var counting = new CountingReadStream(process.Output);

@@ -1,5 +1,7 @@
 using FailoverWatch.Configuration;
 using StackExchange.Redis;
+using FailoverWatch.Backup.Store;
+using FailoverWatch.Backup.Streams;
 
 namespace FailoverWatch.Backup.Steps;
 
@@ -17,26 +19,23 @@ internal sealed class RedisBackupStep(RedisBackupOptions options, TimeProvider t
     public async Task<StepOutcome> RunAsync(BackupStepContext context, CancellationToken cancellationToken)
     {
         var (connection, problem) = await TryConnectAsync();
-        RedisDumpInfo info;
-        if (connection is null)
-        {
-            info = new RedisDumpInfo { FreshSave = false, Note = $"redis at {options.Host}:{options.Port} {problem}: copied the existing {options.RdbPath} as it was on disk" };
-        }
-        else
+        RedisDumpInfo? saved = null;
+        if (connection is not null)
         {
             await using (connection)
             {
-                info = await SaveAsync(connection.GetServer(options.Host, options.Port), cancellationToken);
+                saved = await SaveAsync(connection.GetServer(options.Host, options.Port), cancellationToken);
             }
         }
 
         if (!File.Exists(options.RdbPath))
         {
-            throw new FileNotFoundException($"{options.RdbPath} does not exist{(info.FreshSave ? " after BGSAVE: is rdb_path the server's dir/dbfilename?" : "")}");
+            throw new FileNotFoundException($"{options.RdbPath} does not exist{(saved is not null ? " after BGSAVE: is rdb_path the server's dir/dbfilename?" : "")}");
         }
 
         Directory.CreateDirectory(context.KindDirectory);
         var source = new FileInfo(options.RdbPath);
+        var info = saved ?? AsFound(source, problem!);
         var target = Path.Combine(context.KindDirectory, "dump.rdb");
         var mode = source.UnixFileMode;
         var (sha, size) = await FileHashing.CopyAsync(source.FullName, target, mode, cancellationToken);
@@ -46,7 +45,21 @@ internal sealed class RedisBackupStep(RedisBackupOptions options, TimeProvider t
         {
             Path = $"{Kind}/dump.rdb", Type = ManifestEntry.FileType, Size = size, Mode = ManifestEntry.FormatMode(mode), Mtime = source.LastWriteTimeUtc, Sha256 = sha,
         }.OwnedAs(source.FullName);
-        return new StepOutcome([entry], size, 1) { Redis = info, Note = info.Note };
+        return new StepOutcome([entry], size, 1) { Redis = info, Note = info.Note, NoteIsWarning = !info.FreshSave };
+    }
+
+    /// <summary>The file as Redis last wrote it: its age goes in the manifest and the log, and is the kind's last-success time.</summary>
+    private RedisDumpInfo AsFound(FileInfo source, string problem)
+    {
+        var written = new DateTimeOffset(source.LastWriteTimeUtc, TimeSpan.Zero);
+        var age = timeProvider.GetUtcNow() - written;
+        return new RedisDumpInfo
+        {
+            FreshSave = false,
+            FileWrittenAt = written,
+            FileAgeSeconds = Math.Round(age.TotalSeconds),
+            Note = $"redis at {options.Host}:{options.Port} {problem}: copied the existing {options.RdbPath} as it was on disk, written {Duration.Human(age)} ago ({written:yyyy-MM-dd HH:mm:ss}Z)",
+        };
     }
 
     private async Task<(ConnectionMultiplexer? Connection, string? Problem)> TryConnectAsync()

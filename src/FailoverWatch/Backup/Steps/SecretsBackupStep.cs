@@ -1,5 +1,7 @@
 using FailoverWatch.Configuration;
 using FailoverWatch.Storage;
+using FailoverWatch.Backup.Store;
+using FailoverWatch.Backup.Streams;
 
 namespace FailoverWatch.Backup.Steps;
 

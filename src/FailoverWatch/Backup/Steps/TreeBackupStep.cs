@@ -1,3 +1,5 @@
+using FailoverWatch.Backup.Store;
+
 namespace FailoverWatch.Backup.Steps;
 
 /// <summary>

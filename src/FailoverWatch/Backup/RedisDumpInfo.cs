@@ -1,9 +1,0 @@
-namespace FailoverWatch.Backup;
-
-/// <summary>Whether the rdb file is a fresh BGSAVE or the file found on disk because Redis was down.</summary>
-internal sealed record RedisDumpInfo
-{
-    public required bool FreshSave { get; init; }
-    public string? Note { get; init; }
-    public DateTimeOffset? LastSave { get; init; }
-}

@@ -1,0 +1,13 @@
+using FailoverWatch.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace FailoverWatch.Backup.Scheduling;
+
+/// <summary>A backup run at each <c>backup.schedule</c> occurrence (cron, UTC).</summary>
+internal sealed class BackupScheduler(BackupOptions options, BackupRunner runner, TimeProvider timeProvider, ILogger<BackupScheduler> logger)
+    : CronService(options.Schedule!, timeProvider, logger)
+{
+    protected override string JobName => "backup";
+
+    protected override Task RunJobAsync(CancellationToken cancellationToken) => runner.RunAsync(null, null, cancellationToken);
+}

@@ -1,0 +1,28 @@
+namespace FailoverWatch.Backup.Store;
+
+/// <summary>The record of one complete backup: <c>manifest.json</c>, written last, fsynced, before the publishing rename.</summary>
+internal sealed record BackupManifest
+{
+    public const string FileName = "manifest.json";
+
+    public required string Id { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public required DateTimeOffset FinishedAt { get; init; }
+    public required string FailoverwatchVersion { get; init; }
+    public required List<string> Kinds { get; init; }
+    public PostgresDumpInfo? Postgres { get; init; }
+    public RedisDumpInfo? Redis { get; init; }
+    public List<string> Notes { get; init; } = [];
+    public required List<ManifestEntry> Files { get; init; }
+
+    public long TotalBytes => Files.Where(f => f.Type == ManifestEntry.FileType).Sum(f => f.Size);
+
+    /// <summary>
+    /// The kind's last-success time: <paramref name="finished"/>, or the copied rdb file's own time when Redis could not
+    /// save, so "backup too old" still fires while Redis stays down.
+    /// </summary>
+    public DateTimeOffset DataTimeOf(string kind, DateTimeOffset finished) =>
+        kind == BackupKinds.Redis && Redis is { FreshSave: false, FileWrittenAt: { } written } && written < finished ? written : finished;
+
+    public IEnumerable<ManifestEntry> OfKind(string kind) => Files.Where(f => f.Path.StartsWith(kind + "/", StringComparison.Ordinal));
+}
