@@ -72,15 +72,16 @@ public sealed class ResticOffsiteTests
         var missing = await ResticRepository.CreateAsync(dir.File("nowhere"), dir.File("restic.password"), init: false);
         var existing = await ResticRepository.CreateAsync(dir.File("repo"), dir.File("restic.password"));
         BackupRig.WriteFile(dir.File("wrong.password"), "not the password\n", DurableFiles.OwnerOnly);
+        string Yaml(string offsite) => BackupRig.Nodes(null) + $$"""
+
+            backup:
+              destination: {{dir.File("dest")}}
+            {{sources}}
+            {{offsite}}
+            """;
         async Task<(BackupRunResult Result, double Failures)> RunAsync(string offsite)
         {
-            var (runner, metrics) = BackupRig.Runner(BackupRig.Load(BackupRig.Nodes(null) + $$"""
-
-                backup:
-                  destination: {{dir.File("dest")}}
-                {{sources}}
-                {{offsite}}
-                """, dir.Path));
+            var (runner, metrics) = BackupRig.Runner(BackupRig.Load(Yaml(offsite), dir.Path));
             var result = await runner.RunAsync(null, null, CancellationToken.None);
             return (result, metrics.BackupFailures.Get("offsite"));
         }
@@ -90,6 +91,10 @@ public sealed class ResticOffsiteTests
         Assert.Contains("create it once with `restic init", noRepository.Error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(dir.File("nowhere")), "a repository must never be created by FailoverWatch");
         Assert.Contains(noRepository.Id, new BackupStore(dir.File("dest")).CompleteIds());
+        await File.WriteAllTextAsync(dir.File("failoverwatch.yaml"), Yaml(missing.Yaml()));
+        var (verifyExit, verifyOutput) = await MonitorProcess.RunCliAsync("verify", "--offsite", "--config", dir.File("failoverwatch.yaml"));
+        Assert.True(verifyExit == 1, verifyOutput);
+        Assert.Contains("restic init", verifyOutput, StringComparison.Ordinal);
 
         await Task.Delay(TimeSpan.FromSeconds(1.1)); // backup ids are per second
         var (wrongPassword, failuresAgain) = await RunAsync(existing.Yaml(dir.File("wrong.password")));
