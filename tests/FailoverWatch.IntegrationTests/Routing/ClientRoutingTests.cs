@@ -20,6 +20,13 @@ public sealed partial class ClientRoutingTests(ITestOutputHelper output)
 
     private static readonly TimeSpan Slack = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// PgBouncer holds a client that connected while the old primary was down in its own login retries, and the
+    /// probe gives up on it only after its 2 s connect timeout: the bound has to cover the probe, not just PgBouncer
+    /// (measured here: +0.0 to +0.5 s after the reload, once +1.01 s under load).
+    /// </summary>
+    private static readonly TimeSpan PgBouncerSlack = TimeSpan.FromSeconds(3);
+
     [Fact]
     public async Task haproxy_sends_clients_to_the_primary_then_to_the_new_one_and_never_to_a_returning_old_primary()
     {
@@ -86,7 +93,7 @@ public sealed partial class ClientRoutingTests(ITestOutputHelper output)
 
         var (failover, reached) = await KillPrimaryAndTimeAsync(cluster, () => ClientProbe.ReachedPortAsync(port));
         output.WriteLine($"pgbouncer: failover {failover.TotalSeconds:0.00}s, clients on pg2 {reached.TotalSeconds:0.00}s after the kill");
-        Assert.True(reached <= failover + Slack, $"clients reached pg2 {reached.TotalSeconds:0.00}s after the kill; the failover took {failover.TotalSeconds:0.00}s\n{monitor.Output}\n{await File.ReadAllTextAsync(directory.File("pgbouncer.log"))}");
+        Assert.True(reached <= failover + PgBouncerSlack, $"clients reached pg2 {reached.TotalSeconds:0.00}s after the kill; the failover took {failover.TotalSeconds:0.00}s\n{monitor.Output}\n{await File.ReadAllTextAsync(directory.File("pgbouncer.log"))}");
         Assert.Contains($"port={pg2}", await File.ReadAllTextAsync(ini), StringComparison.Ordinal);
 
         await ReturnOldPrimaryAndCheckNoClientReachesItAsync(cluster, monitor, () => ClientProbe.ReachedPortAsync(port));
