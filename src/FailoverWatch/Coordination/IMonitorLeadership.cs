@@ -1,0 +1,18 @@
+namespace FailoverWatch.Coordination;
+
+/// <summary>Whether this monitor may act (promote, fence, hooks, backups), and what the other monitors see.</summary>
+internal interface IMonitorLeadership
+{
+    bool IsLeader { get; }
+
+    /// <summary>The live monitors' votes on <paramref name="primary"/>, this monitor's own count of failed probes included.</summary>
+    MonitorQuorum Quorum(string? primary, int ownPrimaryFailures);
+}
+
+/// <summary>Without <c>coordination:</c>: the only monitor, always the leader, deciding alone.</summary>
+internal sealed class SoleMonitor : IMonitorLeadership
+{
+    public bool IsLeader => true;
+
+    public MonitorQuorum Quorum(string? primary, int ownPrimaryFailures) => MonitorQuorum.Alone;
+}

@@ -1,0 +1,20 @@
+using System.Text.Json.Serialization;
+
+namespace FailoverWatch.Coordination;
+
+/// <summary>
+/// One monitor's registration and view, published under <c>PREFIX/CLUSTER/monitors/NAME</c> with the monitor's lease
+/// (gone within lease_ttl when the monitor dies). <paramref name="Instance"/> tells a restarted or duplicate monitor from this one.
+/// </summary>
+internal sealed record MonitorView(
+    string Name,
+    string Instance,
+    string Http,
+    string? Primary,
+    int PrimaryFailures,
+    bool SeesPrimary,
+    DateTimeOffset SeenAt);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(MonitorView))]
+internal sealed partial class CoordinationJson : JsonSerializerContext;
