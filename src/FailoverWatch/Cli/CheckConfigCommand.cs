@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FailoverWatch.Configuration;
 
 namespace FailoverWatch.Cli;
 
@@ -10,9 +11,14 @@ internal static class CheckConfigCommand
         var command = new Command("check-config", "Validate the configuration file and every path it names") { config };
         command.SetAction(parseResult =>
         {
-            if (ConfigFileOption.Load(parseResult, config) is null)
+            if (ConfigFileOption.Load(parseResult, config) is not { } options)
             {
                 return ConfigFileOption.InvalidConfigExitCode;
+            }
+
+            foreach (var warning in ConfigValidator.Warnings(options))
+            {
+                Console.Error.WriteLine($"warning: {warning}");
             }
 
             Console.WriteLine("configuration is valid");

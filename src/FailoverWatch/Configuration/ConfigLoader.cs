@@ -40,14 +40,30 @@ internal static class ConfigLoader
             return (null, [new ConfigProblem("config", $"not valid YAML at line {e.Start.Line}, column {e.Start.Column}: {e.InnerException?.Message ?? e.Message}")]);
         }
 
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        // An empty file (or one holding only comments) is an empty mapping: it lacks every required key.
+        var root = stream.Documents.Count == 0 ? new YamlMappingNode() : stream.Documents[0].RootNode switch
+        {
+            YamlMappingNode mapping => mapping,
+            YamlScalarNode { Value: null or "" or "~" or "null" } => new YamlMappingNode(),
+            _ => null,
+        };
+        if (root is null)
         {
             return (null, [new ConfigProblem("config", "the file holds no mapping of settings")]);
         }
 
         var binder = new YamlBinder();
         var options = binder.Bind<FailoverWatchOptions>(root);
-        var problems = binder.Problems.Concat(ConfigValidator.Validate(options, baseDirectory)).ToList();
+        var validation = ConfigValidator.Validate(options, baseDirectory);
+        List<ConfigProblem> problems = [.. binder.Problems];
+        if (!root.Children.ContainsKey(new YamlScalarNode("cluster")))
+        {
+            // One line for the whole missing section, not one per key inside it.
+            problems.Add(new ConfigProblem("cluster", "required (the cluster's name and its nodes)"));
+            validation = [.. validation.Where(p => !p.Key.StartsWith("cluster.", StringComparison.Ordinal))];
+        }
+
+        problems.AddRange(validation);
         return problems.Count == 0 ? (options, problems) : (null, problems);
     }
 }

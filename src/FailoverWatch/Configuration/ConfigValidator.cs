@@ -39,6 +39,17 @@ internal static class ConfigValidator
         return problems;
     }
 
+    /// <summary>Settings that work but leave a failover unsafe: printed by check-config and logged at start, never refused.</summary>
+    public static IReadOnlyList<ConfigProblem> Warnings(FailoverWatchOptions options) =>
+        options.Monitor.AutoFailover
+            ? [.. options.Cluster.Nodes
+                .Select((node, i) => (node, i))
+                .Where(n => string.IsNullOrWhiteSpace(n.node.FenceCommand))
+                .Select(n => new ConfigProblem(
+                    $"cluster.nodes[{n.i}].fence_command",
+                    $"missing while monitor.auto_failover is on: after a failover nothing stops {n.node.Name} if it comes back writable (two primaries until someone does)"))]
+            : [];
+
     private static void ValidateNodes(List<NodeOptions> nodes, string baseDirectory, Action<string, string> problem)
     {
         if (nodes.Count < 2)
@@ -94,6 +105,11 @@ internal static class ConfigValidator
         if (monitor.MaxLagOnFailover.Bytes < 0)
         {
             problem("monitor.max_lag_on_failover", "must not be negative");
+        }
+
+        if (monitor.PromotionTimeout <= TimeSpan.Zero)
+        {
+            problem("monitor.promotion_timeout", "must be above zero");
         }
 
         if (string.IsNullOrWhiteSpace(monitor.StateFile))

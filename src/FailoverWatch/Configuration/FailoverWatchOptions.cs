@@ -38,6 +38,9 @@ internal sealed class MonitorOptions
     public bool AutoFailover { get; set; } = true;
     public ByteSize MaxLagOnFailover { get; set; } = ByteSize.FromMegabytes(16);
     public bool WriteProbe { get; set; }
+
+    /// <summary>How long a standby may take, after pg_promote, to finish recovery and accept writes before the promotion counts as failed.</summary>
+    public TimeSpan PromotionTimeout { get; set; } = TimeSpan.FromSeconds(60);
     public string StateFile { get; set; } = "/var/lib/failoverwatch/state.json";
 }
 

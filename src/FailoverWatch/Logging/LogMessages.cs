@@ -85,4 +85,8 @@ internal static partial class LogMessages
 
     [LoggerMessage(1300, LogLevel.Information, "Switchover: {Step}")]
     public static partial void SwitchoverStep(this ILogger logger, string step);
+
+    // Failover hardening (issue 9): 1500-1599.
+    [LoggerMessage(1500, LogLevel.Warning, "Configuration: {Warning}")]
+    public static partial void ConfigWarning(this ILogger logger, string warning);
 }

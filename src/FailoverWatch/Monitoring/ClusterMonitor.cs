@@ -25,6 +25,11 @@ internal sealed class ClusterMonitor(
     {
         var monitor = options.Monitor;
         logger.MonitorStarted(options.Cluster.Name, options.Cluster.Nodes.Count, Duration.Format(monitor.ProbeInterval), Duration.Format(monitor.ProbeTimeout), monitor.FailureThreshold);
+        foreach (var warning in ConfigValidator.Warnings(options))
+        {
+            logger.ConfigWarning(warning.ToString());
+        }
+
         coordinator.Initialise();
         using var timer = new PeriodicTimer(monitor.ProbeInterval, time);
         try

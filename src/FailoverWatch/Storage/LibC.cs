@@ -6,7 +6,11 @@ namespace FailoverWatch.Storage;
 internal static partial class LibC
 {
     public const int ORdOnly = 0;
-    public const int ODirectory = 0x10000;
+
+    /// <summary>O_DIRECTORY differs by architecture: 040000 on arm and powerpc, 0200000 on x86-64 and the generic ABI.</summary>
+    public static readonly int ODirectory = RuntimeInformation.ProcessArchitecture is Architecture.Arm or Architecture.Arm64 or Architecture.Armv6 or Architecture.Ppc64le
+        ? 0x4000
+        : 0x10000;
 
     [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Link(string existing, string created);

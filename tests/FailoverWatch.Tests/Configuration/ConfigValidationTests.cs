@@ -18,7 +18,8 @@ public sealed class ConfigValidationTests : IDisposable
     private const string Valid = Nodes + """
         monitor:
           probe_interval: 500ms
-          probe_timeout: 2s
+          probe_timeout: 1500ms
+          promotion_timeout: 2m
           max_lag_on_failover: 16MB
         """;
 
@@ -32,9 +33,33 @@ public sealed class ConfigValidationTests : IDisposable
         var (options, problems) = ConfigLoader.Parse(Valid, _directory);
         Assert.Empty(problems);
         Assert.Equal(TimeSpan.FromMilliseconds(500), options!.Monitor.ProbeInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), options.Monitor.ProbeTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(2), options.Monitor.PromotionTimeout);
         Assert.Equal(16L << 20, options.Monitor.MaxLagOnFailover.Bytes);
         Assert.Equal(5433, options.Cluster.Nodes[1].Port);
-        Assert.Equal(3, options.Monitor.FailureThreshold);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("# nothing set yet\n")]
+    [InlineData("monitor:\n  probe_interval: 1s\n")]
+    public void a_file_without_the_cluster_section_names_it_once(string yaml)
+    {
+        var found = Problems(yaml);
+        Assert.Equal("cluster: required (the cluster's name and its nodes)", Assert.Single(found).ToString());
+    }
+
+    [Fact]
+    public void auto_failover_without_a_fence_command_is_valid_but_warned_per_node()
+    {
+        var (options, problems) = ConfigLoader.Parse(Nodes.Replace("port: 5433 }", "port: 5433, fence_command: /bin/true }", StringComparison.Ordinal), _directory);
+        Assert.Empty(problems);
+        var warning = Assert.Single(ConfigValidator.Warnings(options!));
+        Assert.Equal("cluster.nodes[0].fence_command", warning.Key);
+        Assert.Contains("auto_failover", warning.Problem, StringComparison.Ordinal);
+
+        var (manual, _) = ConfigLoader.Parse(Nodes + "monitor:\n  auto_failover: false\n", _directory);
+        Assert.Empty(ConfigValidator.Warnings(manual!));
     }
 
     [Fact]
@@ -50,6 +75,8 @@ public sealed class ConfigValidationTests : IDisposable
     [InlineData("monitor:\n  probe_intervl: 1s", "monitor.probe_intervl", "unknown key")]
     [InlineData("monitor:\n  probe_interval: 5x", "monitor.probe_interval", "not a duration")]
     [InlineData("monitor:\n  probe_timeout: -1s", "monitor.probe_timeout", "not a duration")]
+    [InlineData("monitor:\n  probe_timeout: 0s", "monitor.probe_timeout", "above zero")]
+    [InlineData("monitor:\n  promotion_timeout: 0s", "monitor.promotion_timeout", "above zero")]
     [InlineData("monitor:\n  max_lag_on_failover: 16XB", "monitor.max_lag_on_failover", "not a size")]
     [InlineData("monitor:\n  failure_threshold: 0", "monitor.failure_threshold", "1 or more")]
     [InlineData("monitor:\n  write_probe: maybe", "monitor.write_probe", "not true or false")]
