@@ -7,6 +7,9 @@ internal interface IMonitorLeadership
 
     /// <summary>The live monitors' votes on <paramref name="primary"/>, this monitor's own count of failed probes included.</summary>
     MonitorQuorum Quorum(string? primary, int ownPrimaryFailures);
+
+    /// <summary>After each probe round: this monitor's count of failed probes of <paramref name="primary"/>, for the others to see.</summary>
+    void Observe(string? primary, int primaryFailures);
 }
 
 /// <summary>Without <c>coordination:</c>: the only monitor, always the leader, deciding alone.</summary>
@@ -15,4 +18,8 @@ internal sealed class SoleMonitor : IMonitorLeadership
     public bool IsLeader => true;
 
     public MonitorQuorum Quorum(string? primary, int ownPrimaryFailures) => MonitorQuorum.Alone;
+
+    public void Observe(string? primary, int primaryFailures)
+    {
+    }
 }

@@ -15,6 +15,11 @@ internal sealed record MonitorView(
     bool SeesPrimary,
     DateTimeOffset SeenAt);
 
+/// <summary>One entry of <c>monitors</c> in <c>/status</c>.</summary>
+internal sealed record MonitorStatus(string Name, bool SeesPrimary, DateTimeOffset SeenAt);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(MonitorView))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(List<MonitorStatus>))]
 internal sealed partial class CoordinationJson : JsonSerializerContext;

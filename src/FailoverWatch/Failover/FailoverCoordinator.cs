@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FailoverWatch.Configuration;
+using FailoverWatch.Coordination;
 using FailoverWatch.Logging;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Telemetry;
@@ -13,7 +14,8 @@ namespace FailoverWatch.Failover;
 /// </summary>
 internal sealed class FailoverCoordinator(
     FailoverWatchOptions options,
-    FailoverStateStore store,
+    IClusterStateStore store,
+    IMonitorLeadership leadership,
     NodePromoter promoter,
     ClusterCommandRunner commands,
     FailoverWatchMetrics metrics,
@@ -32,6 +34,9 @@ internal sealed class FailoverCoordinator(
     private DateTimeOffset _primaryLsnSavedAt;
 
     public string? RecordedPrimary => store.Current.Primary;
+
+    /// <summary>This monitor's count of failed probes of the recorded primary in a row, which it publishes to the other monitors.</summary>
+    public int PrimaryFailures => _health.ConsecutiveFailures;
 
     public FailoverState State => store.Current;
 
@@ -80,6 +85,13 @@ internal sealed class FailoverCoordinator(
 
     public async Task OnRoundAsync(ClusterView view, CancellationToken cancellationToken)
     {
+        if (!leadership.IsLeader)
+        {
+            // Another monitor decides; this one counts its own failed probes of the primary for its published view.
+            TrackPrimaryHealth(view);
+            return;
+        }
+
         // A round during a switchover, or while a failover's fence and hook still run, only observes.
         if (!_finishing.IsCompleted || !await _decisions.WaitAsync(TimeSpan.Zero, cancellationToken))
         {
@@ -115,7 +127,7 @@ internal sealed class FailoverCoordinator(
     private async Task DecideAsync(ClusterView view, CancellationToken cancellationToken)
     {
         TrackPrimaryHealth(view);
-        var decision = FailoverPolicy.Decide(view, store.Current, _health, _settings, time.GetUtcNow());
+        var decision = FailoverPolicy.Decide(view, store.Current, _health, _settings, time.GetUtcNow(), leadership.Quorum(store.Current.Primary, _health.ConsecutiveFailures));
         var isNew = decision != _lastDecision;
         _lastDecision = decision;
         if (decision is not ResolveSplitBrain)

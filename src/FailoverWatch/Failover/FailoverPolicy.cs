@@ -1,3 +1,4 @@
+using FailoverWatch.Coordination;
 using FailoverWatch.Monitoring;
 
 namespace FailoverWatch.Failover;
@@ -9,8 +10,10 @@ namespace FailoverWatch.Failover;
 /// </summary>
 internal static class FailoverPolicy
 {
-    public static FailoverDecision Decide(ClusterView view, FailoverState state, PrimaryHealth health, FailoverPolicySettings settings, DateTimeOffset now)
+    /// <param name="quorum">What the live monitors see of the primary; with several, a majority that sees it down outweighs a standby that still streams, and no majority holds the failover.</param>
+    public static FailoverDecision Decide(ClusterView view, FailoverState state, PrimaryHealth health, FailoverPolicySettings settings, DateTimeOffset now, MonitorQuorum? quorum = null)
     {
+        quorum ??= MonitorQuorum.Alone;
         if (state.InProgress is { } interrupted)
         {
             return ResumeInterrupted(view, interrupted);
@@ -43,13 +46,20 @@ internal static class FailoverPolicy
                 : new NoAction($"recorded primary {recorded.Name} is in recovery and no node is writable; not acting on a role change made by hand");
         }
 
-        if (health.ConsecutiveFailures < settings.FailureThreshold)
+        if (health.ConsecutiveFailures < settings.FailureThreshold && !quorum.MajoritySeesPrimaryDown)
         {
             return new NoAction($"primary {recorded.Name} failed {health.ConsecutiveFailures} of {settings.FailureThreshold} probes ({recorded.Report.Failure})");
         }
 
-        return WhyNotFailOver(view, state, health, settings, now, recorded.Name)
-            ?? ChooseStandby(view, recorded.Name, settings);
+        if (quorum.Votes && !quorum.MajoritySeesPrimaryDown)
+        {
+            return new HoldFailover(
+                "no_quorum",
+                $"not failing over: primary {recorded.Name} failed {health.ConsecutiveFailures} probes here, but only {quorum.Describe()}; this monitor may be the one cut off");
+        }
+
+        return WhyNotFailOver(view, state, health, settings, now, recorded.Name, quorum)
+            ?? ChooseStandby(view, recorded.Name, settings, quorum);
     }
 
     private static FailoverDecision ResumeInterrupted(ClusterView view, FailoverInProgress failover)
@@ -81,7 +91,7 @@ internal static class FailoverPolicy
             $"split brain: {primaries.Count} writable nodes ({string.Join(", ", primaries.Select(p => p.Name))}); keeping {keep.Name}, fencing {string.Join(", ", fence)}");
     }
 
-    private static HoldFailover? WhyNotFailOver(ClusterView view, FailoverState state, PrimaryHealth health, FailoverPolicySettings settings, DateTimeOffset now, string primary)
+    private static HoldFailover? WhyNotFailOver(ClusterView view, FailoverState state, PrimaryHealth health, FailoverPolicySettings settings, DateTimeOffset now, string primary, MonitorQuorum quorum)
     {
         if (!settings.AutoFailover)
         {
@@ -102,7 +112,9 @@ internal static class FailoverPolicy
             .Where(n => n.IsStreaming && !settings.Nodes.Any(other => other.Name != primary && other.Is(n.Report.WalReceiver)))
             .Select(n => n.Name)
             .ToList();
-        if (monitorCutOff && stillStreaming.Count > 0)
+        // A majority of monitors that see it down (placed beside the application) is stronger evidence than a
+        // standby that still says "streaming": a hung primary keeps that up until wal_receiver_timeout (60s by default).
+        if (monitorCutOff && stillStreaming.Count > 0 && !quorum.MajoritySeesPrimaryDown)
         {
             return new HoldFailover(
                 "standby_streaming",
@@ -119,7 +131,7 @@ internal static class FailoverPolicy
             : new HoldFailover("no_standby", $"primary {primary} is down and no standby answers");
     }
 
-    private static FailoverDecision ChooseStandby(ClusterView view, string primary, FailoverPolicySettings settings)
+    private static FailoverDecision ChooseStandby(ClusterView view, string primary, FailoverPolicySettings settings, MonitorQuorum quorum)
     {
         var best = view.Nodes
             .Where(n => n.IsReachableStandby)
@@ -139,7 +151,10 @@ internal static class FailoverPolicy
         return new Promote(
             best.Name,
             primary,
-            $"primary {primary} failed {settings.FailureThreshold} probes in a row and no standby hears it; promoting {best.Name} (received {best.Report.HeldLsn}, {lag} bytes behind)");
+            (quorum.MajoritySeesPrimaryDown
+                ? $"primary {primary} is down: {quorum.Describe()} for {settings.FailureThreshold} probes in a row"
+                : $"primary {primary} failed {settings.FailureThreshold} probes in a row and no standby hears it")
+            + $"; promoting {best.Name} (received {best.Report.HeldLsn}, {lag} bytes behind)");
     }
 
     private static int OrderOf(string node, FailoverPolicySettings settings)

@@ -1,4 +1,3 @@
-using FailoverWatch.Configuration;
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,7 +14,6 @@ internal static class MonitoringServiceCollectionExtensions
         services.AddSingleton<ClusterMetricsPublisher>();
         services.AddSingleton<NodeChangeLogger>();
         services.AddSingleton<MonitorHeartbeat>();
-        services.AddSingleton(sp => new FailoverStateStore(sp.GetRequiredService<FailoverWatchOptions>().Monitor.StateFile));
         services.AddSingleton<NodePromoter>();
         services.AddSingleton<ClusterCommandRunner>();
         services.AddSingleton<FailoverCoordinator>();

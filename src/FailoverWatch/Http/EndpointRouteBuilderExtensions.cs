@@ -1,5 +1,6 @@
 using FailoverWatch.Backup;
 using FailoverWatch.Configuration;
+using FailoverWatch.Coordination;
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Telemetry;
@@ -32,14 +33,21 @@ internal static class EndpointRouteBuilderExtensions
             ? Results.Text("ok\n")
             : Results.Text("monitor loop is not running\n", statusCode: StatusCodes.Status503ServiceUnavailable));
 
+        var coordination = services.GetService<ClusterCoordination>();
+        var forwarder = services.GetService<LeaderForwarder>();
         app.MapGet("/status", () => Results.Json(
-            StatusDocument.From(options.Cluster.Name, latest.Current, coordinator.State, options.Monitor.AutoFailover, backups.LastSuccess)));
+            StatusDocument.From(options.Cluster.Name, latest.Current, coordinator.State, options.Monitor.AutoFailover, backups.LastSuccess) with { Coordination = coordination?.StatusFields() }));
 
         app.MapPost("/pause", async (HttpRequest request, CancellationToken cancellationToken) =>
         {
             if (token.Check(request) is { } denied)
             {
                 return denied;
+            }
+
+            if (forwarder is not null && await forwarder.ForwardAsync(request, cancellationToken) is { } forwarded)
+            {
+                return forwarded;
             }
 
             await coordinator.SetPausedAsync(true, "POST /pause", cancellationToken);
@@ -53,6 +61,11 @@ internal static class EndpointRouteBuilderExtensions
                 return denied;
             }
 
+            if (forwarder is not null && await forwarder.ForwardAsync(request, cancellationToken) is { } forwarded)
+            {
+                return forwarded;
+            }
+
             await coordinator.SetPausedAsync(false, "POST /resume", cancellationToken);
             return Results.Json(new { paused = false });
         });
@@ -63,6 +76,11 @@ internal static class EndpointRouteBuilderExtensions
             if (token.Check(request) is { } denied)
             {
                 return denied;
+            }
+
+            if (forwarder is not null && await forwarder.ForwardAsync(request, cancellationToken) is { } forwarded)
+            {
+                return forwarded;
             }
 
             var result = await switchover.SwitchAsync(to, cancellationToken);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
@@ -14,6 +15,10 @@ internal sealed record StatusDocument(
     [property: JsonPropertyName("last_failover")] LastFailoverDocument? LastFailover,
     [property: JsonPropertyName("backups")] IReadOnlyDictionary<string, DateTimeOffset> Backups)
 {
+    /// <summary>With coordination: <c>monitor_name</c>, <c>leader</c>, <c>monitors</c>, at the top level beside the rest.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Coordination { get; init; }
+
     public static StatusDocument From(string cluster, ClusterView? view, FailoverState state, bool autoFailoverConfigured, IReadOnlyDictionary<string, DateTimeOffset> backups)
     {
         var nodes = view?.Nodes.Select(NodeStatusDocument.From).ToList() ?? [];

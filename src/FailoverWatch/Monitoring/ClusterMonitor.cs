@@ -1,4 +1,5 @@
 using FailoverWatch.Configuration;
+using FailoverWatch.Coordination;
 using FailoverWatch.Failover;
 using FailoverWatch.Logging;
 using Microsoft.Extensions.Hosting;
@@ -17,6 +18,7 @@ internal sealed class ClusterMonitor(
     ClusterMetricsPublisher metrics,
     NodeChangeLogger changes,
     FailoverCoordinator coordinator,
+    IMonitorLeadership leadership,
     MonitorHeartbeat heartbeat,
     TimeProvider time,
     ILogger<ClusterMonitor> logger) : BackgroundService
@@ -66,5 +68,6 @@ internal sealed class ClusterMonitor(
         changes.Observe(view);
         heartbeat.Beat(time.GetUtcNow());
         await coordinator.OnRoundAsync(view, cancellationToken);
+        leadership.Observe(coordinator.RecordedPrimary, coordinator.PrimaryFailures);
     }
 }

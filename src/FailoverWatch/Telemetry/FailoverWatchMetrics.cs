@@ -36,6 +36,9 @@ internal sealed class FailoverWatchMetrics
         BackupSize = new(factory, meter, "failoverwatch_backup_size_bytes", "Size of the last backup of the kind", "kind");
         BackupFailures = new(factory, meter, "failoverwatch_backup_failures_total", "Failed backups of the kind", "kind");
         RestoreTestLastSuccess = new(factory, meter, "failoverwatch_backup_restore_test_last_success_timestamp_seconds", "Unix time of the last scheduled restore test that restored the newest dump with every row count as dumped", "kind");
+        IsLeader = new(factory, meter, "failoverwatch_is_leader", "1 on the monitor that holds the etcd leader lease (always 1 without coordination)", "cluster");
+        CoordinationUp = new(factory, meter, "failoverwatch_coordination_up", "1 while etcd answers with quorum (always 1 without coordination)", "cluster");
+        Monitors = new(factory, meter, "failoverwatch_monitors", "Live monitors registered in etcd (1 without coordination)", "cluster");
         RestoreTestFailures = new(factory, meter, "failoverwatch_backup_restore_test_failures_total", "Scheduled restore tests that failed", "kind");
     }
 
@@ -62,4 +65,7 @@ internal sealed class FailoverWatchMetrics
     public CounterInstrument BackupFailures { get; }
     public GaugeInstrument RestoreTestLastSuccess { get; }
     public CounterInstrument RestoreTestFailures { get; }
+    public GaugeInstrument IsLeader { get; }
+    public GaugeInstrument CoordinationUp { get; }
+    public GaugeInstrument Monitors { get; }
 }
