@@ -67,15 +67,18 @@ public sealed class MonitorProcess : IAsyncDisposable
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    public static async Task<MonitorProcess> StartAsync(TestCluster cluster)
+    public static Task<MonitorProcess> StartAsync(TestCluster cluster) => StartAsync(cluster.ConfigPath, cluster.HttpPort);
+
+    /// <summary>Starts <c>failoverwatch run</c> with <paramref name="configPath"/> and waits for its <c>/healthz</c>.</summary>
+    public static async Task<MonitorProcess> StartAsync(string configPath, int httpPort)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in (string[])[ExecutablePath, "run", "--config", cluster.ConfigPath])
+        foreach (var argument in (string[])[ExecutablePath, "run", "--config", configPath])
         {
             start.ArgumentList.Add(argument);
         }
 
-        var monitor = new MonitorProcess(Process.Start(start)!, cluster.HttpPort);
+        var monitor = new MonitorProcess(Process.Start(start)!, httpPort);
         try
         {
             await Wait.UntilAsync(
@@ -124,6 +127,15 @@ public sealed class MonitorProcess : IAsyncDisposable
 
         return Http.SendAsync(request);
     }
+
+    /// <summary>SIGSTOP / SIGCONT of the monitor itself: a hung monitor that later resumes.</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
+    public int ExitCode => _process.ExitCode;
 
     /// <summary>kill -9 of the monitor itself.</summary>
     public async Task KillAsync()
