@@ -151,7 +151,7 @@ internal sealed class ClusterCoordination(
             {
                 return;
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e)
             {
                 // A host name that does not resolve, a TLS failure: etcd is not usable, say why, go on trying.
                 if (_up != false)

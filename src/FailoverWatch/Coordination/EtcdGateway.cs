@@ -85,6 +85,14 @@ internal sealed class EtcdGateway : IDisposable
             {
                 // Once more: probably another member.
             }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The deadline can surface as a cancelled HTTP/2 stream rather than a status: one kind of failure for callers.
+                if (attempt > 1)
+                {
+                    throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"no answer within {CallTimeout.TotalSeconds:0.#}s", e));
+                }
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json;
 using FailoverWatch.IntegrationTests.Fixtures;
 using FailoverWatch.LocalServers;
 
@@ -49,5 +50,93 @@ public sealed class CoordinationTests
         Assert.Contains("is the leader now", group[next].Output, StringComparison.Ordinal);
         await group[next].WaitForMetricAtLeastAsync("failoverwatch_monitors{cluster=\"test\"}", 2, TimeSpan.FromSeconds(10), "two monitors");
         Assert.Equal(2, await group[next].MetricAsync("failoverwatch_monitors{cluster=\"test\"}"));
+    }
+
+    [Fact]
+    public async Task a_hung_primary_fails_over_in_seconds_even_at_the_default_wal_receiver_timeout()
+    {
+        // SIGSTOP: pg2's WAL receiver says "streaming" for 60 s; one monitor alone would wait that long.
+        await using var group = await MonitorGroup.StartAsync(Fast, walReceiverTimeout: "60s");
+        var leader = await group.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+        await FailoverTests.WaitForPrimaryAsync(group[leader], "pg1");
+
+        var clock = Stopwatch.StartNew();
+        await group.Cluster.Pair.Primary.SignalServerAsync("STOP", CancellationToken.None);
+        await FailoverTests.WaitForWritableAsync(group.Cluster.Pair.Standby, TimeSpan.FromSeconds(30));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"failover took {clock.Elapsed.TotalSeconds:0.0}s");
+
+        Assert.Contains("live monitors see it down", group[leader].Output, StringComparison.Ordinal);
+        await Wait.UntilAsync(() => group.Cluster.Marker("fenced-pg1") is not null, TimeSpan.FromSeconds(15), "hung primary fenced");
+        var state = await group.StateAsync();
+        Assert.Equal("pg2", state.Primary);
+        Assert.Single(state.History, h => h.Result == "promoted");
+        Assert.False(File.Exists(group.Cluster.StatePath), "with coordination the state lives in etcd, not in the file");
+    }
+
+    [Fact]
+    public async Task a_monitor_cut_off_holds_etcd_without_quorum_holds_everything_and_quorum_back_fails_over()
+    {
+        await using var group = await MonitorGroup.StartAsync(Fast);
+        var leader = await group.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+        await FailoverTests.WaitForPrimaryAsync(group[leader], "pg1");
+
+        // The leader alone loses the primary: the other two still see it, so no failover.
+        group.RelayOf(leader).Cut();
+        await group[leader].WaitForMetricAtLeastAsync("failoverwatch_failovers_held_total{cluster=\"test\",reason=\"no_quorum\"}", 1, TimeSpan.FromSeconds(20), "held for want of a majority");
+        await Wait.HoldsAsync(
+            async () => await group.Cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None),
+            TimeSpan.FromSeconds(4),
+            "pg2 stays a standby while only one monitor is cut off");
+        Assert.Contains("only 1 of 3 live monitors see it down", group[leader].Output, StringComparison.Ordinal);
+        group.RelayOf(leader).Restore();
+
+        // etcd loses quorum, then the primary dies: nothing is decided, but every monitor goes on serving.
+        await group.Etcd.PauseMemberAsync(1);
+        await group.Etcd.PauseMemberAsync(2);
+        foreach (var monitor in group.Running())
+        {
+            await Wait.UntilAsync(async () => await monitor.MetricAsync("failoverwatch_coordination_up{cluster=\"test\"}") == 0, TimeSpan.FromSeconds(20), "coordination_up 0");
+        }
+
+        await group.Cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+        await Wait.HoldsAsync(
+            async () => await group.Cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None),
+            TimeSpan.FromSeconds(8),
+            "no failover while etcd has no quorum");
+        foreach (var monitor in group.Running())
+        {
+            Assert.Equal(0, await monitor.MetricAsync("failoverwatch_node_up{cluster=\"test\",node=\"pg1\"}"));
+            Assert.Equal(0, await monitor.MetricAsync("failoverwatch_is_leader{cluster=\"test\"}"));
+            Assert.Equal(JsonValueKind.Null, (await monitor.StatusAsync()).GetProperty("leader").ValueKind);
+            Assert.Contains("etcd is not answering with quorum", monitor.Output, StringComparison.Ordinal);
+        }
+
+        await group.Etcd.ResumeMemberAsync(1);
+        await group.Etcd.ResumeMemberAsync(2);
+        await FailoverTests.WaitForWritableAsync(group.Cluster.Pair.Standby, TimeSpan.FromSeconds(40));
+        await Wait.UntilAsync(async () => (await group.StateAsync()).Primary == "pg2", TimeSpan.FromSeconds(15), "pg2 recorded in etcd");
+        Assert.Single((await group.StateAsync()).History, h => h.Result == "promoted");
+    }
+
+    [Fact]
+    public async Task a_leader_killed_in_the_middle_of_a_failover_is_finished_by_the_next_never_repeated()
+    {
+        // The first fence of pg1 (already dead) hangs: the leader is killed while its failover is recorded as under way.
+        using var scratch = new TempDirectory();
+        var hanging = scratch.File("fence-hanging");
+        await using var group = await MonitorGroup.StartAsync(Fast, pg1FenceCommand: $"if [ ! -f {hanging} ]; then touch {hanging}; sleep 15; fi");
+        var leader = await group.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+        await FailoverTests.WaitForPrimaryAsync(group[leader], "pg1");
+
+        await group.Cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+        await Wait.UntilAsync(async () => (await group.StateAsync()).InProgress is not null && File.Exists(hanging), TimeSpan.FromSeconds(20), "the failover under way");
+        await group.KillMonitorAsync(leader);
+
+        var next = await group.WaitForLeaderAsync(LeaseTtl * 5, notIndex: leader);
+        await FailoverTests.WaitForWritableAsync(group.Cluster.Pair.Standby, TimeSpan.FromSeconds(20));
+        await Wait.UntilAsync(async () => (await group.StateAsync()) is { InProgress: null, Primary: "pg2" }, TimeSpan.FromSeconds(30), "the next leader finished the failover");
+        Assert.Contains("was under way", group[next].Output, StringComparison.Ordinal);
+        Assert.Single((await group.StateAsync()).History, h => h.Result == "promoted");
+        Assert.Equal(2, await group.Cluster.Pair.Standby.QueryScalarAsync<int>("SELECT timeline_id FROM pg_control_checkpoint()", CancellationToken.None));
     }
 }
