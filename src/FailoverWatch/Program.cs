@@ -16,4 +16,6 @@ var root = new RootCommand("FailoverWatch: watches a PostgreSQL streaming-replic
     RestoreCommand.Create(),
 };
 
-return await root.Parse(args).InvokeAsync();
+// Ctrl-C cancels the command, which then cleans up (the demo stops and removes its servers, a backup its partial
+// files): that may take longer than System.CommandLine's default 2 s before it exits 130 regardless.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });

@@ -48,7 +48,7 @@ public sealed partial class DemoTests
             await ExternalProcess.RunAsync("kill", ["-INT", demo.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10), CancellationToken.None);
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await demo.WaitForExitAsync(deadline.Token);
-            Assert.True(demo.ExitCode == 0, Output());
+            Assert.True(demo.ExitCode == 0, $"exit {demo.ExitCode}\n{Output()}");
             Assert.False(Directory.Exists(folder), $"{folder} left behind");
             Assert.DoesNotContain("fence for pg1 failed", Output(), StringComparison.Ordinal);
         }

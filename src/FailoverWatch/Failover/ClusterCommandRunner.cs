@@ -8,14 +8,35 @@ namespace FailoverWatch.Failover;
 
 /// <summary>
 /// Runs the operator's commands (fence, stop, hooks) through the shell with a timeout, the FW_* environment
-/// of CONTRACT.md, a trace span each, and their output logged.
+/// of CONTRACT.md, a trace span each, their output logged, and each non-zero exit or timeout counted.
 /// </summary>
-internal sealed class ClusterCommandRunner(FailoverWatchOptions options, ILogger<ClusterCommandRunner> logger)
+internal sealed class ClusterCommandRunner(FailoverWatchOptions options, FailoverWatchMetrics metrics, ILogger<ClusterCommandRunner> logger)
 {
+    /// <summary>The <c>command</c> label values of <c>failoverwatch_command_failures_total</c>.</summary>
+    public const string Fence = "fence";
+    public const string OnFailover = "on_failover";
+    public const string OnSplitBrain = "on_split_brain";
+    public const string Stop = "stop";
+
+    public static readonly string[] Commands = [Fence, OnFailover, OnSplitBrain, Stop];
+
     public const string FailoverEvent = "failover";
     public const string SplitBrainEvent = "split_brain";
     public const string SwitchoverEvent = "switchover";
 
+    /// <summary>on_failover for a node found writable while the recorded primary was dead (promoted by hand, or late).</summary>
+    public const string AdoptedEvent = "adopted";
+
+    /// <summary>Makes every failure series exist at 0 before anything runs.</summary>
+    public void Initialise()
+    {
+        foreach (var command in Commands)
+        {
+            metrics.CommandFailures.Touch(options.Cluster.Name, command);
+        }
+    }
+
+    /// <param name="purpose">One of <see cref="Commands"/>.</param>
     /// <returns>True when the command ran and exited 0; false when it failed or none is configured.</returns>
     public async Task<bool> RunAsync(string purpose, string? commandLine, string node, string eventName, string? oldPrimary, string? newPrimary, CancellationToken cancellationToken)
     {
@@ -25,8 +46,10 @@ internal sealed class ClusterCommandRunner(FailoverWatchOptions options, ILogger
             return false;
         }
 
-        using var activity = FailoverWatchActivity.Source.StartActivity(purpose);
+        // Span names stay fence, stop and hook (the trace's shape); the tag says which hook.
+        using var activity = FailoverWatchActivity.Source.StartActivity(purpose is Fence or Stop ? purpose : "hook");
         activity?.SetTag("failoverwatch.node", node);
+        activity?.SetTag("failoverwatch.command", purpose);
         var environment = new Dictionary<string, string>
         {
             ["FW_EVENT"] = eventName,
@@ -44,6 +67,7 @@ internal sealed class ClusterCommandRunner(FailoverWatchOptions options, ILogger
         else
         {
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, result.Describe());
+            metrics.CommandFailures.Inc(options.Cluster.Name, purpose);
             logger.CommandFailed(purpose, node, result.Describe(), output);
         }
 

@@ -9,28 +9,36 @@ using Microsoft.Extensions.Logging;
 namespace FailoverWatch.Failover;
 
 /// <summary>
-/// Carries out what <see cref="FailoverPolicy"/> decides, once per round: promote, fence, hooks, state file,
-/// metrics. The only place that changes a server's role. Counts and logs each episode once, not each round.
+/// Carries out what <see cref="FailoverPolicy"/> decides: promote, fence, hooks, state file, metrics. The only place
+/// that changes a server's role. Counts and logs each episode once, not each round.
+/// A round decides (quickly, under the decision lock) and hands what it decided to a task beside the monitor loop,
+/// which holds the lock until it is done: probing and publishing never wait for a promotion, fence or hook, and
+/// rounds meanwhile only observe. A switchover takes the same lock, so it waits for a running failover's fence and hook.
 /// </summary>
 internal sealed class FailoverCoordinator(
     FailoverWatchOptions options,
     IClusterStateStore store,
-    IMonitorLeadership leadership,
     NodePromoter promoter,
     ClusterCommandRunner commands,
     FailoverWatchMetrics metrics,
     TimeProvider time,
-    ILogger<FailoverCoordinator> logger)
+    ILogger<FailoverCoordinator> logger,
+    IMonitorLeadership? leadership = null)
 {
     private static readonly TimeSpan PrimaryLsnSaveEvery = TimeSpan.FromSeconds(10);
     private readonly string _cluster = options.Cluster.Name;
+
+    // Without coordination (and in tests built by hand) the only monitor, always the leader.
+    private readonly IMonitorLeadership _leadership = leadership ?? new SoleMonitor();
     private readonly FailoverPolicySettings _settings = FailoverPolicySettings.From(options);
-    private readonly HashSet<string> _fencedThisSplitBrain = new(StringComparer.Ordinal);
+
+    // Split-brain nodes already announced (logged, counted, hook run) and those whose fence worked, this episode.
+    private readonly HashSet<string> _splitBrainAnnounced = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _splitBrainFenced = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _decisions = new(1, 1);
     private PrimaryHealth _health = PrimaryHealth.Initial;
     private FailoverDecision? _lastDecision;
     private DateTimeOffset? _lastCountedProbe;
-    private Task _finishing = Task.CompletedTask;
     private DateTimeOffset _primaryLsnSavedAt;
 
     public string? RecordedPrimary => store.Current.Primary;
@@ -43,6 +51,9 @@ internal sealed class FailoverCoordinator(
     /// <summary>The primary's position saved by this or an earlier monitor process.</summary>
     public Lsn? SavedPrimaryLsn => Lsn.ParseOrNull(store.Current.PrimaryLsn);
 
+    /// <summary>What the last round decided is being carried out by this task (completed when nothing is).</summary>
+    internal Task Acting { get; private set; } = Task.CompletedTask;
+
     /// <summary>Makes every counter series exist at 0 and the state gauges right, before the first round.</summary>
     public void Initialise()
     {
@@ -52,6 +63,7 @@ internal sealed class FailoverCoordinator(
         }
 
         metrics.SplitBrains.Touch(_cluster);
+        commands.Initialise();
         PublishState(store.Current);
     }
 
@@ -62,10 +74,13 @@ internal sealed class FailoverCoordinator(
         PublishState(state);
     }
 
-    /// <summary>Runs <paramref name="work"/> while no round may decide anything (a switchover changes roles itself).</summary>
-    public async Task<T> WithDecisionsHeldAsync<T>(Func<Task<T>> work)
+    /// <summary>
+    /// Runs <paramref name="work"/> while no round may decide anything (a switchover changes roles itself), once
+    /// whatever a round started (a failover's fence and hook included) is done.
+    /// </summary>
+    public async Task<T> WithDecisionsHeldAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
     {
-        await _decisions.WaitAsync();
+        await _decisions.WaitAsync(cancellationToken);
         try
         {
             return await work();
@@ -83,25 +98,47 @@ internal sealed class FailoverCoordinator(
         _health = PrimaryHealth.Initial;
     }
 
+    /// <summary>Decides on this round's view and starts carrying it out beside the loop; returns without waiting for it.</summary>
     public async Task OnRoundAsync(ClusterView view, CancellationToken cancellationToken)
     {
-        if (!leadership.IsLeader)
-        {
-            // Another monitor decides; this one counts its own failed probes of the primary for its published view.
-            TrackPrimaryHealth(view);
-            return;
-        }
-
-        // A round during a switchover, or while a failover's fence and hook still run, only observes.
-        if (!_finishing.IsCompleted || !await _decisions.WaitAsync(TimeSpan.Zero, cancellationToken))
+        // A round during a switchover, or while an earlier decision is still carried out, only observes.
+        if (!await _decisions.WaitAsync(TimeSpan.Zero, cancellationToken))
         {
             return;
         }
 
+        FailoverDecision decision;
         try
         {
-            await DecideAsync(view, cancellationToken);
+            TrackPrimaryHealth(view);
+            if (!_leadership.IsLeader)
+            {
+                // Another monitor decides; this one only counts its failed probes of the primary, which it publishes.
+                _decisions.Release();
+                return;
+            }
+
+            decision = FailoverPolicy.Decide(view, store.Current, _health, _settings, time.GetUtcNow(), _leadership.Quorum(store.Current.Primary, _health.ConsecutiveFailures));
             await SavePrimaryPositionAsync(view, cancellationToken);
+        }
+        catch
+        {
+            _decisions.Release();
+            throw;
+        }
+
+        Acting = Task.Run(() => CarryOutAsync(decision, view, cancellationToken), CancellationToken.None);
+    }
+
+    private async Task CarryOutAsync(FailoverDecision decision, ClusterView view, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ActAsync(decision, view, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logger.DecisionFailed(decision.Reason, e);
         }
         finally
         {
@@ -124,15 +161,14 @@ internal sealed class FailoverCoordinator(
         }
     }
 
-    private async Task DecideAsync(ClusterView view, CancellationToken cancellationToken)
+    private async Task ActAsync(FailoverDecision decision, ClusterView view, CancellationToken cancellationToken)
     {
-        TrackPrimaryHealth(view);
-        var decision = FailoverPolicy.Decide(view, store.Current, _health, _settings, time.GetUtcNow(), leadership.Quorum(store.Current.Primary, _health.ConsecutiveFailures));
         var isNew = decision != _lastDecision;
         _lastDecision = decision;
         if (decision is not ResolveSplitBrain)
         {
-            _fencedThisSplitBrain.Clear();
+            _splitBrainAnnounced.Clear();
+            _splitBrainFenced.Clear();
         }
 
         switch (decision)
@@ -156,20 +192,31 @@ internal sealed class FailoverCoordinator(
                 await store.UpdateAsync(s => s with { Primary = adopt.Node }, cancellationToken);
                 logger.PrimaryAdopted(adopt.Node, adopt.Reason);
                 break;
+            case AdoptWritable adopt:
+                await AdoptWritableAsync(adopt, cancellationToken);
+                break;
             case Promote promote:
-                await FailOverAsync(promote, cancellationToken);
+                await FailOverAsync(promote, view, cancellationToken);
                 break;
             case ResolveSplitBrain splitBrain:
                 await ResolveSplitBrainAsync(splitBrain, cancellationToken);
                 break;
             case CompleteInterruptedFailover complete:
                 logger.InterruptedFailover(complete.Reason);
-                await RecordPromotionAsync(complete.Failover, complete.Reason, cancellationToken);
-                _finishing = FinishFailoverAsync(complete.Failover, fence: null, activity: null, cancellationToken);
+                await RecordNewPrimaryAsync(complete.Failover.From, complete.Failover.To, FailoverResults.Promoted, complete.Reason, complete.Failover.StartedAt, cancellationToken);
+                await FinishFailoverAsync(complete.Failover.From, complete.Failover.To, ClusterCommandRunner.FailoverEvent, fence: null, activity: null, cancellationToken);
                 break;
             case AbandonInterruptedFailover abandon:
                 logger.InterruptedFailover(abandon.Reason);
-                await store.UpdateAsync(s => s with { InProgress = null }, cancellationToken);
+                if (abandon.Failover.PromoteSentAt is not null)
+                {
+                    await RecordFailedPromotionAsync(abandon.Failover, abandon.Reason, cancellationToken);
+                }
+                else
+                {
+                    await store.UpdateAsync(s => s with { InProgress = null }, cancellationToken);
+                }
+
                 break;
         }
     }
@@ -192,27 +239,28 @@ internal sealed class FailoverCoordinator(
         };
     }
 
-    private async Task FailOverAsync(Promote promote, CancellationToken cancellationToken)
+    /// <summary>A node writable while the recorded primary is dead: it is the primary now, taken over as after a failover.</summary>
+    private async Task AdoptWritableAsync(AdoptWritable adopt, CancellationToken cancellationToken)
     {
-        // Ended when the fence and the hook are done, which may be after this round.
+        logger.PrimaryAdopted(adopt.Node, adopt.Reason);
+        var activity = FailoverWatchActivity.Source.StartActivity("adopt");
+        activity?.SetTag("failoverwatch.old_primary", adopt.OldPrimary);
+        activity?.SetTag("failoverwatch.new_primary", adopt.Node);
+        await RecordNewPrimaryAsync(adopt.OldPrimary, adopt.Node, FailoverResults.Adopted, adopt.Reason, since: null, cancellationToken);
+        await FinishFailoverAsync(adopt.OldPrimary, adopt.Node, ClusterCommandRunner.AdoptedEvent, fence: null, activity, cancellationToken);
+    }
+
+    private async Task FailOverAsync(Promote promote, ClusterView view, CancellationToken cancellationToken)
+    {
+        // Ended when the fence and the hook are done.
         var activity = FailoverWatchActivity.Source.StartActivity("failover");
         activity?.SetTag("failoverwatch.old_primary", promote.OldPrimary);
         activity?.SetTag("failoverwatch.new_primary", promote.Target);
         logger.FailoverStarting(promote.Reason);
         var started = time.GetTimestamp();
         var failover = new FailoverInProgress(promote.OldPrimary, promote.Target, time.GetUtcNow());
-
-        // Recorded before promoting: a monitor that dies from here on finishes or abandons this failover on restart.
-        try
+        if (!await RecordFailoverStartedAsync(failover, activity, cancellationToken))
         {
-            await store.UpdateAsync(s => s with { InProgress = failover }, cancellationToken);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            logger.FailoverNotRecorded(promote.Target, e.Message);
-            metrics.FailoversHeld.Inc(_cluster, "state_unwritable");
-            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
-            activity?.Dispose();
             return;
         }
 
@@ -223,40 +271,80 @@ internal sealed class FailoverCoordinator(
         using (var promoteSpan = FailoverWatchActivity.Source.StartActivity("promote"))
         {
             promoteSpan?.SetTag("failoverwatch.node", promote.Target);
-            error = await promoter.PromoteAsync(promote.Target, cancellationToken);
+            error = await PromoteAsync(failover, view, cancellationToken);
             promoteSpan?.SetStatus(error is null ? ActivityStatusCode.Ok : ActivityStatusCode.Error, error);
         }
 
         if (error is not null)
         {
             await fence;
-            logger.PromotionFailed(promote.Target, error);
             activity?.SetStatus(ActivityStatusCode.Error, error);
             activity?.Dispose();
-            metrics.Failovers.Inc(_cluster, FailoverResults.Failed);
-            _health = _health with { LastFailedPromotionAt = time.GetUtcNow() };
-            var record = new FailoverRecord(promote.OldPrimary, promote.Target, time.GetUtcNow(), FailoverResults.Failed, error);
-            await store.UpdateAsync(s => s with { InProgress = null, History = [.. s.History, record] }, cancellationToken);
+            await RecordFailedPromotionAsync(failover, error, cancellationToken);
             return;
         }
 
         logger.Promoted(promote.Target, time.GetElapsedTime(started).TotalSeconds);
-        await RecordPromotionAsync(failover, promote.Reason, cancellationToken);
+        await RecordNewPrimaryAsync(failover.From, failover.To, FailoverResults.Promoted, promote.Reason, failover.StartedAt, cancellationToken);
 
-        // The hook (repointing clients) must not wait for a slow fence, nor the monitor loop for either:
-        // rounds go on observing while they run, and decide again once both are done.
-        _finishing = FinishFailoverAsync(failover, fence, activity, cancellationToken);
+        // The hook (repointing clients) does not wait for a slow fence.
+        await FinishFailoverAsync(failover.From, failover.To, ClusterCommandRunner.FailoverEvent, fence, activity, cancellationToken);
     }
 
-    /// <summary>Records the new primary at once, so /status and metrics say so; idempotent after a restart.</summary>
-    private async Task RecordPromotionAsync(FailoverInProgress failover, string reason, CancellationToken cancellationToken)
+    /// <summary>Recorded before promoting: a monitor that dies from here on finishes or abandons this failover on restart, never repeats it.</summary>
+    private async Task<bool> RecordFailoverStartedAsync(FailoverInProgress failover, Activity? activity, CancellationToken cancellationToken)
     {
-        var record = new FailoverRecord(failover.From, failover.To, time.GetUtcNow(), FailoverResults.Promoted, reason);
-        var alreadyRecorded = store.Current.History.Any(h => h.Result == FailoverResults.Promoted && h.To == failover.To && h.At >= failover.StartedAt);
+        try
+        {
+            await store.UpdateAsync(s => s with { InProgress = failover }, cancellationToken);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.FailoverNotRecorded(failover.To, e.Message);
+            metrics.FailoversHeld.Inc(_cluster, "state_unwritable");
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            activity?.Dispose();
+            return false;
+        }
+    }
+
+    /// <summary>pg_promote, recorded as sent, then the wait (up to promotion_timeout) until the target accepts writes.</summary>
+    private async Task<string?> PromoteAsync(FailoverInProgress failover, ClusterView view, CancellationToken cancellationToken)
+    {
+        if (await promoter.RequestPromotionAsync(failover.To, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
+
+        var sent = failover with { PromoteSentAt = time.GetUtcNow() };
+        await store.UpdateAsync(s => s with { InProgress = sent }, cancellationToken);
+        logger.PromotionRequested(failover.To, _settings.PromotionTimeout.TotalSeconds, FailoverPolicy.Backlog(view.Find(failover.To)));
+        return await promoter.WaitUntilWritableAsync(failover.To, _settings.PromotionTimeout, cancellationToken);
+    }
+
+    /// <summary>Counted, logged, and held for the retry wait; should the target turn writable later, it is adopted.</summary>
+    private async Task RecordFailedPromotionAsync(FailoverInProgress failover, string error, CancellationToken cancellationToken)
+    {
+        logger.PromotionFailed(failover.To, error);
+        metrics.Failovers.Inc(_cluster, FailoverResults.Failed);
+        _health = _health with { LastFailedPromotionAt = time.GetUtcNow() };
+        var record = new FailoverRecord(failover.From, failover.To, time.GetUtcNow(), FailoverResults.Failed, error);
+        await store.UpdateAsync(s => s with { InProgress = null, History = [.. s.History, record] }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Records the new primary at once, so /status and metrics say so; idempotent after a restart (a record since
+    /// <paramref name="since"/> is not repeated).
+    /// </summary>
+    private async Task RecordNewPrimaryAsync(string from, string to, string result, string reason, DateTimeOffset? since, CancellationToken cancellationToken)
+    {
+        var record = new FailoverRecord(from, to, time.GetUtcNow(), result, reason);
+        var alreadyRecorded = since is { } start && store.Current.History.Any(h => h.Result == result && h.To == to && h.At >= start);
         var state = await store.UpdateAsync(
-            s => s with { Primary = failover.To, History = alreadyRecorded ? s.History : [.. s.History, record] },
+            s => s with { Primary = to, History = alreadyRecorded ? s.History : [.. s.History, record] },
             cancellationToken);
-        if (!alreadyRecorded)
+        if (!alreadyRecorded && result == FailoverResults.Promoted)
         {
             metrics.Failovers.Inc(_cluster, FailoverResults.Promoted);
         }
@@ -265,21 +353,27 @@ internal sealed class FailoverCoordinator(
         _health = PrimaryHealth.Initial;
     }
 
-    /// <summary>Fences the old primary (unless that is already under way) and runs on_failover, then marks the failover done.</summary>
-    private async Task FinishFailoverAsync(FailoverInProgress failover, Task<bool>? fence, Activity? activity, CancellationToken cancellationToken)
+    /// <summary>Fences the old primary (unless that is already under way), runs on_failover and the checkpoint, then marks the failover done.</summary>
+    private async Task FinishFailoverAsync(string from, string to, string eventName, Task<bool>? fence, Activity? activity, CancellationToken cancellationToken)
     {
         try
         {
-            fence ??= FenceAsync(failover.From, failover.From, failover.To, ClusterCommandRunner.FailoverEvent, cancellationToken);
-            var hook = commands.RunAsync("hook", options.Hooks.OnFailover, failover.To, ClusterCommandRunner.FailoverEvent, failover.From, failover.To, cancellationToken);
-            var checkpoint = CheckpointNewPrimaryAsync(failover.To, cancellationToken);
+            fence ??= FenceAsync(from, from, to, eventName, cancellationToken);
+            var hook = commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, to, eventName, from, to, cancellationToken);
+            var checkpoint = CheckpointNewPrimaryAsync(to, cancellationToken);
             await Task.WhenAll(fence, hook, checkpoint);
+            if (!await fence)
+            {
+                // A split-brain round fences it again should it ever come back writable.
+                logger.FenceFailed(from);
+            }
+
             await store.UpdateAsync(s => s with { InProgress = null }, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // The failover stays recorded as under way; the next round (or restart) finishes it.
-            logger.FinishingFailoverFailed(failover.To, e);
+            logger.FinishingFailoverFailed(to, e);
         }
         finally
         {
@@ -300,33 +394,51 @@ internal sealed class FailoverCoordinator(
         }
     }
 
+    /// <summary>
+    /// Announces each writable intruder once (log, counter, on_split_brain) but fences it every round until a fence
+    /// works or it stops being writable.
+    /// </summary>
     private async Task ResolveSplitBrainAsync(ResolveSplitBrain splitBrain, CancellationToken cancellationToken)
     {
-        var newNodes = splitBrain.Fence.Where(n => !_fencedThisSplitBrain.Contains(n)).ToList();
-        if (newNodes.Count == 0)
+        var newNodes = splitBrain.Fence.Where(n => !_splitBrainAnnounced.Contains(n)).ToList();
+        using var activity = newNodes.Count > 0 ? FailoverWatchActivity.Source.StartActivity("split brain") : null;
+        if (newNodes.Count > 0)
         {
-            return;
+            logger.SplitBrain(splitBrain.Reason);
+            metrics.SplitBrains.Inc(_cluster);
+            _splitBrainAnnounced.UnionWith(newNodes);
         }
 
-        logger.SplitBrain(splitBrain.Reason);
-        metrics.SplitBrains.Inc(_cluster);
-        using var activity = FailoverWatchActivity.Source.StartActivity("split brain");
         if (store.Current.Primary is null)
         {
             await store.UpdateAsync(s => s with { Primary = splitBrain.Keep }, cancellationToken);
         }
 
-        foreach (var node in newNodes)
+        foreach (var node in splitBrain.Fence.Where(n => !_splitBrainFenced.Contains(n)))
         {
-            _fencedThisSplitBrain.Add(node);
-            await FenceAsync(node, node, splitBrain.Keep, ClusterCommandRunner.SplitBrainEvent, cancellationToken);
+            // With no fence_command there is nothing to retry: the warning at start and the alert say so.
+            if (await FenceAsync(node, node, splitBrain.Keep, ClusterCommandRunner.SplitBrainEvent, cancellationToken) || !HasFence(node))
+            {
+                _splitBrainFenced.Add(node);
+            }
+            else
+            {
+                logger.FenceFailed(node);
+            }
         }
 
-        await commands.RunAsync("hook", options.Hooks.OnSplitBrain, splitBrain.Keep, ClusterCommandRunner.SplitBrainEvent, string.Join(",", newNodes), splitBrain.Keep, cancellationToken);
+        if (newNodes.Count > 0)
+        {
+            await commands.RunAsync(ClusterCommandRunner.OnSplitBrain, options.Hooks.OnSplitBrain, splitBrain.Keep, ClusterCommandRunner.SplitBrainEvent, string.Join(",", newNodes), splitBrain.Keep, cancellationToken);
+        }
     }
 
+    private bool HasFence(string node) => !string.IsNullOrWhiteSpace(Node(node).FenceCommand);
+
     private Task<bool> FenceAsync(string node, string oldPrimary, string newPrimary, string eventName, CancellationToken cancellationToken) =>
-        commands.RunAsync("fence", options.Cluster.Nodes.First(n => n.Name == node).FenceCommand, node, eventName, oldPrimary, newPrimary, cancellationToken);
+        commands.RunAsync(ClusterCommandRunner.Fence, Node(node).FenceCommand, node, eventName, oldPrimary, newPrimary, cancellationToken);
+
+    private NodeOptions Node(string name) => options.Cluster.Nodes.First(n => n.Name == name);
 
     private void PublishState(FailoverState state)
     {

@@ -12,6 +12,12 @@ internal sealed record AdoptPrimary(string Node, string Reason) : FailoverDecisi
 /// <summary>The primary looks dead to the monitor, but a failover is held back. <paramref name="Label"/> is the metric label.</summary>
 internal sealed record HoldFailover(string Label, string Reason) : FailoverDecision(Reason);
 
+/// <summary>
+/// The recorded primary is dead and another node is already writable (promoted by hand, or a promotion that outlived
+/// its wait): record it as after a failover, fence <paramref name="OldPrimary"/>, run on_failover with FW_EVENT=adopted.
+/// </summary>
+internal sealed record AdoptWritable(string Node, string OldPrimary, string Reason) : FailoverDecision(Reason);
+
 internal sealed record Promote(string Target, string OldPrimary, string Reason) : FailoverDecision(Reason);
 
 /// <summary>The best standby lacks WAL the primary had: promoting it would lose committed data.</summary>
@@ -23,5 +29,8 @@ internal sealed record ResolveSplitBrain(string Keep, IReadOnlyList<string> Fenc
 /// <summary>A failover recorded as under way whose target is already writable: fence, hooks, record.</summary>
 internal sealed record CompleteInterruptedFailover(FailoverInProgress Failover, string Reason) : FailoverDecision(Reason);
 
-/// <summary>A failover recorded as under way whose target never became writable: forget it, decide afresh.</summary>
+/// <summary>
+/// A failover recorded as under way whose target never became writable: forget it, decide afresh. When pg_promote
+/// had been sent, the promotion counts as failed.
+/// </summary>
 internal sealed record AbandonInterruptedFailover(FailoverInProgress Failover, string Reason) : FailoverDecision(Reason);

@@ -14,15 +14,17 @@ internal static class FailoverPolicy
     public static FailoverDecision Decide(ClusterView view, FailoverState state, PrimaryHealth health, FailoverPolicySettings settings, DateTimeOffset now, MonitorQuorum? quorum = null)
     {
         quorum ??= MonitorQuorum.Alone;
-        if (state.InProgress is { } interrupted)
-        {
-            return ResumeInterrupted(view, interrupted);
-        }
 
+        // Two writable nodes come first, whatever else is under way: every round with both is a round of lost writes.
         var primaries = view.Primaries;
         if (primaries.Count > 1)
         {
-            return SplitBrain(primaries, state.Primary, settings);
+            return SplitBrain(primaries, state, settings);
+        }
+
+        if (state.InProgress is { } interrupted)
+        {
+            return ResumeInterrupted(view, interrupted, settings, now);
         }
 
         var recorded = view.Find(state.Primary);
@@ -51,6 +53,7 @@ internal static class FailoverPolicy
             return new NoAction($"primary {recorded.Name} failed {health.ConsecutiveFailures} of {settings.FailureThreshold} probes ({recorded.Report.Failure})");
         }
 
+        // With several monitors, one that alone loses the primary may be the one cut off: neither promote nor fence on its word.
         if (quorum.Votes && !quorum.MajoritySeesPrimaryDown)
         {
             return new HoldFailover(
@@ -58,16 +61,35 @@ internal static class FailoverPolicy
                 $"not failing over: primary {recorded.Name} failed {health.ConsecutiveFailures} probes here, but only {quorum.Describe()}; this monitor may be the one cut off");
         }
 
+        // Never promote while a node is writable: one already took over (promoted by hand, a promotion that
+        // outlived its wait, a switchover cut short). It is the primary now; the dead one is fenced.
+        if (primaries.Count == 1)
+        {
+            return new AdoptWritable(
+                primaries[0].Name,
+                recorded.Name,
+                $"primary {recorded.Name} failed {health.ConsecutiveFailures} probes in a row and {primaries[0].Name} is writable: adopting {primaries[0].Name}, fencing {recorded.Name}");
+        }
+
         return WhyNotFailOver(view, state, health, settings, now, recorded.Name, quorum)
             ?? ChooseStandby(view, recorded.Name, settings, quorum);
     }
 
-    private static FailoverDecision ResumeInterrupted(ClusterView view, FailoverInProgress failover)
+    private static FailoverDecision ResumeInterrupted(ClusterView view, FailoverInProgress failover, FailoverPolicySettings settings, DateTimeOffset now)
     {
         var target = view.Find(failover.To);
         if (target is { IsReachablePrimary: true })
         {
             return new CompleteInterruptedFailover(failover, $"failover from {failover.From} to {failover.To} was under way and {failover.To} is writable: finishing it");
+        }
+
+        if (failover.PromoteSentAt is { } sent)
+        {
+            // A slow promotion is not a failed one: the target may be replaying a long backlog before it opens for writes.
+            var waited = now - sent;
+            return waited < settings.PromotionTimeout
+                ? new NoAction($"pg_promote was sent to {failover.To} {waited.TotalSeconds:0}s ago; waiting up to {settings.PromotionTimeout.TotalSeconds:0}s (monitor.promotion_timeout) for it to finish recovery: {Backlog(target)}")
+                : new AbandonInterruptedFailover(failover, $"{failover.To} did not become writable within {settings.PromotionTimeout.TotalSeconds:0}s (monitor.promotion_timeout) of pg_promote: the promotion failed ({Backlog(target)})");
         }
 
         if (target is { Report.Reachable: false })
@@ -78,11 +100,20 @@ internal static class FailoverPolicy
         return new AbandonInterruptedFailover(failover, $"failover from {failover.From} to {failover.To} was under way but {failover.To} is not writable: abandoning it, deciding afresh");
     }
 
-    private static ResolveSplitBrain SplitBrain(IReadOnlyList<NodeStatus> primaries, string? recordedPrimary, FailoverPolicySettings settings)
+    /// <summary>What a promoting standby still has to do, in words for the log.</summary>
+    internal static string Backlog(NodeStatus? target) => target switch
     {
-        // The recorded primary is the one clients were sent to; without it, keep the newest timeline,
-        // then config order. A returning old primary is never the one kept.
-        var keep = primaries.FirstOrDefault(p => p.Name == recordedPrimary)
+        null or { Report.Reachable: false } => "it does not answer",
+        { Report: { ReceiveLsn: { } received, ReplayLsn: { } replayed } } => $"{received.BytesAhead(replayed)} bytes of received WAL left to replay (at {replayed}, received {received})",
+        _ => "it is still in recovery",
+    };
+
+    private static ResolveSplitBrain SplitBrain(IReadOnlyList<NodeStatus> primaries, FailoverState state, FailoverPolicySettings settings)
+    {
+        // Keep the target of a failover under way (promoted on purpose), else the recorded primary (the one clients
+        // were sent to); without either, the newest timeline, then config order. A returning old primary is never kept.
+        var keep = primaries.FirstOrDefault(p => p.Name == state.InProgress?.To)
+            ?? primaries.FirstOrDefault(p => p.Name == state.Primary)
             ?? primaries.OrderByDescending(p => p.Report.Timeline ?? 0).ThenBy(p => OrderOf(p.Name, settings)).First();
         var fence = primaries.Where(p => p != keep).Select(p => p.Name).ToList();
         return new ResolveSplitBrain(
@@ -138,7 +169,15 @@ internal static class FailoverPolicy
             .OrderByDescending(n => n.Report.HeldLsn?.Value ?? 0)
             .ThenBy(n => OrderOf(n.Name, settings))
             .First();
-        var lag = best.ReceiveLagBytes ?? 0;
+        // Without the primary's last position (never seen healthy by this monitor, none saved) a standby's lag is
+        // unknown, not zero: promoting it could lose any amount of committed WAL.
+        if (view.PrimaryLsn is null || best.ReceiveLagBytes is not { } lag)
+        {
+            return new HoldFailover(
+                "unknown_position",
+                $"not promoting {best.Name}: the primary {primary}'s last WAL position is unknown (never seen healthy since the state file was made), so what {best.Name} lacks cannot be measured; promote by hand if that loss is acceptable, the monitor adopts it");
+        }
+
         if (lag > settings.MaxLagOnFailoverBytes)
         {
             return new RefuseLag(

@@ -9,14 +9,16 @@ internal sealed record FailoverPolicySettings(
     long MaxLagOnFailoverBytes,
     bool AutoFailover,
     IReadOnlyList<NodeEndpoint> Nodes,
-    TimeSpan RetryAfterFailedPromotion)
+    TimeSpan RetryAfterFailedPromotion,
+    TimeSpan PromotionTimeout)
 {
     public static FailoverPolicySettings From(FailoverWatchOptions options) => new(
         options.Monitor.FailureThreshold,
         options.Monitor.MaxLagOnFailover.Bytes,
         options.Monitor.AutoFailover,
         [.. options.Cluster.Nodes.Select(n => new NodeEndpoint(n.Name, n.Host, n.Port))],
-        options.Monitor.ProbeInterval * Math.Max(10, options.Monitor.FailureThreshold));
+        options.Monitor.ProbeInterval * Math.Max(10, options.Monitor.FailureThreshold),
+        options.Monitor.PromotionTimeout);
 }
 
 /// <summary>A node's name and the address it is configured at.</summary>

@@ -21,21 +21,26 @@ internal sealed record FailoverState
 
     public IReadOnlyList<FailoverRecord> History { get; init; } = [];
 
-    public FailoverRecord? LastFailover => History.LastOrDefault(h => h.Result == FailoverResults.Promoted);
+    /// <summary>The last change of primary the monitor made or took over (not a failed attempt).</summary>
+    public FailoverRecord? LastFailover => History.LastOrDefault(h => h.Result is FailoverResults.Promoted or FailoverResults.Adopted);
 
     public static FailoverState Empty { get; } = new();
 }
 
-internal sealed record FailoverInProgress(string From, string To, DateTimeOffset StartedAt);
+/// <param name="PromoteSentAt">When pg_promote reached the target: from then on it is watched until writable (or monitor.promotion_timeout), never promoted again.</param>
+internal sealed record FailoverInProgress(string From, string To, DateTimeOffset StartedAt, DateTimeOffset? PromoteSentAt = null);
 
 internal sealed record FailoverRecord(string From, string To, DateTimeOffset At, string Result, string Reason);
 
-/// <summary>The <c>result</c> label values of <c>failoverwatch_failovers_total</c>.</summary>
+/// <summary>The <c>result</c> label values of <c>failoverwatch_failovers_total</c> (<see cref="All"/>), and the results a history record may have.</summary>
 internal static class FailoverResults
 {
     public const string Promoted = "promoted";
     public const string RefusedLag = "refused_lag";
     public const string Failed = "failed";
+
+    /// <summary>History only: a node found writable while the recorded primary was dead, taken over without a promotion.</summary>
+    public const string Adopted = "adopted";
 
     public static readonly string[] All = [Promoted, RefusedLag, Failed];
 }

@@ -11,18 +11,26 @@ namespace FailoverWatch.Failover;
 /// </summary>
 internal sealed class NodePromoter(FailoverWatchOptions options)
 {
-    private static readonly TimeSpan PromoteWait = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>Sends pg_promote and waits until the node accepts writes, within <paramref name="within"/>.</summary>
     /// <returns>Null on success, else why it failed.</returns>
-    public Task<string?> PromoteAsync(string node, CancellationToken cancellationToken) =>
-        OnNodeAsync(node, PromoteWait + TimeSpan.FromSeconds(5), $"{node} did not become writable within {PromoteWait.TotalSeconds:0}s of pg_promote", cancellationToken, async (connection, token) =>
-        {
-            await using (var promote = new NpgsqlCommand("SELECT pg_promote(false)", connection))
-            {
-                await promote.ExecuteScalarAsync(token);
-            }
+    public async Task<string?> PromoteAsync(string node, TimeSpan within, CancellationToken cancellationToken) =>
+        await RequestPromotionAsync(node, cancellationToken) ?? await WaitUntilWritableAsync(node, within, cancellationToken);
 
+    /// <summary>Sends pg_promote without waiting: the server ends recovery once it has replayed what it holds.</summary>
+    /// <returns>Null once the server took the request, else why it failed.</returns>
+    public Task<string?> RequestPromotionAsync(string node, CancellationToken cancellationToken) =>
+        OnNodeAsync(node, options.Monitor.ProbeTimeout * 2, $"pg_promote was not answered within {(options.Monitor.ProbeTimeout * 2).TotalSeconds:0}s", cancellationToken, async (connection, token) =>
+        {
+            await using var promote = new NpgsqlCommand("SELECT pg_promote(false)", connection);
+            await promote.ExecuteScalarAsync(token);
+        });
+
+    /// <returns>Null once the node accepts writes, else why it did not within <paramref name="within"/>.</returns>
+    public Task<string?> WaitUntilWritableAsync(string node, TimeSpan within, CancellationToken cancellationToken) =>
+        OnNodeAsync(node, within, $"{node} did not become writable within {within.TotalSeconds:0}s of pg_promote (monitor.promotion_timeout)", cancellationToken, async (connection, token) =>
+        {
             // pg_promote(wait => true) checks only every 100 ms; polling on our own connection is quicker.
             // Writable means a transaction can be opened read-write: recovery has really ended.
             await using var check = new NpgsqlCommand("SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'", connection);

@@ -23,15 +23,18 @@ internal sealed class SwitchoverService(
 {
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(60);
 
+    /// <param name="cancellationToken">The host's stopping token, never a request's: a client that goes away after
+    /// stop_command must not leave a stopped primary and nothing promoted.</param>
     public async Task<SwitchoverResult> SwitchAsync(string target, CancellationToken cancellationToken)
     {
         using var activity = FailoverWatchActivity.Source.StartActivity("switchover");
         var started = time.GetTimestamp();
-        var primary = coordinator.RecordedPrimary ?? "";
-        SwitchoverResult Result(bool ok, string message) => new(ok, primary, target, message, time.GetElapsedTime(started).TotalSeconds);
 
+        // Read under the decision lock, after any failover under way has finished: that may have changed the primary.
         return await coordinator.WithDecisionsHeldAsync(async () =>
         {
+            var primary = coordinator.RecordedPrimary ?? "";
+            SwitchoverResult Result(bool ok, string message) => new(ok, primary, target, message, time.GetElapsedTime(started).TotalSeconds);
             var view = await ProbeAsync(cancellationToken);
             if (Refusal(view, primary, target) is { } refusal)
             {
@@ -47,7 +50,7 @@ internal sealed class SwitchoverService(
             }
 
             Step($"stopping {primary}");
-            if (!await commands.RunAsync("stop", stopCommand, primary, ClusterCommandRunner.SwitchoverEvent, primary, target, cancellationToken))
+            if (!await commands.RunAsync(ClusterCommandRunner.Stop, stopCommand, primary, ClusterCommandRunner.SwitchoverEvent, primary, target, cancellationToken))
             {
                 return Result(false, $"stop_command of {primary} failed; nothing was promoted");
             }
@@ -59,19 +62,19 @@ internal sealed class SwitchoverService(
             }
 
             Step($"promoting {target}");
-            if (await promoter.PromoteAsync(target, cancellationToken) is { } error)
+            if (await promoter.PromoteAsync(target, options.Monitor.PromotionTimeout, cancellationToken) is { } error)
             {
                 return Result(false, $"promotion of {target} failed: {error}; {primary} is stopped");
             }
 
             await coordinator.RecordSwitchoverAsync(primary, target, cancellationToken);
             await Task.WhenAll(
-                commands.RunAsync("hook", options.Hooks.OnFailover, target, ClusterCommandRunner.SwitchoverEvent, primary, target, cancellationToken),
+                commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, target, ClusterCommandRunner.SwitchoverEvent, primary, target, cancellationToken),
                 coordinator.CheckpointNewPrimaryAsync(target, cancellationToken));
             var done = Result(true, $"{target} is the primary; {primary} is stopped (rejoin it as a standby with pg_rewind or a new base backup)");
             Step(done.Message);
             return done;
-        });
+        }, cancellationToken);
     }
 
     private static string? Refusal(ClusterView view, string primary, string target)

@@ -71,19 +71,20 @@ internal static class EndpointRouteBuilderExtensions
         });
 
         var switchover = services.GetRequiredService<SwitchoverService>();
-        app.MapPost("/switchover", async (HttpRequest request, string to, CancellationToken cancellationToken) =>
+        app.MapPost("/switchover", async (HttpRequest request, string to) =>
         {
             if (token.Check(request) is { } denied)
             {
                 return denied;
             }
 
-            if (forwarder is not null && await forwarder.ForwardAsync(request, cancellationToken) is { } forwarded)
+            if (forwarder is not null && await forwarder.ForwardAsync(request, app.Lifetime.ApplicationStopping) is { } forwarded)
             {
                 return forwarded;
             }
 
-            var result = await switchover.SwitchAsync(to, cancellationToken);
+            // Not the request's token: once started, a switchover ends (done or refused) even if the client goes away.
+            var result = await switchover.SwitchAsync(to, app.Lifetime.ApplicationStopping);
             return Results.Json(result, statusCode: result.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
         });
     }

@@ -89,4 +89,13 @@ internal static partial class LogMessages
     // Failover hardening (issue 9): 1500-1599.
     [LoggerMessage(1500, LogLevel.Warning, "Configuration: {Warning}")]
     public static partial void ConfigWarning(this ILogger logger, string warning);
+
+    [LoggerMessage(1501, LogLevel.Error, "Carrying out a failover decision failed ({Decision}); deciding again next round")]
+    public static partial void DecisionFailed(this ILogger logger, string decision, Exception exception);
+
+    [LoggerMessage(1502, LogLevel.Warning, "pg_promote sent to {Node}; waiting up to {Seconds:0}s (monitor.promotion_timeout) for it to finish recovery and accept writes: {Backlog}")]
+    public static partial void PromotionRequested(this ILogger logger, string node, double seconds, string backlog);
+
+    [LoggerMessage(1503, LogLevel.Error, "Fencing {Node} failed; it is fenced again each round for as long as it is writable")]
+    public static partial void FenceFailed(this ILogger logger, string node);
 }

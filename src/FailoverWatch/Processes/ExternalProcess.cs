@@ -1,11 +1,22 @@
 using System.Diagnostics;
 using System.Text;
+using FailoverWatch.Storage;
 
 namespace FailoverWatch.Processes;
 
-/// <summary>Runs a program to completion with a timeout, killing its whole process tree when time runs out.</summary>
+/// <summary>
+/// Runs a program to completion within a timeout. It runs in a session (and process group) of its own, so at the
+/// timeout the whole group is killed, including whatever it started in the background; and the run ends when the
+/// program exits, not when its pipes close: a child left running (<c>sleep 600 &amp;</c>, <c>ssh -f</c>,
+/// <c>pg_ctl start</c> without <c>-l</c>) may hold them open for ever.
+/// </summary>
 internal static class ExternalProcess
 {
+    /// <summary>How long output may trail the program's exit (a child's last lines) before the run ends without it.</summary>
+    private static readonly TimeSpan OutputGrace = TimeSpan.FromMilliseconds(500);
+
+    private const int SigKill = 9;
+
     public static async Task<ProcessResult> RunAsync(
         string fileName,
         IEnumerable<string> arguments,
@@ -14,7 +25,9 @@ internal static class ExternalProcess
         IReadOnlyDictionary<string, string>? environment = null,
         string? workingDirectory = null)
     {
-        var startInfo = new ProcessStartInfo(fileName)
+        // setsid(1) execs the program as a session and group leader with the same pid (a child of .NET never leads a
+        // group, so setsid does not fork): the group to kill is -pid.
+        var startInfo = new ProcessStartInfo("setsid")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -22,6 +35,7 @@ internal static class ExternalProcess
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? "",
         };
+        startInfo.ArgumentList.Add(fileName);
         foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
@@ -32,12 +46,18 @@ internal static class ExternalProcess
             startInfo.Environment[key] = value;
         }
 
-        using var process = new Process { StartInfo = startInfo };
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        process.OutputDataReceived += (_, e) => Append(stdout, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(stderr, e.Data);
+        var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
+        var exited = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stdout = new OutputCollector();
+        var stderr = new OutputCollector();
+        process.Exited += (_, _) => exited.TrySetResult(process.ExitCode);
+        process.OutputDataReceived += (_, e) => stdout.Add(e.Data);
+        process.ErrorDataReceived += (_, e) => stderr.Add(e.Data);
         process.Start();
+        var outputClosed = Task.WhenAll(stdout.Closed, stderr.Closed);
+
+        // Disposed once it has exited and its pipes have closed, which a child left running may delay past this run.
+        _ = Task.WhenAll(outputClosed, exited.Task).ContinueWith(_ => process.Dispose(), TaskScheduler.Default);
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -45,26 +65,21 @@ internal static class ExternalProcess
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         var timedOut = false;
+        var exitCode = -1;
         try
         {
-            await process.WaitForExitAsync(deadline.Token);
+            exitCode = await exited.Task.WaitAsync(deadline.Token);
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
+            KillGroup(process);
+            await exited.Task;
             cancellationToken.ThrowIfCancellationRequested();
             timedOut = true;
         }
 
-        // The second wait drains the output readers after the process has gone.
-        await process.WaitForExitAsync(CancellationToken.None);
-        lock (stdout)
-        {
-            lock (stderr)
-            {
-                return new ProcessResult(timedOut ? -1 : process.ExitCode, stdout.ToString(), stderr.ToString(), timedOut);
-            }
-        }
+        await Task.WhenAny(outputClosed, Task.Delay(OutputGrace, CancellationToken.None));
+        return new ProcessResult(exitCode, stdout.Text, stderr.Text, timedOut);
     }
 
     /// <summary>Runs a command line through <c>/bin/sh -c</c>, as hooks and fence commands are written.</summary>
@@ -75,16 +90,46 @@ internal static class ExternalProcess
         IReadOnlyDictionary<string, string>? environment = null) =>
         RunAsync("/bin/sh", ["-c", commandLine], timeout, cancellationToken, environment);
 
-    private static void Append(StringBuilder builder, string? line)
+    private static void KillGroup(Process process)
     {
-        if (line is null)
+        if (LibC.Kill(-process.Id, SigKill) != 0)
         {
-            return;
+            // No such group (the program had not become its leader yet): the program and its descendants, as .NET sees them.
+            process.Kill(entireProcessTree: true);
+        }
+    }
+
+    /// <summary>Lines of one output stream, and when it closed.</summary>
+    private sealed class OutputCollector
+    {
+        private readonly StringBuilder _text = new();
+        private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Closed => _closed.Task;
+
+        public string Text
+        {
+            get
+            {
+                lock (_text)
+                {
+                    return _text.ToString();
+                }
+            }
         }
 
-        lock (builder)
+        public void Add(string? line)
         {
-            builder.AppendLine(line);
+            if (line is null)
+            {
+                _closed.TrySetResult();
+                return;
+            }
+
+            lock (_text)
+            {
+                _text.AppendLine(line);
+            }
         }
     }
 }

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace FailoverWatch.Storage;
 
-/// <summary>The few Linux calls .NET has no API for: hard links, file owners, and flushing a folder or a whole filesystem.</summary>
+/// <summary>The few Linux calls .NET has no API for: hard links, file owners, flushing a folder or a whole filesystem, signalling a process group.</summary>
 internal static partial class LibC
 {
     public const int ORdOnly = 0;
@@ -47,6 +47,9 @@ internal static partial class LibC
 
     [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Lchown(string path, uint owner, uint group);
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
 
     [LibraryImport("libc", EntryPoint = "geteuid")]
     public static partial uint Geteuid();

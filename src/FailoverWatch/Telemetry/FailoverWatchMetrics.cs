@@ -31,6 +31,7 @@ internal sealed class FailoverWatchMetrics
         AutoFailoverEnabled = new(factory, meter, "failoverwatch_auto_failover_enabled", "0 while automatic failover is off or paused", "cluster");
         Paused = new(factory, meter, "failoverwatch_paused", "1 while automatic failover is paused for maintenance (failoverwatch pause); 0 when resumed or off by configuration", "cluster");
         SplitBrains = new(factory, meter, "failoverwatch_split_brain_total", "Times more than one writable node was seen", "cluster");
+        CommandFailures = new(factory, meter, "failoverwatch_command_failures_total", "Operator commands (fence, on_failover, on_split_brain, stop) that exited non-zero or ran past hooks.timeout", "cluster", "command");
         BackupLastSuccess = new(factory, meter, "failoverwatch_backup_last_success_timestamp_seconds", "Unix time of the last successful backup of the kind", "kind");
         BackupDuration = new(factory, meter, "failoverwatch_backup_duration_seconds", "Duration of the last backup run of the kind", "kind");
         BackupSize = new(factory, meter, "failoverwatch_backup_size_bytes", "Size of the last backup of the kind", "kind");
@@ -59,6 +60,7 @@ internal sealed class FailoverWatchMetrics
     public GaugeInstrument AutoFailoverEnabled { get; }
     public GaugeInstrument Paused { get; }
     public CounterInstrument SplitBrains { get; }
+    public CounterInstrument CommandFailures { get; }
     public GaugeInstrument BackupLastSuccess { get; }
     public GaugeInstrument BackupDuration { get; }
     public GaugeInstrument BackupSize { get; }

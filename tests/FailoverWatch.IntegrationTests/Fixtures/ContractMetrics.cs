@@ -10,6 +10,7 @@ public static class ContractMetrics
         "failoverwatch_replication_lag_seconds", "failoverwatch_standby_streaming",
         "failoverwatch_probe_duration_seconds", "failoverwatch_failovers_total",
         "failoverwatch_last_failover_timestamp_seconds", "failoverwatch_auto_failover_enabled",
+        "failoverwatch_command_failures_total",
         "failoverwatch_is_leader", "failoverwatch_coordination_up", "failoverwatch_monitors",
     ];
 

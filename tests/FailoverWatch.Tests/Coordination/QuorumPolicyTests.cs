@@ -11,7 +11,7 @@ public sealed class QuorumPolicyTests
 {
     private static readonly FailoverPolicySettings Settings = new(
         FailureThreshold: 3, MaxLagOnFailoverBytes: 16 << 20, AutoFailover: true,
-        Nodes: [new("pg1", PrimaryAddress, 5432), new("pg2", "10.0.0.2", 5432)], RetryAfterFailedPromotion: TimeSpan.FromSeconds(30));
+        Nodes: [new("pg1", PrimaryAddress, 5432), new("pg2", "10.0.0.2", 5432)], RetryAfterFailedPromotion: TimeSpan.FromSeconds(30), PromotionTimeout: TimeSpan.FromSeconds(60));
 
     private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(7);
     private static readonly FailoverState RecordedPg1 = new() { Primary = "pg1" };

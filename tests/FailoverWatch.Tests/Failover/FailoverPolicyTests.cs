@@ -9,7 +9,7 @@ public sealed class FailoverPolicyTests
 {
     private static readonly FailoverPolicySettings Settings = new(
         FailureThreshold: 3, MaxLagOnFailoverBytes: 16 << 20, AutoFailover: true,
-        Nodes: [new("pg1", PrimaryAddress, 5432), new("pg2", "10.0.0.2", 5432), new("pg3", "10.0.0.3", 5432)], RetryAfterFailedPromotion: TimeSpan.FromSeconds(30));
+        Nodes: [new("pg1", PrimaryAddress, 5432), new("pg2", "10.0.0.2", 5432), new("pg3", "10.0.0.3", 5432)], RetryAfterFailedPromotion: TimeSpan.FromSeconds(30), PromotionTimeout: TimeSpan.FromSeconds(60));
 
     private static readonly FailoverState RecordedPg1 = new() { Primary = "pg1" };
 
@@ -228,8 +228,91 @@ public sealed class FailoverPolicyTests
     [Fact]
     public void read_only_primary_that_answers_is_not_failed_over()
     {
-        var readOnly = Primary("pg1") with { Writable = false };
-        Assert.IsType<NoAction>(Decide(View("pg1", null, readOnly, Standby("pg2")), health: PrimaryHealth.Initial));
+        // default_transaction_read_only on the primary: it answers, out of recovery, not writable. Even with failed
+        // probes counted before it answered, it is healthy, not a dead primary to replace.
+        var view = View("pg1", null, Primary("pg1") with { Writable = false }, Standby("pg2"));
+        Assert.False(view.Find("pg1")!.Report.Writable);
+        var decision = Decide(view, health: Failures(3));
+        Assert.IsType<NoAction>(decision);
+        Assert.Equal("primary pg1 is healthy", decision.Reason);
+    }
+
+    [Fact]
+    public void a_node_writable_while_the_recorded_primary_is_down_is_adopted_and_the_old_one_fenced_never_a_second_promotion()
+    {
+        // pg2 promoted by hand (or a promotion that outlived its wait) while pg1 is dead; pg3 is still a standby.
+        var view = View("pg1", 1000, Down("pg1"), Primary("pg2", timeline: 2), Standby("pg3"));
+        var adopt = Assert.IsType<AdoptWritable>(Decide(view));
+        Assert.Equal("pg2", adopt.Node);
+        Assert.Equal("pg1", adopt.OldPrimary);
+    }
+
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    public void never_promotes_while_any_node_is_writable(bool paused, bool autoFailover)
+    {
+        var view = View("pg1", 1000, Down("pg1"), Primary("pg2", timeline: 2), Standby("pg3"));
+        foreach (var failures in new[] { 0, 1, 3, 50 })
+        {
+            var decision = Decide(view, RecordedPg1 with { Paused = paused }, Failures(failures), Settings with { AutoFailover = autoFailover });
+            Assert.IsNotType<Promote>(decision);
+        }
+    }
+
+    [Fact]
+    public void a_writable_node_is_not_adopted_before_the_recorded_primary_failed_threshold_probes()
+    {
+        var decision = Decide(View("pg1", 1000, Down("pg1"), Primary("pg2", timeline: 2)), health: Failures(2));
+        Assert.IsType<NoAction>(decision);
+    }
+
+    [Fact]
+    public void split_brain_is_handled_while_a_failover_is_still_recorded_as_under_way()
+    {
+        // The failover to pg2 is under way (its target never answered since); pg1 and pg3 are both writable.
+        var state = RecordedPg1 with { InProgress = new FailoverInProgress("pg1", "pg2", Now.AddMinutes(-5)) };
+        var split = Assert.IsType<ResolveSplitBrain>(Decide(View("pg1", 1000, Primary("pg1"), Down("pg2"), Primary("pg3", timeline: 2)), state));
+        Assert.Equal("pg1", split.Keep);
+        Assert.Equal(["pg3"], split.Fence);
+    }
+
+    [Fact]
+    public void split_brain_during_a_failover_keeps_the_node_promoted_on_purpose()
+    {
+        var state = RecordedPg1 with { InProgress = new FailoverInProgress("pg1", "pg2", Now.AddSeconds(-5), Now.AddSeconds(-4)) };
+        var split = Assert.IsType<ResolveSplitBrain>(Decide(View("pg1", 1000, Primary("pg1"), Primary("pg2", timeline: 2)), state));
+        Assert.Equal("pg2", split.Keep);
+        Assert.Equal(["pg1"], split.Fence);
+    }
+
+    [Fact]
+    public void a_slow_promotion_is_watched_until_promotion_timeout_then_counted_failed()
+    {
+        var time = new FakeTimeProvider(Now);
+        var state = RecordedPg1 with { InProgress = new FailoverInProgress("pg1", "pg2", Now, PromoteSentAt: Now) };
+        var view = View("pg1", 5000, Down("pg1"), Standby("pg2", received: 5000, replayed: 2000));
+
+        time.Advance(TimeSpan.FromSeconds(59));
+        var waiting = Assert.IsType<NoAction>(Decide(view, state, now: time.GetUtcNow()));
+        Assert.Contains("pg_promote was sent to pg2 59s ago; waiting up to 60s", waiting.Reason, StringComparison.Ordinal);
+        Assert.Contains("3000 bytes of received WAL left to replay", waiting.Reason, StringComparison.Ordinal);
+        Assert.IsType<NoAction>(Decide(View("pg1", 5000, Down("pg1"), Down("pg2")), state, now: time.GetUtcNow()));
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        var failed = Assert.IsType<AbandonInterruptedFailover>(Decide(view, state, now: time.GetUtcNow()));
+        Assert.Contains("did not become writable within 60s", failed.Reason, StringComparison.Ordinal);
+        Assert.IsType<CompleteInterruptedFailover>(Decide(View("pg1", 5000, Down("pg1"), Primary("pg2", timeline: 2)), state, now: time.GetUtcNow()));
+    }
+
+    [Fact]
+    public void unknown_primary_position_holds_the_failover_rather_than_reading_as_zero_lag()
+    {
+        // The monitor never saw pg1 healthy and no position was saved: what pg2 lacks cannot be measured.
+        var hold = Assert.IsType<HoldFailover>(Decide(View("pg1", null, Down("pg1"), Standby("pg2", received: 1000))));
+        Assert.Equal("unknown_position", hold.Label);
+        Assert.Contains("last WAL position is unknown", hold.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

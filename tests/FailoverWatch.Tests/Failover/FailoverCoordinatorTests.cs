@@ -1,0 +1,199 @@
+using System.Net;
+using System.Net.Sockets;
+using FailoverWatch.Configuration;
+using FailoverWatch.Failover;
+using FailoverWatch.Monitoring;
+using FailoverWatch.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
+using static FailoverWatch.Tests.Failover.Reports;
+
+namespace FailoverWatch.Tests.Failover;
+
+/// <summary>
+/// The coordinator on a fake clock, its fences and hooks real shell commands that leave markers, its nodes on a
+/// closed port (so a checkpoint fails at once, as it may): what each decision does, once, and what a round does while
+/// an earlier decision is still carried out.
+/// </summary>
+public sealed class FailoverCoordinatorTests : IAsyncDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("fw-coordinator-").FullName;
+    private readonly FakeTimeProvider _clock = new(Now);
+    private readonly FakeLogger<FailoverCoordinator> _log = new();
+    private readonly FailoverWatchMetrics _metrics = new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+    private readonly FailoverStateStore _store;
+    private readonly FailoverCoordinator _coordinator;
+
+    public FailoverCoordinatorTests()
+    {
+        var closedPort = ClosedPort();
+        string Record(string marker) => $"echo \"$FW_EVENT $FW_NODE old=$FW_OLD_PRIMARY new=$FW_NEW_PRIMARY\" >> {File(marker)}";
+        var options = new FailoverWatchOptions
+        {
+            Cluster = new ClusterOptions
+            {
+                Name = "test",
+                Nodes =
+                [
+                    new NodeOptions { Name = "pg1", Host = "127.0.0.1", Port = closedPort, FenceCommand = $"test -f {File("fence-works")} && {Record("fenced")}" },
+                    new NodeOptions { Name = "pg2", Host = "127.0.0.1", Port = closedPort, FenceCommand = Record("fenced") },
+                    new NodeOptions { Name = "pg3", Host = "127.0.0.1", Port = closedPort, FenceCommand = $"while [ ! -f {File("release")} ]; do sleep 0.05; done; {Record("fenced")}" },
+                ],
+            },
+            Monitor = new MonitorOptions { StateFile = File("state.json"), PromotionTimeout = TimeSpan.FromSeconds(60) },
+            Hooks = new HooksOptions { OnFailover = Record("hook"), OnSplitBrain = Record("split-brain-hook"), Timeout = TimeSpan.FromSeconds(30) },
+        };
+        _store = new FailoverStateStore(options.Monitor.StateFile);
+        _coordinator = new FailoverCoordinator(
+            options, _store, new NodePromoter(options), new ClusterCommandRunner(options, _metrics, new FakeLogger<ClusterCommandRunner>()), _metrics, _clock, _log);
+        _coordinator.Initialise();
+        System.IO.File.WriteAllText(File("fence-works"), "");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        System.IO.File.WriteAllText(File("release"), "");
+        await _coordinator.Acting;
+        _store.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task the_same_decision_is_logged_once_but_a_held_failover_is_counted_every_round()
+    {
+        await Record("pg1");
+        for (var round = 0; round < 4; round++)
+        {
+            await RoundAsync(Down("pg1", ProbeFailureKind.Unreachable), Standby("pg2", streaming: true), Standby("pg3"));
+        }
+
+        // Three failures reach the threshold: rounds 3 and 4 hold (pg2 streams), logged once, counted twice.
+        Assert.Equal(2, _metrics.FailoversHeld.Get("test", "standby_streaming"));
+        Assert.Single(_log.Collector.GetSnapshot(), r => r.Message.StartsWith("Failover held back", StringComparison.Ordinal));
+        Assert.Equal(2, _log.Collector.GetSnapshot().Count(r => r.Message.Contains("failed 1 of 3", StringComparison.Ordinal) || r.Message.Contains("failed 2 of 3", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task a_failover_found_under_way_with_its_target_writable_is_finished_once()
+    {
+        var failover = new FailoverInProgress("pg1", "pg2", Now.AddSeconds(-5), Now.AddSeconds(-4));
+        await _store.UpdateAsync(s => s with { Primary = "pg1", InProgress = failover }, CancellationToken.None);
+
+        await RoundAsync(Down("pg1"), Primary("pg2", timeline: 2), Standby("pg3"));
+        await RoundAsync(Down("pg1"), Primary("pg2", timeline: 2), Standby("pg3"));
+
+        var state = FailoverStateStore.Load(File("state.json"));
+        Assert.Equal("pg2", state.Primary);
+        Assert.Null(state.InProgress);
+        Assert.Equal(FailoverResults.Promoted, Assert.Single(state.History).Result);
+        Assert.Equal(1, _metrics.Failovers.Get("test", FailoverResults.Promoted));
+        Assert.Equal("failover pg1 old=pg1 new=pg2\n", Marker("fenced"));
+        Assert.Equal("failover pg2 old=pg1 new=pg2\n", Marker("hook"));
+    }
+
+    [Fact]
+    public async Task a_node_writable_while_the_recorded_primary_is_dead_is_adopted_fenced_hooked_and_recorded()
+    {
+        await Record("pg1");
+        for (var round = 0; round < 3; round++)
+        {
+            await RoundAsync(Down("pg1"), Primary("pg2", timeline: 2), Standby("pg3"));
+        }
+
+        var state = FailoverStateStore.Load(File("state.json"));
+        Assert.Equal("pg2", state.Primary);
+        var record = Assert.Single(state.History);
+        Assert.Equal((FailoverResults.Adopted, "pg1", "pg2"), (record.Result, record.From, record.To));
+        Assert.Equal("adopted pg1 old=pg1 new=pg2\n", Marker("fenced"));
+        Assert.Equal("adopted pg2 old=pg1 new=pg2\n", Marker("hook"));
+        Assert.Equal(_clock.GetUtcNow().ToUnixTimeSeconds(), _metrics.LastFailoverTimestamp.Get("test"));
+        Assert.Equal(0, _metrics.Failovers.Get("test", FailoverResults.Promoted));
+    }
+
+    [Fact]
+    public async Task a_promotion_sent_before_a_restart_is_watched_until_promotion_timeout_then_counted_failed()
+    {
+        var failover = new FailoverInProgress("pg1", "pg2", Now, Now);
+        await _store.UpdateAsync(s => s with { Primary = "pg1", InProgress = failover }, CancellationToken.None);
+
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        await RoundAsync(Down("pg1"), Standby("pg2", received: 5000, replayed: 1000));
+        Assert.NotNull(FailoverStateStore.Load(File("state.json")).InProgress);
+        Assert.Contains(_log.Collector.GetSnapshot(), r => r.Message.Contains("4000 bytes of received WAL left to replay", StringComparison.Ordinal));
+
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        await RoundAsync(Down("pg1"), Standby("pg2", received: 5000, replayed: 2000));
+        var state = FailoverStateStore.Load(File("state.json"));
+        Assert.Null(state.InProgress);
+        Assert.Equal(FailoverResults.Failed, Assert.Single(state.History).Result);
+        Assert.Equal(1, _metrics.Failovers.Get("test", FailoverResults.Failed));
+    }
+
+    [Fact]
+    public async Task a_failed_split_brain_fence_is_retried_each_round_until_it_works_and_announced_once()
+    {
+        await Record("pg2");
+        System.IO.File.Delete(File("fence-works"));
+        await RoundAsync(Primary("pg1"), Primary("pg2", timeline: 2));
+        await RoundAsync(Primary("pg1"), Primary("pg2", timeline: 2));
+        Assert.Null(Marker("fenced"));
+        Assert.Equal(2, _metrics.CommandFailures.Get("test", ClusterCommandRunner.Fence));
+
+        System.IO.File.WriteAllText(File("fence-works"), "");
+        await RoundAsync(Primary("pg1"), Primary("pg2", timeline: 2));
+        await RoundAsync(Primary("pg1"), Primary("pg2", timeline: 2));
+
+        Assert.Equal("split_brain pg1 old=pg1 new=pg2\n", Marker("fenced"));
+        Assert.Equal(1, _metrics.SplitBrains.Get("test"));
+        Assert.Equal("split_brain pg2 old=pg1 new=pg2\n", Marker("split-brain-hook"));
+        Assert.Equal(2, _metrics.CommandFailures.Get("test", ClusterCommandRunner.Fence));
+        Assert.Equal(0, _metrics.CommandFailures.Get("test", ClusterCommandRunner.OnFailover));
+    }
+
+    [Fact]
+    public async Task while_a_decision_is_carried_out_rounds_only_observe_and_a_switchover_waits_for_it()
+    {
+        // pg3's fence hangs until released: the split brain's fence is under way.
+        await Record("pg2");
+        var round = _coordinator.OnRoundAsync(View(Primary("pg2"), Primary("pg3")), CancellationToken.None);
+        Assert.True(round.IsCompleted, "a round waited for the fence");
+        await round;
+        var acting = _coordinator.Acting;
+
+        await _coordinator.OnRoundAsync(View(Down("pg2"), Primary("pg3")), CancellationToken.None);
+        Assert.Same(acting, _coordinator.Acting);
+
+        var switchover = _coordinator.WithDecisionsHeldAsync(() => Task.FromResult(Marker("fenced")), CancellationToken.None);
+        await Task.Delay(200);
+        Assert.False(switchover.IsCompleted);
+
+        System.IO.File.WriteAllText(File("release"), "");
+        Assert.Equal("split_brain pg3 old=pg3 new=pg2\n", await switchover);
+    }
+
+    private async Task Record(string primary) =>
+        await _store.UpdateAsync(s => s with { Primary = primary, PrimaryLsn = "0/3E8" }, CancellationToken.None);
+
+    /// <summary>One round a second later than the last, each report newly probed, and waits until it is carried out.</summary>
+    private async Task RoundAsync(params NodeReport[] reports)
+    {
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        await _coordinator.OnRoundAsync(View(reports), CancellationToken.None);
+        await _coordinator.Acting;
+    }
+
+    private ClusterView View(params NodeReport[] reports) =>
+        ClusterView.Build([.. reports.Select(r => r with { ProbedAt = _clock.GetUtcNow() })], _store.Current.Primary, Lsn.ParseOrNull(_store.Current.PrimaryLsn), _clock.GetUtcNow());
+
+    private string File(string name) => Path.Combine(_directory, name);
+
+    private string? Marker(string name) => System.IO.File.Exists(File(name)) ? System.IO.File.ReadAllText(File(name)) : null;
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
