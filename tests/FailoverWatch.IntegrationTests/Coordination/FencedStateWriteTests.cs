@@ -2,6 +2,7 @@ using Etcdserverpb;
 using FailoverWatch.Configuration;
 using FailoverWatch.Coordination;
 using FailoverWatch.IntegrationTests.Fixtures;
+using FailoverWatch.LocalServers;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FailoverWatch.IntegrationTests.Coordination;
@@ -15,7 +16,7 @@ public sealed class FencedStateWriteTests
     [Fact]
     public async Task a_resumed_stale_leader_cannot_write_the_state()
     {
-        await using var cluster = await EtcdCluster.StartAsync();
+        await using var cluster = await LocalEtcdCluster.StartAsync();
         using var etcd = new EtcdGateway(new EtcdOptions { Endpoints = [.. cluster.ClientUrls], LeaseTtl = TimeSpan.FromSeconds(2) }, TimeProvider.System);
         var keys = EtcdKeys.For("/failoverwatch", "stale");
         var oldFence = new LeaderFence();

@@ -18,7 +18,7 @@ public sealed class MonitorGroup : IAsyncDisposable
     private readonly TcpRelay[] _relays;
     private readonly int[] _httpPorts;
 
-    private MonitorGroup(EtcdCluster etcd, TestCluster cluster, int count)
+    private MonitorGroup(LocalEtcdCluster etcd, TestCluster cluster, int count)
     {
         Etcd = etcd;
         Cluster = cluster;
@@ -27,7 +27,7 @@ public sealed class MonitorGroup : IAsyncDisposable
         _httpPorts = [.. Enumerable.Range(0, count).Select(_ => OsUser.FreeLoopbackPort())];
     }
 
-    public EtcdCluster Etcd { get; }
+    internal LocalEtcdCluster Etcd { get; }
 
     public TestCluster Cluster { get; }
 
@@ -45,7 +45,7 @@ public sealed class MonitorGroup : IAsyncDisposable
 
     public static async Task<MonitorGroup> StartAsync(string monitorSettings, string walReceiverTimeout = "5s", string? pg1FenceCommand = null, int count = 3)
     {
-        var etcd = await EtcdCluster.StartAsync();
+        var etcd = await LocalEtcdCluster.StartAsync();
         TestCluster? cluster = null;
         MonitorGroup? group = null;
         try

@@ -1,34 +1,32 @@
 using System.Diagnostics;
 using System.Globalization;
-using FailoverWatch.LocalServers;
 
-namespace FailoverWatch.IntegrationTests.Fixtures;
+namespace FailoverWatch.LocalServers;
 
 /// <summary>
 /// A real 3-member etcd cluster on loopback (etcd-server from the machine), each member with its own ports and
 /// folder, fast elections (<c>--heartbeat-interval 100 --election-timeout 1000</c>). A member that cannot bind
 /// (a port taken between "free?" and bind) makes the whole cluster start again on other ports: the peer URLs
 /// are part of every member's initial configuration. Killed and removed on dispose whatever happened.
+/// The test fixtures and the benchmarks build on it.
 /// </summary>
-public sealed class EtcdCluster : IAsyncDisposable
+internal sealed class LocalEtcdCluster : IAsyncDisposable
 {
     private const int Members = 3;
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
-    private readonly TempDirectory _directory = new();
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "fw-etcd-" + Guid.NewGuid().ToString("N")[..10]);
     private readonly List<Member> _members = [];
 
-    private EtcdCluster()
-    {
-    }
+    private LocalEtcdCluster() => Directory.CreateDirectory(_directory);
 
     public IReadOnlyList<string> ClientUrls => [.. _members.Select(m => m.ClientUrl)];
 
     /// <summary>The endpoints as a YAML flow list.</summary>
     public string EndpointsYaml => "[" + string.Join(", ", ClientUrls.Select(u => $"\"{u}\"")) + "]";
 
-    public static async Task<EtcdCluster> StartAsync()
+    public static async Task<LocalEtcdCluster> StartAsync()
     {
-        var cluster = new EtcdCluster();
+        var cluster = new LocalEtcdCluster();
         try
         {
             for (var attempt = 1; ; attempt++)
@@ -73,7 +71,13 @@ public sealed class EtcdCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await KillAllAsync();
-        _directory.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 
     private async Task<bool> TryStartAsync(int attempt)
@@ -81,7 +85,7 @@ public sealed class EtcdCluster : IAsyncDisposable
         _members.Clear();
         for (var i = 0; i < Members; i++)
         {
-            _members.Add(new Member($"etcd{i}", OsUser.FreeLoopbackPort(), OsUser.FreeLoopbackPort(), Path.Combine(_directory.Path, $"a{attempt}-etcd{i}")));
+            _members.Add(new Member($"etcd{i}", OsUser.FreeLoopbackPort(), OsUser.FreeLoopbackPort(), Path.Combine(_directory, $"a{attempt}-etcd{i}")));
         }
 
         var initialCluster = string.Join(",", _members.Select(m => $"{m.Name}={m.PeerUrl}"));
@@ -90,19 +94,19 @@ public sealed class EtcdCluster : IAsyncDisposable
             member.Start(initialCluster, $"fw-test-{attempt}");
         }
 
-        try
+        // Healthy (every member says the cluster has quorum) or given up: a member exited, or 30 s passed.
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(30) && _members.All(m => !m.Process!.HasExited))
         {
-            await Wait.UntilAsync(
-                async () => _members.Any(m => m.Process!.HasExited) || (await Task.WhenAll(Enumerable.Range(0, Members).Select(IsHealthyAsync))).All(h => h),
-                TimeSpan.FromSeconds(30),
-                "etcd members healthy");
-        }
-        catch (TimeoutException)
-        {
-            return false;
+            if ((await Task.WhenAll(Enumerable.Range(0, Members).Select(IsHealthyAsync))).All(h => h))
+            {
+                return true;
+            }
+
+            await Task.Delay(100);
         }
 
-        return _members.All(m => !m.Process!.HasExited);
+        return false;
     }
 
     private async Task SignalAsync(int index, string signal)
