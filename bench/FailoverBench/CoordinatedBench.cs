@@ -13,31 +13,35 @@ namespace FailoverWatch.Bench;
 /// </summary>
 internal static class CoordinatedBench
 {
-    private const string Monitor = "probe_interval: 1s\n  probe_timeout: 2s\n  failure_threshold: 3";
+    private const string Defaults = "probe_interval: 1s\n  probe_timeout: 2s\n  failure_threshold: 3";
+
+    // A hung primary's probes fail only at probe_timeout each: failure_threshold x probe_timeout bounds its detection.
+    private const string ShortTimeout = "probe_interval: 1s\n  probe_timeout: 1s\n  failure_threshold: 3";
 
     public static async Task RunAsync(int runs, int leaseTtlSeconds)
     {
         var executable = Path.Combine(AppContext.BaseDirectory, "failoverwatch.dll");
-        (string Name, Fault Fault)[] scenarios =
+        (string Name, Fault Fault, string Monitor)[] scenarios =
         [
-            ("3 monitors, kill -9 of the primary", Fault.KillPrimary),
-            ("3 monitors, SIGSTOP of the primary (wal_receiver_timeout 60s)", Fault.StopPrimary),
-            ($"3 monitors, kill -9 of the leader monitor and the primary (lease_ttl {leaseTtlSeconds}s)", Fault.KillLeaderAndPrimary),
+            ("kill -9 of the primary", Fault.KillPrimary, Defaults),
+            ("SIGSTOP of the primary (wal_receiver_timeout 60s)", Fault.StopPrimary, Defaults),
+            ("SIGSTOP of the primary, probe_timeout 1s", Fault.StopPrimary, ShortTimeout),
+            ($"kill -9 of the leader monitor and the primary (lease_ttl {leaseTtlSeconds}s)", Fault.KillLeaderAndPrimary, Defaults),
         ];
 
         await using var etcd = await LocalEtcdCluster.StartAsync();
-        Console.WriteLine($"{"scenario",-75} {"runs",4} {"min s",7} {"median s",9} {"max s",7}");
+        Console.WriteLine($"{"three monitors, scenario",-65} {"runs",4} {"min s",7} {"median s",9} {"max s",7}");
         var run = 0;
-        foreach (var (name, fault) in scenarios)
+        foreach (var (name, fault, monitor) in scenarios)
         {
             var seconds = new List<double>();
             for (var i = 0; i < runs; i++)
             {
-                seconds.Add(await FailOverOnceAsync(executable, etcd, $"bench{++run}", fault, leaseTtlSeconds));
+                seconds.Add(await FailOverOnceAsync(executable, etcd, $"bench{++run}", fault, monitor, leaseTtlSeconds));
             }
 
             seconds.Sort();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-75} {runs,4} {seconds[0],7:0.00} {seconds[seconds.Count / 2],9:0.00} {seconds[^1],7:0.00}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-65} {runs,4} {seconds[0],7:0.00} {seconds[seconds.Count / 2],9:0.00} {seconds[^1],7:0.00}"));
         }
     }
 
@@ -48,7 +52,7 @@ internal static class CoordinatedBench
         KillLeaderAndPrimary,
     }
 
-    private static async Task<double> FailOverOnceAsync(string executable, LocalEtcdCluster etcd, string cluster, Fault fault, int leaseTtlSeconds)
+    private static async Task<double> FailOverOnceAsync(string executable, LocalEtcdCluster etcd, string cluster, Fault fault, string monitorSettings, int leaseTtlSeconds)
     {
         await using var pair = await LocalReplicationPair.StartAsync("fw-bench-", ["wal_receiver_timeout = '60s'", "wal_retrieve_retry_interval = '200ms'"], CancellationToken.None);
         var ports = new[] { OsUser.FreeLoopbackPort(), OsUser.FreeLoopbackPort(), OsUser.FreeLoopbackPort() };
@@ -58,7 +62,7 @@ internal static class CoordinatedBench
             for (var i = 0; i < 3; i++)
             {
                 var config = Path.Combine(pair.Directory, $"fw{i + 1}.yaml");
-                await File.WriteAllTextAsync(config, Config(pair, cluster, $"fw{i + 1}", ports[i], etcd, leaseTtlSeconds));
+                await File.WriteAllTextAsync(config, Config(pair, cluster, $"fw{i + 1}", ports[i], etcd, monitorSettings, leaseTtlSeconds));
                 var monitor = Process.Start(new ProcessStartInfo("dotnet", [executable, "run", "--config", config]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
                 monitor.OutputDataReceived += (_, _) => { };
                 monitor.ErrorDataReceived += (_, _) => { };
@@ -139,7 +143,7 @@ internal static class CoordinatedBench
         throw new TimeoutException("the three monitors never agreed on a leader with pg1 as primary");
     }
 
-    private static string Config(LocalReplicationPair pair, string cluster, string name, int httpPort, LocalEtcdCluster etcd, int leaseTtlSeconds) =>
+    private static string Config(LocalReplicationPair pair, string cluster, string name, int httpPort, LocalEtcdCluster etcd, string monitorSettings, int leaseTtlSeconds) =>
         string.Create(CultureInfo.InvariantCulture, $"""
             cluster:
               name: {cluster}
@@ -153,7 +157,7 @@ internal static class CoordinatedBench
                   port: {pair.Standby.Port}
                   user: postgres
             monitor:
-              {Monitor}
+              {monitorSettings}
               state_file: {Path.Combine(pair.Directory, name + "-state.json")}
             http:
               listen: 127.0.0.1:{httpPort}

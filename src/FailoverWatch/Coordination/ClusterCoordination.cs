@@ -78,6 +78,28 @@ internal sealed class ClusterCoordination(
         ["monitors"] = JsonSerializer.SerializeToElement([.. _monitors.Select(m => new MonitorStatus(m.Name, m.SeesPrimary, m.SeenAt))], CoordinationJson.Default.ListMonitorStatus),
     };
 
+    /// <summary>
+    /// The views as of now rather than as of the last tick: the others publish each failed probe of the primary at
+    /// once, so the leader decides on the round that gives the majority, not up to a tick later. Bounded by the etcd
+    /// call timeout; without etcd it does nothing (there is no decision to take then anyway).
+    /// </summary>
+    public async Task RefreshVotesAsync(CancellationToken cancellationToken)
+    {
+        if (!IsLeader || !Up)
+        {
+            return;
+        }
+
+        try
+        {
+            _monitors = ReadViews(await etcd.GetPrefixAsync(keys.Monitors, cancellationToken));
+        }
+        catch (RpcException)
+        {
+            // The tick finds etcd down and says so.
+        }
+    }
+
     /// <summary>After each probe round: publishes this monitor's view when it changed or is getting old, without waiting for etcd.</summary>
     public void Observe(string? primary, int primaryFailures)
     {
@@ -199,7 +221,7 @@ internal sealed class ClusterCoordination(
 
         var group = await etcd.GetPrefixAsync(keys.Root, cancellationToken);
         state.Refresh(group.FirstOrDefault(kv => kv.Key.ToStringUtf8() == keys.State));
-        _monitors = [.. group.Where(kv => kv.Key.ToStringUtf8().StartsWith(keys.Monitors, StringComparison.Ordinal)).Select(kv => ParseView(kv.Value.Span)).OfType<MonitorView>()];
+        _monitors = ReadViews(group.Where(kv => kv.Key.ToStringUtf8().StartsWith(keys.Monitors, StringComparison.Ordinal)));
         if (_monitors.All(m => m.Instance != _instance))
         {
             // Our view's key went (the lease expired while we were away): register again next tick.
@@ -386,6 +408,8 @@ internal sealed class ClusterCoordination(
 
     private MonitorView View(string? primary, int primaryFailures) =>
         new(_name, _instance, _http, primary, primaryFailures, primaryFailures < options.Monitor.FailureThreshold, time.GetUtcNow());
+
+    private static MonitorView[] ReadViews(IEnumerable<Mvccpb.KeyValue> keyValues) => [.. keyValues.Select(kv => ParseView(kv.Value.Span)).OfType<MonitorView>()];
 
     private static byte[] Serialize(MonitorView view) => JsonSerializer.SerializeToUtf8Bytes(view, CoordinationJson.Default.MonitorView);
 

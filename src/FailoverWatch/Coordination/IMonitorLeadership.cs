@@ -8,6 +8,9 @@ internal interface IMonitorLeadership
     /// <summary>The live monitors' votes on <paramref name="primary"/>, this monitor's own count of failed probes included.</summary>
     MonitorQuorum Quorum(string? primary, int ownPrimaryFailures);
 
+    /// <summary>Before a round's decision on a primary this monitor cannot reach: the leader reads the others' latest views.</summary>
+    Task RefreshVotesAsync(CancellationToken cancellationToken);
+
     /// <summary>After each probe round: this monitor's count of failed probes of <paramref name="primary"/>, for the others to see.</summary>
     void Observe(string? primary, int primaryFailures);
 }
@@ -18,6 +21,8 @@ internal sealed class SoleMonitor : IMonitorLeadership
     public bool IsLeader => true;
 
     public MonitorQuorum Quorum(string? primary, int ownPrimaryFailures) => MonitorQuorum.Alone;
+
+    public Task RefreshVotesAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public void Observe(string? primary, int primaryFailures)
     {

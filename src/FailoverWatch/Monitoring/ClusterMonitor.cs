@@ -67,6 +67,11 @@ internal sealed class ClusterMonitor(
         metrics.Publish(view);
         changes.Observe(view);
         heartbeat.Beat(time.GetUtcNow());
+        if (view.Find(coordinator.RecordedPrimary) is { Report.Reachable: false })
+        {
+            await leadership.RefreshVotesAsync(cancellationToken);
+        }
+
         await coordinator.OnRoundAsync(view, cancellationToken);
         leadership.Observe(coordinator.RecordedPrimary, coordinator.PrimaryFailures);
     }
