@@ -70,7 +70,7 @@ public sealed class CoordinationTests
         var state = await group.StateAsync();
         Assert.Equal("pg2", state.Primary);
         Assert.Single(state.History, h => h.Result == "promoted");
-        Assert.False(File.Exists(group.Cluster.StatePath), "with coordination the state lives in etcd, not in the file");
+        Assert.Empty(Directory.GetFiles(group.Cluster.Pair.DirectoryPath, "*state.json"));
     }
 
     [Fact]

@@ -166,7 +166,8 @@ public sealed class MonitorGroup : IAsyncDisposable
     {
         var text = File.ReadAllText(Cluster.ConfigPath)
             .Replace($"listen: 127.0.0.1:{Cluster.HttpPort}\n", $"listen: 127.0.0.1:{httpPort}\n", StringComparison.Ordinal)
-            .Replace($"port: {Cluster.Pair.Primary.Port}\n", $"port: {_relays[relayIndex].Port}\n", StringComparison.Ordinal);
+            .Replace($"port: {Cluster.Pair.Primary.Port}\n", $"port: {_relays[relayIndex].Port}\n", StringComparison.Ordinal)
+            .Replace($"state_file: {Cluster.StatePath}\n", $"state_file: {Cluster.File(name + "-state.json")}\n", StringComparison.Ordinal);
         return text + string.Create(CultureInfo.InvariantCulture, $"""
             coordination:
               monitor_name: {name}

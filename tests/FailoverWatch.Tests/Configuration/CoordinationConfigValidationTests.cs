@@ -1,24 +1,12 @@
 using FailoverWatch.Configuration;
 
-namespace FailoverWatch.Tests.Coordination;
+namespace FailoverWatch.Tests.Configuration;
 
-public sealed class CoordinationConfigTests : IDisposable
+/// <summary>The <c>coordination:</c> section's checks, beside the rest of the file's.</summary>
+public sealed partial class ConfigValidationTests
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("fw-coordination-").FullName;
-
-    private const string Nodes = """
-        cluster:
-          name: test
-          nodes:
-            - { name: pg1, host: 127.0.0.1, port: 5432 }
-            - { name: pg2, host: 127.0.0.1, port: 5433 }
-
-        """;
-
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
-
-    private IReadOnlyList<string> Problems(string coordination) =>
-        [.. ConfigLoader.Parse(Nodes + "coordination:\n" + coordination, _directory).Problems.Select(p => p.ToString())];
+    private IReadOnlyList<string> CoordinationProblems(string coordination) =>
+        [.. Problems(Nodes + "coordination:\n" + coordination).Select(p => p.ToString())];
 
     [Fact]
     public void a_valid_section_binds_with_its_defaults()
@@ -44,7 +32,7 @@ public sealed class CoordinationConfigTests : IDisposable
     [InlineData("  etcd: { endpoints: [\"http://a:2379\"], lease: 5s }", "coordination.etcd.lease: unknown key")]
     public void each_bad_setting_is_one_line_naming_its_key(string coordination, string expected)
     {
-        Assert.Contains(Problems(coordination), p => p.StartsWith(expected, StringComparison.Ordinal));
+        Assert.Contains(CoordinationProblems(coordination), p => p.StartsWith(expected, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -53,7 +41,7 @@ public sealed class CoordinationConfigTests : IDisposable
         File.WriteAllText(Path.Combine(_directory, "ca.pem"), "not a certificate");
         File.WriteAllText(Path.Combine(_directory, "client.pem"), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
         File.WriteAllText(Path.Combine(_directory, "client.key"), "garbage");
-        var found = Problems("  etcd: { endpoints: [\"https://a:2379\"], ca_file: ca.pem, cert_file: client.pem, key_file: client.key }");
+        var found = CoordinationProblems("  etcd: { endpoints: [\"https://a:2379\"], ca_file: ca.pem, cert_file: client.pem, key_file: client.key }");
         Assert.Contains(found, p => p.StartsWith("coordination.etcd.ca_file: cannot load ca.pem", StringComparison.Ordinal));
         Assert.Contains(found, p => p.StartsWith("coordination.etcd.cert_file: cannot load client.pem", StringComparison.Ordinal));
     }
