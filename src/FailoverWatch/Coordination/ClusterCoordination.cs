@@ -39,6 +39,7 @@ internal sealed class ClusterCoordination(
     private bool _imported;
     private DateTimeOffset? _nameTakenSince;
     private bool? _up;
+    private bool _refused;
     private string? _leader;
     private IReadOnlyList<MonitorView> _monitors = [];
     private MonitorView _own = null!;
@@ -156,31 +157,28 @@ internal sealed class ClusterCoordination(
 
                 _up = true;
             }
-            catch (RpcException e) when (!stoppingToken.IsCancellationRequested)
-            {
-                if (e.StatusCode is StatusCode.Unauthenticated or StatusCode.InvalidArgument or StatusCode.PermissionDenied)
-                {
-                    logger.EtcdAuthFailed(e.Status.Detail);
-                }
-                else if (_up != false)
-                {
-                    logger.EtcdDown(e.Status.Detail);
-                }
-
-                _up = false;
-            }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
             }
             catch (Exception e)
             {
-                // A host name that does not resolve, a TLS failure: etcd is not usable, say why, go on trying.
-                if (_up != false)
+                // Unreachable, without quorum, refusing our credentials, a TLS failure: not usable. Said once per kind, retried each tick.
+                var refused = e is RpcException { StatusCode: StatusCode.Unauthenticated or StatusCode.InvalidArgument or StatusCode.PermissionDenied };
+                var why = e is RpcException rpc ? rpc.Status.Detail : e.Message;
+                if (_up != false || refused != _refused)
                 {
-                    logger.EtcdDown(e.Message);
+                    if (refused)
+                    {
+                        logger.EtcdAuthFailed(why);
+                    }
+                    else
+                    {
+                        logger.EtcdDown(why);
+                    }
                 }
 
+                _refused = refused;
                 _up = false;
             }
 

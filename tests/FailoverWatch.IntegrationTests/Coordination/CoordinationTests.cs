@@ -139,4 +139,46 @@ public sealed class CoordinationTests
         Assert.Single((await group.StateAsync()).History, h => h.Result == "promoted");
         Assert.Equal(2, await group.Cluster.Pair.Standby.QueryScalarAsync<int>("SELECT timeline_id FROM pg_control_checkpoint()", CancellationToken.None));
     }
+
+    [Fact]
+    public async Task a_monitor_whose_etcd_does_not_answer_at_start_runs_probes_serves_and_says_so()
+    {
+        await using var cluster = await TestCluster.StartAsync(Fast);
+        var closed = OsUser.FreeLoopbackPort();
+        await File.AppendAllTextAsync(cluster.ConfigPath, $"coordination:\n  monitor_name: lonely\n  etcd:\n    endpoints: [\"http://127.0.0.1:{closed}\"]\n    lease_ttl: 3s\n");
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+
+        await Wait.UntilAsync(() => monitor.Output.Contains("etcd is not answering with quorum", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the monitor says etcd does not answer");
+        await monitor.WaitForMetricAtLeastAsync("failoverwatch_node_up{cluster=\"test\",node=\"pg1\"}", 1, TimeSpan.FromSeconds(10), "probes go on");
+        Assert.Equal(0, await monitor.MetricAsync("failoverwatch_coordination_up{cluster=\"test\"}"));
+        Assert.Equal(0, await monitor.MetricAsync("failoverwatch_is_leader{cluster=\"test\"}"));
+        var status = await monitor.StatusAsync();
+        Assert.Equal("lonely", status.GetProperty("monitor_name").GetString());
+        Assert.Equal(JsonValueKind.Null, status.GetProperty("leader").ValueKind);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await monitor.PostAsync("pause", cluster.AdminToken)).StatusCode);
+        Assert.False(monitor.HasExited);
+    }
+
+    [Fact]
+    public async Task a_wrong_etcd_password_is_logged_as_such_and_never_shown()
+    {
+        await using var etcd = await LocalEtcdCluster.StartAsync();
+        using (var admin = new dotnet_etcd.EtcdClient(etcd.ClientUrls[0]))
+        {
+            await admin.RoleAddAsync(new Etcdserverpb.AuthRoleAddRequest { Name = "root" });
+            await admin.UserAddAsync(new Etcdserverpb.AuthUserAddRequest { Name = "root", Password = "right-password" });
+            await admin.UserGrantRoleAsync(new Etcdserverpb.AuthUserGrantRoleRequest { User = "root", Role = "root" });
+            await admin.AuthEnableAsync(new Etcdserverpb.AuthEnableRequest());
+        }
+
+        await using var cluster = await TestCluster.StartAsync(Fast);
+        await File.WriteAllTextAsync(cluster.File("etcd-password"), "wrong-password\n");
+        await File.AppendAllTextAsync(cluster.ConfigPath, $"coordination:\n  monitor_name: fw1\n  etcd:\n    endpoints: {etcd.EndpointsYaml}\n    username: root\n    password_file: {cluster.File("etcd-password")}\n");
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+
+        await Wait.UntilAsync(() => monitor.Output.Contains("etcd refused this monitor's credentials", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the refused credentials logged");
+        Assert.Equal(0, await monitor.MetricAsync("failoverwatch_coordination_up{cluster=\"test\"}"));
+        Assert.DoesNotContain("wrong-password", monitor.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong-password", await monitor.MetricsAsync(), StringComparison.Ordinal);
+    }
 }
