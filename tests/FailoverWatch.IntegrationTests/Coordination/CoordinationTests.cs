@@ -48,8 +48,19 @@ public sealed class CoordinationTests
         var next = await group.WaitForLeaderAsync(LeaseTtl * 4, notIndex: leader);
         Assert.True(clock.Elapsed < LeaseTtl + TimeSpan.FromSeconds(4), $"a new leader after {clock.Elapsed.TotalSeconds:0.0}s (lease_ttl {LeaseTtl.TotalSeconds}s)");
         Assert.Contains("is the leader now", group[next].Output, StringComparison.Ordinal);
-        await group[next].WaitForMetricAtLeastAsync("failoverwatch_monitors{cluster=\"test\"}", 2, TimeSpan.FromSeconds(10), "two monitors");
-        Assert.Equal(2, await group[next].MetricAsync("failoverwatch_monitors{cluster=\"test\"}"));
+        await Wait.UntilAsync(async () => await group[next].MetricAsync("failoverwatch_monitors{cluster=\"test\"}") == 2, TimeSpan.FromSeconds(10), "two monitors left");
+
+        // The new leader hangs (SIGSTOP) past its lease; the last monitor takes over and pauses; the hung one resumes
+        // believing nothing happened, and neither leads nor undoes the pause.
+        var last = 3 - leader - next;
+        await group[next].SignalAsync("STOP");
+        await group.WaitForLeaderAsync(LeaseTtl * 5, notIndex: next, among: [last]);
+        Assert.Equal(HttpStatusCode.OK, (await group[last].PostAsync("pause", group.Cluster.AdminToken)).StatusCode);
+        await group[next].SignalAsync("CONT");
+        await Wait.UntilAsync(() => group[next].Output.Contains($"Monitor {MonitorGroup.Name(next)} is no longer the leader", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "the resumed monitor knows it lost the lead");
+        await group.WaitForLeaderAsync(LeaseTtl * 3, notIndex: next);
+        Assert.Equal(0, await group[next].MetricAsync("failoverwatch_is_leader{cluster=\"test\"}"));
+        Assert.True((await group.StateAsync()).Paused);
     }
 
     [Fact]

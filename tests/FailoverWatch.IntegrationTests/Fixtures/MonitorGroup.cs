@@ -88,15 +88,18 @@ public sealed class MonitorGroup : IAsyncDisposable
         return path;
     }
 
-    /// <summary>Waits until every running monitor names the same leader (other than <paramref name="notIndex"/>); its index.</summary>
-    public async Task<int> WaitForLeaderAsync(TimeSpan within, int? notIndex = null)
+    /// <summary>
+    /// Waits until every running monitor (or those of <paramref name="among"/>) names the same leader, other than
+    /// <paramref name="notIndex"/>; its index.
+    /// </summary>
+    public async Task<int> WaitForLeaderAsync(TimeSpan within, int? notIndex = null, int[]? among = null)
     {
         var leader = -1;
         await Wait.UntilAsync(
             async () =>
             {
                 var named = new HashSet<string?>();
-                foreach (var monitor in Running())
+                foreach (var monitor in among?.Select(i => this[i]) ?? Running())
                 {
                     named.Add((await monitor.StatusAsync()).GetProperty("leader").GetString());
                 }
