@@ -34,17 +34,18 @@ internal sealed class ClusterCoordination(
     private readonly TimeSpan _ttl = options.Coordination!.Etcd.LeaseTtl;
     private readonly Lock _lock = new();
     private long _lease;
-    private DateTimeOffset _leaseValidUntil;
-    private bool _registered;
+    private long _leaseValidUntilTicks;
+    private volatile bool _registered;
     private bool _imported;
     private DateTimeOffset? _nameTakenSince;
     private bool? _up;
     private bool _refused;
-    private string? _leader;
-    private IReadOnlyList<MonitorView> _monitors = [];
+    private volatile string? _leader;
+    private volatile IReadOnlyList<MonitorView> _monitors = [];
     private MonitorView _own = null!;
     private MonitorView? _published;
     private Task _publishing = Task.CompletedTask;
+    private Func<CancellationToken, Task>? _decideNow;
 
     public string MonitorName => _name;
 
@@ -58,7 +59,7 @@ internal sealed class ClusterCoordination(
     public IReadOnlyList<MonitorView> Monitors => _monitors;
 
     /// <summary>Leads only with a token and a lease that cannot have expired yet: renewed at the latest one tick plus one call ago.</summary>
-    public bool IsLeader => fence.Token != 0 && time.GetUtcNow() < _leaseValidUntil;
+    public bool IsLeader => fence.Token != 0 && time.GetUtcNow().UtcTicks < Interlocked.Read(ref _leaseValidUntilTicks);
 
     private TimeSpan Tick => TimeSpan.FromTicks(Math.Min(_ttl.Ticks / 3, options.Monitor.ProbeInterval.Ticks));
 
@@ -100,6 +101,8 @@ internal sealed class ClusterCoordination(
             // The tick finds etcd down and says so.
         }
     }
+
+    public void OnMajority(Func<CancellationToken, Task> decide) => _decideNow = decide;
 
     /// <summary>After each probe round: publishes this monitor's view when it changed or is getting old, without waiting for etcd.</summary>
     public void Observe(string? primary, int primaryFailures)
@@ -145,6 +148,7 @@ internal sealed class ClusterCoordination(
         metrics.IsLeader.Set(0, options.Cluster.Name);
         metrics.CoordinationUp.Set(0, options.Cluster.Name);
         using var timer = new PeriodicTimer(Tick, time);
+        var votes = WatchVotesAsync(stoppingToken);
         do
         {
             try
@@ -191,10 +195,48 @@ internal sealed class ClusterCoordination(
             if (Refusal is not null)
             {
                 lifetime.StopApplication();
-                return;
+                break;
             }
         }
         while (await WaitForNextTickAsync(timer, stoppingToken));
+
+        await votes;
+    }
+
+    /// <summary>
+    /// While monitors see the primary failing, the leader re-reads their views every 100 ms and decides as soon as
+    /// they make a majority, rather than at its own next probe round (up to probe_interval later). Idle otherwise.
+    /// </summary>
+    private async Task WatchVotesAsync(CancellationToken stoppingToken)
+    {
+        var poll = TimeSpan.FromMilliseconds(100);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(poll, time, stoppingToken);
+                var own = _own;
+                if (!IsLeader || !Up || _decideNow is not { } decide || _monitors.Count < 2 || (own.PrimaryFailures == 0 && _monitors.All(m => m.PrimaryFailures == 0))
+                    || Quorum(own.Primary, own.PrimaryFailures).MajoritySeesPrimaryDown)
+                {
+                    continue;
+                }
+
+                _monitors = ReadViews(await etcd.GetPrefixAsync(keys.Monitors, stoppingToken));
+                if (Quorum(own.Primary, own.PrimaryFailures).MajoritySeesPrimaryDown)
+                {
+                    await decide(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception) when (!stoppingToken.IsCancellationRequested)
+            {
+                // etcd down (the tick says so) or a decision that failed (the next round logs and retries it).
+            }
+        }
     }
 
     private static async Task<bool> WaitForNextTickAsync(PeriodicTimer timer, CancellationToken stoppingToken)
@@ -251,7 +293,7 @@ internal sealed class ClusterCoordination(
             var left = await etcd.KeepAliveAsync(_lease, cancellationToken);
             if (left > 0)
             {
-                _leaseValidUntil = sentAt + TimeSpan.FromSeconds(left) - etcd.CallTimeout;
+                LeaseValidUntil(sentAt + TimeSpan.FromSeconds(left) - etcd.CallTimeout);
                 return;
             }
 
@@ -260,7 +302,7 @@ internal sealed class ClusterCoordination(
         }
 
         _lease = await etcd.GrantLeaseAsync(_ttl, cancellationToken);
-        _leaseValidUntil = sentAt + _ttl - etcd.CallTimeout;
+        LeaseValidUntil(sentAt + _ttl - etcd.CallTimeout);
     }
 
     /// <summary>Creates this monitor's key unless another running monitor holds the name; false while that is unresolved.</summary>
@@ -349,6 +391,8 @@ internal sealed class ClusterCoordination(
         logger.BecameLeader(_name, response.Header.Revision);
         SetLeader(_name);
     }
+
+    private void LeaseValidUntil(DateTimeOffset until) => Interlocked.Exchange(ref _leaseValidUntilTicks, until.UtcTicks);
 
     private void SetLeader(string leader)
     {

@@ -11,6 +11,9 @@ internal interface IMonitorLeadership
     /// <summary>Before a round's decision on a primary this monitor cannot reach: the leader reads the others' latest views.</summary>
     Task RefreshVotesAsync(CancellationToken cancellationToken);
 
+    /// <summary>What to run when fresh votes make a majority between two probe rounds: the round's decision, taken at once.</summary>
+    void OnMajority(Func<CancellationToken, Task> decide);
+
     /// <summary>After each probe round: this monitor's count of failed probes of <paramref name="primary"/>, for the others to see.</summary>
     void Observe(string? primary, int primaryFailures);
 }
@@ -23,6 +26,10 @@ internal sealed class SoleMonitor : IMonitorLeadership
     public MonitorQuorum Quorum(string? primary, int ownPrimaryFailures) => MonitorQuorum.Alone;
 
     public Task RefreshVotesAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void OnMajority(Func<CancellationToken, Task> decide)
+    {
+    }
 
     public void Observe(string? primary, int primaryFailures)
     {

@@ -113,7 +113,9 @@ internal sealed class FailoverCoordinator(
             TrackPrimaryHealth(view);
             if (!_leadership.IsLeader)
             {
-                // Another monitor decides; this one only counts its failed probes of the primary, which it publishes.
+                // Another monitor decides and writes the state; this one counts its failed probes of the primary,
+                // which it publishes, and shows the state as the leader left it (paused, last failover).
+                PublishState(store.Current);
                 _decisions.Release();
                 return;
             }

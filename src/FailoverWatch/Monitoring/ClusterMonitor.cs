@@ -33,6 +33,7 @@ internal sealed class ClusterMonitor(
         }
 
         coordinator.Initialise();
+        leadership.OnMajority(cancellationToken => latest.Current is { } view ? coordinator.OnRoundAsync(view, cancellationToken) : Task.CompletedTask);
         using var timer = new PeriodicTimer(monitor.ProbeInterval, time);
         try
         {

@@ -33,6 +33,7 @@ public sealed class CoordinationTests
         Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
         Assert.True((await group.StateAsync()).Paused);
         await Wait.UntilAsync(async () => (await group[follower].StatusAsync()).GetProperty("paused").GetBoolean(), TimeSpan.FromSeconds(10), "the follower shows paused");
+        await group[follower].WaitForMetricAtLeastAsync("failoverwatch_paused{cluster=\"test\"}", 1, TimeSpan.FromSeconds(10), "the follower's paused gauge");
         Assert.Equal(HttpStatusCode.Unauthorized, (await group[follower].PostAsync("resume", "wrong")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await group[follower].PostAsync("resume", group.Cluster.AdminToken)).StatusCode);
         Assert.False((await group.StateAsync()).Paused);
@@ -78,9 +79,8 @@ public sealed class CoordinationTests
 
         Assert.Contains("live monitors see it down", group[leader].Output, StringComparison.Ordinal);
         await Wait.UntilAsync(() => group.Cluster.Marker("fenced-pg1") is not null, TimeSpan.FromSeconds(15), "hung primary fenced");
-        var state = await group.StateAsync();
-        Assert.Equal("pg2", state.Primary);
-        Assert.Single(state.History, h => h.Result == "promoted");
+        await Wait.UntilAsync(async () => (await group.StateAsync()).Primary == "pg2", TimeSpan.FromSeconds(15), "pg2 recorded in etcd");
+        Assert.Single((await group.StateAsync()).History, h => h.Result == "promoted");
         Assert.Empty(Directory.GetFiles(group.Cluster.Pair.DirectoryPath, "*state.json"));
     }
 
