@@ -9,7 +9,7 @@ namespace FailoverWatch.IntegrationTests;
 /// <summary>Failover end to end: the real executable watching a real pair, each fault caused for real.</summary>
 public sealed class FailoverTests
 {
-    private const string Fast = "probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3";
+    internal const string Fast = "probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3";
 
     [Fact]
     public async Task promotes_standby_when_primary_killed()
@@ -257,7 +257,7 @@ public sealed class FailoverTests
     {
         // A fence that hangs keeps the failover "under way" after the promotion, long enough to kill the monitor there.
         var slowFence = "sleep 20";
-        await using var cluster = await TestCluster.StartAsync(Fast, pg1FenceCommand: slowFence);
+        await using var cluster = await TestCluster.StartAsync(Fast, pg1FenceCommand: _ => slowFence);
         var first = await MonitorProcess.StartAsync(cluster);
         try
         {
@@ -285,7 +285,7 @@ public sealed class FailoverTests
     [Fact]
     public async Task on_failover_hook_and_monitoring_do_not_wait_for_a_hanging_fence()
     {
-        await using var cluster = await TestCluster.StartAsync(Fast, pg1FenceCommand: "sleep 30");
+        await using var cluster = await TestCluster.StartAsync(Fast, pg1FenceCommand: _ => "sleep 30");
         await using var monitor = await MonitorProcess.StartAsync(cluster);
         await WaitForPrimaryAsync(monitor, "pg1");
 
@@ -300,7 +300,7 @@ public sealed class FailoverTests
         Assert.Equal("pg2", (await monitor.StatusAsync()).GetProperty("primary").GetString());
     }
 
-    private static async Task<DateTimeOffset> LastProbeAsync(MonitorProcess monitor, string node) =>
+    internal static async Task<DateTimeOffset> LastProbeAsync(MonitorProcess monitor, string node) =>
         (await monitor.StatusAsync()).GetProperty("nodes").EnumerateArray()
             .Single(n => n.GetProperty("name").GetString() == node).GetProperty("last_probe").GetDateTimeOffset();
 

@@ -35,10 +35,12 @@ internal static class DumpCompression
     /// <summary>zstd's own worker threads compress while we read pg_dumpall: the pipeline is then bound by pg_dumpall alone.</summary>
     public static int ZstdWorkers => Math.Clamp(Environment.ProcessorCount - 1, 1, 4);
 
-    private static Stream Zstd(Stream output, int level)
+    // The machine's libzstd when there is one (what `zstd` itself runs, about twice as fast), else the managed port.
+    private static Stream Zstd(Stream output, int level) => Zstd(output, level, native: LibZstd.IsAvailable);
+
+    internal static Stream Zstd(Stream output, int level, bool native)
     {
-        // The machine's libzstd when there is one (what `zstd` itself runs, about twice as fast), else the managed port.
-        if (LibZstd.IsAvailable)
+        if (native)
         {
             return new NativeZstdCompressionStream(output, level, ZstdWorkers);
         }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FailoverWatch.Coordination;
+using FailoverWatch.Failover;
 using FailoverWatch.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -17,6 +18,13 @@ internal static class RunCommand
             if (ConfigFileOption.Load(parseResult, config) is not { } options)
             {
                 return ConfigFileOption.InvalidConfigExitCode;
+            }
+
+            using var stateLock = StateFileLock.TryAcquire(options.Monitor.StateFile, out var holder);
+            if (stateLock is null)
+            {
+                Console.Error.WriteLine($"monitor.state_file: {options.Monitor.StateFile} is in use by another failoverwatch run ({holder}); one monitor per state file");
+                return 1;
             }
 
             await using var host = FailoverWatchHost.Build(options);

@@ -121,7 +121,6 @@ internal sealed class FailoverCoordinator(
             }
 
             decision = FailoverPolicy.Decide(view, store.Current, _health, _settings, time.GetUtcNow(), _leadership.Quorum(store.Current.Primary, _health.ConsecutiveFailures));
-            await SavePrimaryPositionAsync(view, cancellationToken);
         }
         catch
         {
@@ -132,6 +131,7 @@ internal sealed class FailoverCoordinator(
         Acting = Task.Run(() => CarryOutAsync(decision, view, cancellationToken), CancellationToken.None);
     }
 
+    /// <summary>The decision, then the primary's position: a state file that cannot take the one never blocks the other.</summary>
     private async Task CarryOutAsync(FailoverDecision decision, ClusterView view, CancellationToken cancellationToken)
     {
         try
@@ -141,6 +141,15 @@ internal sealed class FailoverCoordinator(
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             logger.DecisionFailed(decision.Reason, e);
+        }
+
+        try
+        {
+            await SavePrimaryPositionAsync(view, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.PrimaryPositionNotSaved(e.Message);
         }
         finally
         {
@@ -158,8 +167,9 @@ internal sealed class FailoverCoordinator(
         var moved = SavedPrimaryLsn is { } saved ? lsn.BytesAhead(saved) : long.MaxValue;
         if (moved > 0 && (moved >= _settings.MaxLagOnFailoverBytes / 2 || view.At - _primaryLsnSavedAt >= PrimaryLsnSaveEvery))
         {
-            await store.UpdateAsync(s => s with { PrimaryLsn = lsn.ToString() }, cancellationToken);
+            // Set first: a state file that refuses the write is tried again in 10 s, not every round.
             _primaryLsnSavedAt = view.At;
+            await store.UpdateAsync(s => s with { PrimaryLsn = lsn.ToString() }, cancellationToken);
         }
     }
 
@@ -361,7 +371,7 @@ internal sealed class FailoverCoordinator(
         try
         {
             fence ??= FenceAsync(from, from, to, eventName, cancellationToken);
-            var hook = commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, to, eventName, from, to, cancellationToken);
+            var hook = RunOnFailoverAsync(from, to, eventName, cancellationToken);
             var checkpoint = CheckpointNewPrimaryAsync(to, cancellationToken);
             await Task.WhenAll(fence, hook, checkpoint);
             if (!await fence)
@@ -434,6 +444,10 @@ internal sealed class FailoverCoordinator(
             await commands.RunAsync(ClusterCommandRunner.OnSplitBrain, options.Hooks.OnSplitBrain, splitBrain.Keep, ClusterCommandRunner.SplitBrainEvent, string.Join(",", newNodes), splitBrain.Keep, cancellationToken);
         }
     }
+
+    /// <summary>on_failover: repoints the clients at the new primary.</summary>
+    private Task<bool> RunOnFailoverAsync(string from, string to, string eventName, CancellationToken cancellationToken) =>
+        commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, to, eventName, from, to, cancellationToken);
 
     private bool HasFence(string node) => !string.IsNullOrWhiteSpace(Node(node).FenceCommand);
 

@@ -63,6 +63,16 @@ internal static class FailoverPolicy
 
         // Never promote while a node is writable: one already took over (promoted by hand, a promotion that
         // outlived its wait, a switchover cut short). It is the primary now; the dead one is fenced.
+        if (primaries.Count == 1 && state.LastFailover is { } last && last.To == recorded.Name && last.From == primaries[0].Name)
+        {
+            // The old primary this one replaced, back and writable on its old timeline: adopting it would hand
+            // clients stale data and drop what was written since. It is fenced; a standby may be promoted next.
+            return new ResolveSplitBrain(
+                recorded.Name,
+                [primaries[0].Name],
+                $"{primaries[0].Name} is writable, but it is the old primary {recorded.Name} replaced at {last.At:O}; primary {recorded.Name} is down: fencing {primaries[0].Name}, never adopting it back");
+        }
+
         if (primaries.Count == 1)
         {
             return new AdoptWritable(

@@ -98,4 +98,7 @@ internal static partial class LogMessages
 
     [LoggerMessage(1503, LogLevel.Error, "Fencing {Node} failed; it is fenced again each round for as long as it is writable")]
     public static partial void FenceFailed(this ILogger logger, string node);
+
+    [LoggerMessage(1504, LogLevel.Warning, "The primary's WAL position could not be saved in the state file ({Cause}); a monitor restarted while the primary is down may not know it")]
+    public static partial void PrimaryPositionNotSaved(this ILogger logger, string cause);
 }

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace FailoverWatch.Storage;
 
-/// <summary>The few Linux calls .NET has no API for: hard links, file owners, flushing a folder or a whole filesystem, signalling a process group.</summary>
+/// <summary>The few Linux calls .NET has no API for: hard links, file owners, flushing a folder or a whole filesystem, signalling a process group, flock.</summary>
 internal static partial class LibC
 {
     public const int ORdOnly = 0;
@@ -17,6 +17,21 @@ internal static partial class LibC
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags);
+
+    public const int OWrOnly = 1;
+    public const int OCreat = 0x40;
+    public const int OTrunc = 0x200;
+    public const int OCloexec = 0x80000;
+
+    /// <summary>open(2) with a mode, for O_CREAT.</summary>
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags, uint mode);
+
+    public const int LockExclusive = 2;
+    public const int LockNonBlocking = 4;
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    public static partial int Flock(int fd, int operation);
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     public static partial int Fsync(int fd);

@@ -133,9 +133,8 @@ public sealed class CoordinationTests
     public async Task a_leader_killed_in_the_middle_of_a_failover_is_finished_by_the_next_never_repeated()
     {
         // The first fence of pg1 (already dead) hangs: the leader is killed while its failover is recorded as under way.
-        using var scratch = new TempDirectory();
-        var hanging = scratch.File("fence-hanging");
-        await using var group = await MonitorGroup.StartAsync(Fast, pg1FenceCommand: $"if [ ! -f {hanging} ]; then touch {hanging}; sleep 15; fi");
+        await using var group = await MonitorGroup.StartAsync(Fast, pg1FenceCommand: c => $"if [ ! -f {c.File("fence-hanging")} ]; then touch {c.File("fence-hanging")}; sleep 15; fi");
+        var hanging = group.Cluster.File("fence-hanging");
         var leader = await group.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
         await FailoverTests.WaitForPrimaryAsync(group[leader], "pg1");
 

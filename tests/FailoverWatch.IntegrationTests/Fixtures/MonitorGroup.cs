@@ -43,7 +43,7 @@ public sealed class MonitorGroup : IAsyncDisposable
 
     public string ConfigPath(int index) => Cluster.File($"{Name(index)}.yaml");
 
-    public static async Task<MonitorGroup> StartAsync(string monitorSettings, string walReceiverTimeout = "5s", string? pg1FenceCommand = null, int count = 3)
+    public static async Task<MonitorGroup> StartAsync(string monitorSettings, string walReceiverTimeout = "5s", Func<TestCluster, string>? pg1FenceCommand = null, int count = 3)
     {
         var etcd = await LocalEtcdCluster.StartAsync();
         TestCluster? cluster = null;
@@ -83,8 +83,9 @@ public sealed class MonitorGroup : IAsyncDisposable
     /// <summary>A monitor of this group's cluster beyond the three, named <paramref name="name"/>, on a port of its own.</summary>
     public async Task<string> WriteExtraConfigAsync(string name, int httpPort)
     {
+        // Its own state file, as on another host: the name alone is what it shares with a running monitor.
         var path = Cluster.File($"extra-{name}.yaml");
-        await File.WriteAllTextAsync(path, Config(0, name, httpPort));
+        await File.WriteAllTextAsync(path, Config(0, name, httpPort).Replace($"{name}-state.json", $"extra-{name}-state.json", StringComparison.Ordinal));
         return path;
     }
 

@@ -69,16 +69,10 @@ public sealed class MonitorProcess : IAsyncDisposable
 
     public static Task<MonitorProcess> StartAsync(TestCluster cluster) => StartAsync(cluster.ConfigPath, cluster.HttpPort);
 
-    /// <summary>Starts <c>failoverwatch run</c> with <paramref name="configPath"/> and waits for its <c>/healthz</c>.</summary>
+    /// <summary>Starts <c>failoverwatch run</c> on a configuration listening on <paramref name="httpPort"/>; returns once /healthz answers.</summary>
     public static async Task<MonitorProcess> StartAsync(string configPath, int httpPort)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in (string[])[ExecutablePath, "run", "--config", configPath])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var monitor = new MonitorProcess(Process.Start(start)!, httpPort);
+        var monitor = new MonitorProcess(StartCli("run", "--config", configPath), httpPort);
         try
         {
             await Wait.UntilAsync(
@@ -93,6 +87,10 @@ public sealed class MonitorProcess : IAsyncDisposable
             throw;
         }
     }
+
+    public Task<HttpResponseMessage> HealthAsync() => Http.GetAsync(new Uri(BaseAddress, "healthz"));
+
+    public int Id => _process.Id;
 
     public async Task<JsonElement> StatusAsync() =>
         await Http.GetFromJsonAsync<JsonElement>(new Uri(BaseAddress, "status"));

@@ -42,10 +42,12 @@ public sealed class TestCluster : IAsyncDisposable
         bool relayMonitor = false,
         bool relayReplication = false,
         string walReceiverTimeout = "5s",
-        string? pg1FenceCommand = null,
+        Func<TestCluster, string>? pg1FenceCommand = null,
         bool cascadedStandby = false,
         string? statePath = null,
-        string monitorUser = LocalPostgresServer.Superuser)
+        string monitorUser = LocalPostgresServer.Superuser,
+        Func<TestCluster, string>? onFailoverHook = null,
+        Func<TestCluster, string>? pg1StopCommand = null)
     {
         var pair = await PostgresPair.StartAsync(relayReplication, walReceiverTimeout);
         LocalPostgresServer? cascaded = null;
@@ -63,7 +65,7 @@ public sealed class TestCluster : IAsyncDisposable
         var relay = relayMonitor ? TcpRelay.Start(pair.Primary.Port) : null;
         var cluster = new TestCluster(pair, cascaded, relay, OsUser.FreeLoopbackPort(), statePath);
         await System.IO.File.WriteAllTextAsync(cluster.File("admin-token"), cluster.AdminToken);
-        await System.IO.File.WriteAllTextAsync(cluster.ConfigPath, cluster.Config(monitorSettings, pg1FenceCommand, monitorUser));
+        await System.IO.File.WriteAllTextAsync(cluster.ConfigPath, cluster.Config(monitorSettings, pg1FenceCommand, monitorUser, onFailoverHook, pg1StopCommand));
         return cluster;
     }
 
@@ -77,11 +79,14 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>Whether a hook or fence command ran; each appends its FW_* environment to a marker file.</summary>
     public string? Marker(string name) => System.IO.File.Exists(File(name)) ? System.IO.File.ReadAllText(File(name)) : null;
 
-    private string Config(string monitorSettings, string? pg1FenceCommand, string monitorUser)
+    /// <summary>The line a hook or fence command appends to a marker file: its event, old and new primary.</summary>
+    public string RecordTo(string marker) => $"echo \\\"$FW_EVENT old=$FW_OLD_PRIMARY new=$FW_NEW_PRIMARY\\\" >> {File(marker)}";
+
+    /// <remarks>Commands given are written inside YAML double quotes: a <c>"</c> in them must be <c>\"</c>.</remarks>
+    private string Config(string monitorSettings, Func<TestCluster, string>? pg1FenceCommand, string monitorUser, Func<TestCluster, string>? onFailoverHook, Func<TestCluster, string>? pg1StopCommand)
     {
-        var record = "echo \\\"$FW_EVENT old=$FW_OLD_PRIMARY new=$FW_NEW_PRIMARY\\\" >>";
-        var pg1Fence = pg1FenceCommand ?? $"{record} {File("fenced-pg1")}; {StopCommand(Pair.Primary)}";
-        var pg2Fence = $"{record} {File("fenced-pg2")}; {StopCommand(Pair.Standby)}";
+        var pg1Fence = pg1FenceCommand?.Invoke(this) ?? $"{RecordTo("fenced-pg1")}; {StopCommand(Pair.Primary)}";
+        var pg2Fence = $"{RecordTo("fenced-pg2")}; {StopCommand(Pair.Standby)}";
         return string.Create(CultureInfo.InvariantCulture, $"""
             cluster:
               name: test
@@ -90,7 +95,7 @@ public sealed class TestCluster : IAsyncDisposable
                   host: 127.0.0.1
                   port: {MonitorRelay?.Port ?? Pair.Primary.Port}
                   user: {monitorUser}
-                  stop_command: "{StopCommand(Pair.Primary, "fast")}"
+                  stop_command: "{pg1StopCommand?.Invoke(this) ?? StopCommand(Pair.Primary, "fast")}"
                   fence_command: "{pg1Fence}"
                 - name: pg2
                   host: 127.0.0.1
@@ -103,8 +108,8 @@ public sealed class TestCluster : IAsyncDisposable
               state_file: {StatePath}
             {Indent(monitorSettings)}
             hooks:
-              on_failover: "{record} {File("hook-failover")}"
-              on_split_brain: "{record} {File("hook-split-brain")}"
+              on_failover: "{onFailoverHook?.Invoke(this) ?? RecordTo("hook-failover")}"
+              on_split_brain: "{RecordTo("hook-split-brain")}"
               timeout: 10s
             http:
               listen: 127.0.0.1:{HttpPort}

@@ -53,23 +53,24 @@ public sealed class DashboardAndAlertsAgainstRealPairTests(ObservedPair observed
     [Fact]
     public async Task prometheus_gets_the_standby_replication_lag_series_from_the_host()
     {
+        // The pair is idle and healthy: once scraped after the standby replayed everything, its lag reads 0.
         JsonElement standby = default;
+        var value = double.NaN;
         await Wait.UntilAsync(
             async () =>
             {
                 var data = await observed.Prometheus.QueryAsync("failoverwatch_replication_lag_bytes");
                 standby = data.GetProperty("result").EnumerateArray()
                     .FirstOrDefault(s => s.GetProperty("metric").TryGetProperty("node", out var node) && node.GetString() == "pg2");
-                return standby.ValueKind == JsonValueKind.Object;
+                value = standby.ValueKind == JsonValueKind.Object ? double.Parse(standby.GetProperty("value")[1].GetString()!, System.Globalization.CultureInfo.InvariantCulture) : double.NaN;
+                return value == 0;
             },
             Deadline,
-            "Prometheus to hold failoverwatch_replication_lag_bytes{node=\"pg2\"}");
+            $"Prometheus to hold failoverwatch_replication_lag_bytes{{node=\"pg2\"}} 0 for the idle pair (last {value})");
 
         var labels = standby.GetProperty("metric");
         Assert.Equal(ObservedPair.Cluster, labels.GetProperty("cluster").GetString());
         Assert.Equal(PrometheusServer.JobName, labels.GetProperty("job").GetString());
-        var value = double.Parse(standby.GetProperty("value")[1].GetString()!, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.True(value >= 0, $"lag {value}");
     }
 
     [Fact]
@@ -129,12 +130,13 @@ public sealed class DashboardAndAlertsAgainstRealPairTests(ObservedPair observed
         Assert.True(unhealthy.Count == 0, string.Join('\n', unhealthy));
         Assert.Equal(PromQl.AlertNames(AlertsPath).Count, rules.Count);
 
+        // Pending counts too: most rules wait minutes (for:) before firing, longer than this test runs.
         var alerts = await observed.Prometheus.GetDataAsync("api/v1/alerts");
-        var firing = alerts.GetProperty("alerts").EnumerateArray()
-            .Where(a => a.GetProperty("state").GetString() == "firing")
-            .Select(a => a.GetProperty("labels").GetProperty("alertname").GetString())
+        var active = alerts.GetProperty("alerts").EnumerateArray()
+            .Where(a => a.GetProperty("state").GetString() is "firing" or "pending")
+            .Select(a => $"{a.GetProperty("labels").GetProperty("alertname").GetString()} ({a.GetProperty("state").GetString()})")
             .ToList();
-        Assert.True(firing.Count == 0, "firing on a healthy pair: " + string.Join(", ", firing));
+        Assert.True(active.Count == 0, "active on a healthy pair: " + string.Join(", ", active));
     }
 
     private Task WaitForScrapedNodesAsync() =>

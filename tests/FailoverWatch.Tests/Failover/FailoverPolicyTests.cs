@@ -247,6 +247,17 @@ public sealed class FailoverPolicyTests
         Assert.Equal("pg1", adopt.OldPrimary);
     }
 
+    [Fact]
+    public void the_old_primary_back_writable_while_its_successor_is_down_is_fenced_not_adopted_back()
+    {
+        // pg1 failed over to pg2; now pg2 is down and pg1 is writable again on its old timeline.
+        var state = new FailoverState { Primary = "pg2", History = [new FailoverRecord("pg1", "pg2", Now.AddHours(-1), FailoverResults.Promoted, "failover")] };
+        var split = Assert.IsType<ResolveSplitBrain>(Decide(View("pg2", 1000, Primary("pg1"), Down("pg2"), Standby("pg3")), state));
+        Assert.Equal("pg2", split.Keep);
+        Assert.Equal(["pg1"], split.Fence);
+        Assert.Contains("never adopting it back", split.Reason, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(false, true)]
     [InlineData(true, false)]

@@ -1,0 +1,242 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using FailoverWatch.IntegrationTests.Fixtures;
+using FailoverWatch.LocalServers;
+using FailoverWatch.Processes;
+using static FailoverWatch.IntegrationTests.FailoverTests;
+
+namespace FailoverWatch.IntegrationTests;
+
+/// <summary>
+/// Ways to two primaries, no primary, or a monitor that stops deciding (issue 9), each caused for real against the
+/// real executable and real servers: a promotion made by hand, a slow promotion across a monitor restart, a hook that
+/// hangs and leaves a child holding its pipes, a fence that fails before it works, a switchover whose client goes
+/// away, a primary whose position was never seen, a second monitor on the same state file.
+/// </summary>
+public sealed class FailoverHoleTests
+{
+    [Fact]
+    public async Task a_standby_promoted_by_hand_while_the_primary_is_dead_is_adopted_fenced_and_hooked_not_held()
+    {
+        // Five failed probes before the monitor would act: the promotion by hand lands first.
+        await using var cluster = await TestCluster.StartAsync("probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 5");
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await WaitForPrimaryAsync(monitor, "pg1");
+
+        await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+        await cluster.Pair.Standby.ExecuteAsync("SELECT pg_promote()", CancellationToken.None);
+
+        await Wait.UntilAsync(async () => (await monitor.StatusAsync()).GetProperty("primary").GetString() == "pg2", TimeSpan.FromSeconds(20), "pg2 adopted as primary");
+        await Wait.UntilAsync(() => cluster.Marker("hook-failover") is not null, TimeSpan.FromSeconds(10), "on_failover ran");
+        Assert.Equal("adopted old=pg1 new=pg2\n", cluster.Marker("hook-failover"));
+        Assert.Contains("adopted old=pg1 new=pg2", cluster.Marker("fenced-pg1"), StringComparison.Ordinal);
+        Assert.Equal(0, await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"promoted\"}"));
+        var history = JsonDocument.Parse(await File.ReadAllTextAsync(cluster.StatePath)).RootElement.GetProperty("history");
+        Assert.Equal("adopted", history.EnumerateArray().Last().GetProperty("result").GetString());
+        Assert.DoesNotContain("no_standby", monitor.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_slow_promotion_is_watched_across_a_monitor_restart_and_finished_once_while_rounds_go_on()
+    {
+        await using var cluster = await TestCluster.StartAsync(Fast);
+        var standby = cluster.Pair.Standby;
+
+        // The standby's startup process ends recovery; stopped, it takes the promotion request but cannot act on it.
+        var startup = (await ExternalProcess.RunAsync("pgrep", ["-P", standby.PostmasterPid!.Value.ToString(CultureInfo.InvariantCulture), "-f", "postgres: startup"], TimeSpan.FromSeconds(10), CancellationToken.None)).StandardOutput.Trim();
+        Assert.Matches("^[0-9]+$", startup);
+        var first = await MonitorProcess.StartAsync(cluster);
+        try
+        {
+            await WaitForPrimaryAsync(first, "pg1");
+            await ExternalProcess.RunAsync("kill", ["-STOP", startup], TimeSpan.FromSeconds(10), CancellationToken.None);
+            await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+            await Wait.UntilAsync(() => first.Output.Contains("pg_promote sent to pg2; waiting up to 60s", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "pg_promote sent");
+
+            // The promotion hangs, the monitor does not: rounds go on and /healthz answers.
+            var probed = await LastProbeAsync(first, "pg2");
+            await Wait.UntilAsync(async () => await LastProbeAsync(first, "pg2") > probed, TimeSpan.FromSeconds(5), "rounds go on during the promotion");
+            Assert.Equal(HttpStatusCode.OK, (await first.HealthAsync()).StatusCode);
+            Assert.True(await standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
+            Assert.Contains("\"promote_sent_at\": \"", await File.ReadAllTextAsync(cluster.StatePath), StringComparison.Ordinal);
+            await first.KillAsync();
+        }
+        catch
+        {
+            await ExternalProcess.RunAsync("kill", ["-CONT", startup], TimeSpan.FromSeconds(10), CancellationToken.None);
+            throw;
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+
+        try
+        {
+            await using var second = await MonitorProcess.StartAsync(cluster);
+            await Wait.UntilAsync(() => second.Output.Contains("pg_promote was sent to pg2", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the restarted monitor watches the promotion");
+            await ExternalProcess.RunAsync("kill", ["-CONT", startup], TimeSpan.FromSeconds(10), CancellationToken.None);
+
+            await WaitForWritableAsync(standby, TimeSpan.FromSeconds(30));
+            await Wait.UntilAsync(() => !File.ReadAllText(cluster.StatePath).Contains("\"in_progress\": {", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "failover finished");
+            var state = JsonDocument.Parse(await File.ReadAllTextAsync(cluster.StatePath)).RootElement;
+            Assert.Equal("pg2", state.GetProperty("primary").GetString());
+            Assert.Equal(["promoted"], state.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("result").GetString()));
+            Assert.DoesNotContain("Failing over", second.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await ExternalProcess.RunAsync("kill", ["-CONT", startup], TimeSpan.FromSeconds(10), CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task a_hook_that_hangs_holding_its_pipes_is_killed_at_the_timeout_and_a_failing_fence_is_retried_until_it_works()
+    {
+        await using var cluster = await TestCluster.StartAsync(
+            Fast,
+            onFailoverHook: c => $"{c.RecordTo("hook-failover")}; (sleep 600 & echo $! > {c.File("hook-child")}); sleep 600",
+            pg1FenceCommand: c => $"test -f {c.File("fence-works")} && {c.RecordTo("fenced-pg1")} && {TestCluster.StopCommand(c.Pair.Primary)}");
+        var child = cluster.File("hook-child");
+        try
+        {
+            await using var monitor = await MonitorProcess.StartAsync(cluster);
+            await WaitForPrimaryAsync(monitor, "pg1");
+            await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+            await WaitForWritableAsync(cluster.Pair.Standby, TimeSpan.FromSeconds(20));
+            await Wait.UntilAsync(() => File.Exists(child), TimeSpan.FromSeconds(10), "the hook started its child");
+
+            // hooks.timeout is 10s: /healthz answers throughout, then the hook's whole group is killed.
+            await Wait.UntilAsync(
+                async () => (await monitor.HealthAsync()).StatusCode == HttpStatusCode.OK
+                    ? await monitor.MetricAsync("failoverwatch_command_failures_total{cluster=\"test\",command=\"on_failover\"}") >= 1
+                    : throw new InvalidOperationException("/healthz failed while the hook hung"),
+                TimeSpan.FromSeconds(30),
+                "the hanging hook timed out and was counted");
+            await Wait.UntilAsync(() => !Directory.Exists("/proc/" + File.ReadAllText(child).Trim()), TimeSpan.FromSeconds(10), "the hook's background child killed with it");
+            Assert.Contains("on_failover for pg2 failed (timed out)", monitor.Output, StringComparison.Ordinal);
+
+            // The old primary returns writable; its fence fails until the fence can work, retried each round.
+            await Wait.UntilAsync(() => cluster.Pair.Primary.PostmasterPid is null, TimeSpan.FromSeconds(20), "old postmaster gone");
+            await cluster.Pair.Primary.StartAsync(CancellationToken.None);
+            await monitor.WaitForMetricAtLeastAsync("failoverwatch_command_failures_total{cluster=\"test\",command=\"fence\"}", 3, TimeSpan.FromSeconds(20), "the fence failed at the failover and twice in the split brain");
+            Assert.NotNull(cluster.Pair.Primary.PostmasterPid);
+            await File.WriteAllTextAsync(cluster.File("fence-works"), "");
+
+            await Wait.UntilAsync(() => cluster.Pair.Primary.PostmasterPid is null, TimeSpan.FromSeconds(20), "returning primary fenced once the fence works");
+            Assert.Equal("split_brain old=pg1 new=pg2\n", cluster.Marker("fenced-pg1"));
+            Assert.Equal(1, await monitor.MetricAsync("failoverwatch_split_brain_total{cluster=\"test\"}"));
+            Assert.Equal("split_brain old=pg1 new=pg2\n", cluster.Marker("hook-split-brain"));
+            Assert.Equal("pg2", (await monitor.StatusAsync()).GetProperty("primary").GetString());
+        }
+        finally
+        {
+            if (File.Exists(child) && int.TryParse(File.ReadAllText(child), CultureInfo.InvariantCulture, out var pid))
+            {
+                await ExternalProcess.RunAsync("kill", ["-KILL", pid.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10), CancellationToken.None);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task split_brain_is_resolved_while_a_failover_to_a_node_that_never_answers_is_still_recorded_as_under_way()
+    {
+        // A monitor died mid-failover to pg3, and pg3 has not answered since: the failover stays under way.
+        await using var cluster = await TestCluster.StartAsync(Fast);
+        var config = await File.ReadAllTextAsync(cluster.ConfigPath);
+        await File.WriteAllTextAsync(cluster.ConfigPath, config.Replace("\nmonitor:", "\n    - { name: pg3, host: 127.0.0.1, port: 1 }\nmonitor:", StringComparison.Ordinal));
+        await File.WriteAllTextAsync(cluster.StatePath, """{ "primary": "pg1", "in_progress": { "from": "pg1", "to": "pg3", "started_at": "2026-01-01T00:00:00Z" } }""");
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await Wait.UntilAsync(() => monitor.Output.Contains("waiting to see pg3", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the failover to pg3 waits");
+
+        await cluster.Pair.Standby.ExecuteAsync("SELECT pg_promote()", CancellationToken.None);
+
+        await Wait.UntilAsync(() => cluster.Marker("hook-split-brain") is not null, TimeSpan.FromSeconds(20), "split brain handled");
+        Assert.Equal("split_brain old=pg2 new=pg1\n", cluster.Marker("fenced-pg2"));
+        await Wait.UntilAsync(() => cluster.Pair.Standby.PostmasterPid is null, TimeSpan.FromSeconds(20), "pg2 fenced (stopped)");
+        Assert.False(await cluster.Pair.Primary.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task a_switchover_goes_on_when_its_client_goes_away_after_the_primary_is_stopped()
+    {
+        await using var cluster = await TestCluster.StartAsync(
+            "probe_interval: 500ms\nprobe_timeout: 1s",
+            pg1StopCommand: c => $"{TestCluster.StopCommand(c.Pair.Primary, "fast")}; touch {c.File("stopped")}; sleep 2");
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await WaitForPrimaryAsync(monitor, "pg1");
+
+        using var client = new HttpClient();
+        using var cancel = new CancellationTokenSource();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(monitor.BaseAddress, "switchover?to=pg2"));
+        request.Headers.Authorization = new("Bearer", cluster.AdminToken);
+        var call = client.SendAsync(request, cancel.Token);
+        await Wait.UntilAsync(() => File.Exists(cluster.File("stopped")), TimeSpan.FromSeconds(60), "stop_command ran");
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+
+        await WaitForWritableAsync(cluster.Pair.Standby, TimeSpan.FromSeconds(60));
+        await Wait.UntilAsync(async () => (await monitor.StatusAsync()).GetProperty("primary").GetString() == "pg2", TimeSpan.FromSeconds(10), "pg2 recorded");
+        await Wait.UntilAsync(() => cluster.Marker("hook-failover") is not null, TimeSpan.FromSeconds(10), "on_failover ran");
+        Assert.Equal("switchover old=pg1 new=pg2\n", cluster.Marker("hook-failover"));
+    }
+
+    [Fact]
+    public async Task a_primary_whose_position_was_never_seen_holds_the_failover_instead_of_counting_as_zero_lag()
+    {
+        // A state file naming the primary but no position (written by hand, or by an older monitor), and the primary dead.
+        await using var cluster = await TestCluster.StartAsync(Fast);
+        await File.WriteAllTextAsync(cluster.StatePath, """{ "primary": "pg1" }""");
+        await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+
+        await monitor.WaitForMetricAtLeastAsync("failoverwatch_failovers_held_total{cluster=\"test\",reason=\"unknown_position\"}", 2, TimeSpan.FromSeconds(20), "failover held: position unknown");
+        Assert.Contains("last WAL position is unknown", monitor.Output, StringComparison.Ordinal);
+        Assert.True(await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
+        Assert.Equal(0, await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"promoted\"}"));
+    }
+
+    [Fact]
+    public async Task a_second_monitor_on_the_same_state_file_refuses_to_start_naming_the_holder_until_it_is_gone()
+    {
+        // No servers needed: the monitor runs (and holds its lock) whether or not its nodes answer.
+        using var directory = new TempDirectory();
+        var port = OsUser.FreeLoopbackPort();
+        var config = directory.File("failoverwatch.yaml");
+        await File.WriteAllTextAsync(config, $$"""
+            cluster:
+              name: test
+              nodes:
+                - { name: pg1, host: 127.0.0.1, port: 1 }
+                - { name: pg2, host: 127.0.0.1, port: 2, fence_command: /bin/true }
+            monitor:
+              state_file: {{directory.File("state.json")}}
+            http:
+              listen: 127.0.0.1:{{port}}
+            """);
+
+        var (checkExit, checkOutput) = await MonitorProcess.RunCliAsync("check-config", "--config", config);
+        Assert.True(checkExit == 0, checkOutput);
+        Assert.Contains("warning: cluster.nodes[0].fence_command: missing while monitor.auto_failover is on", checkOutput, StringComparison.Ordinal);
+
+        var first = await MonitorProcess.StartAsync(config, port);
+        try
+        {
+            Assert.Contains("Configuration: cluster.nodes[0].fence_command: missing", first.Output, StringComparison.Ordinal);
+            var (exit, output) = await MonitorProcess.RunCliAsync("run", "--config", config);
+            Assert.Equal(1, exit);
+            Assert.Contains($"monitor.state_file: {directory.File("state.json")} is in use by another failoverwatch run (pid {first.Id} on host {Environment.MachineName}", output, StringComparison.Ordinal);
+
+            // kill -9 leaves no stale lock: the kernel drops it with the process.
+            await first.KillAsync();
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+
+        await using var second = await MonitorProcess.StartAsync(config, port);
+        Assert.False(second.HasExited);
+    }
+}
