@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Etcdserverpb;
 using FailoverWatch.Configuration;
-using FailoverWatch.Failover;
 using FailoverWatch.Telemetry;
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
@@ -94,7 +93,7 @@ internal sealed class ClusterCoordination(
 
         try
         {
-            _monitors = ReadViews(await etcd.GetPrefixAsync(keys.Monitors, cancellationToken));
+            _monitors = MonitorView.ReadAll(await etcd.GetPrefixAsync(keys.Monitors, cancellationToken));
         }
         catch (RpcException)
         {
@@ -222,7 +221,7 @@ internal sealed class ClusterCoordination(
                     continue;
                 }
 
-                _monitors = ReadViews(await etcd.GetPrefixAsync(keys.Monitors, stoppingToken));
+                _monitors = MonitorView.ReadAll(await etcd.GetPrefixAsync(keys.Monitors, stoppingToken));
                 if (Quorum(own.Primary, own.PrimaryFailures).MajoritySeesPrimaryDown)
                 {
                     await decide(stoppingToken);
@@ -261,7 +260,7 @@ internal sealed class ClusterCoordination(
 
         var group = await etcd.GetPrefixAsync(keys.Root, cancellationToken);
         state.Refresh(group.FirstOrDefault(kv => kv.Key.ToStringUtf8() == keys.State));
-        _monitors = ReadViews(group.Where(kv => kv.Key.ToStringUtf8().StartsWith(keys.Monitors, StringComparison.Ordinal)));
+        _monitors = MonitorView.ReadAll(group.Where(kv => kv.Key.ToStringUtf8().StartsWith(keys.Monitors, StringComparison.Ordinal)));
         if (_monitors.All(m => m.Instance != _instance))
         {
             // Our view's key went (the lease expired while we were away): register again next tick.
@@ -311,12 +310,12 @@ internal sealed class ClusterCoordination(
         var key = keys.Monitor(_name);
         var txn = new TxnRequest();
         txn.Compare.Add(EtcdGateway.CreateRevisionIs(key, 0));
-        txn.Success.Add(EtcdGateway.Put(key, Serialize(_own), _lease));
+        txn.Success.Add(EtcdGateway.Put(key, _own.ToJson(), _lease));
         txn.Failure.Add(EtcdGateway.Get(key));
         var response = await etcd.TxnAsync(txn, cancellationToken);
         if (!response.Succeeded)
         {
-            var holder = response.Responses[0].ResponseRange.Kvs.FirstOrDefault() is { } kv ? ParseView(kv.Value.Span) : null;
+            var holder = response.Responses[0].ResponseRange.Kvs.FirstOrDefault() is { } kv ? MonitorView.Parse(kv.Value.Span) : null;
             if (holder is null || holder.Instance == _instance)
             {
                 return false;
@@ -344,33 +343,13 @@ internal sealed class ClusterCoordination(
         _nameTakenSince = null;
         _registered = true;
         _published = _own;
-        await ImportStateFileAsync(cancellationToken);
+        if (!_imported)
+        {
+            _imported = true;
+            await state.ImportOnceAsync(options.Monitor.StateFile, cancellationToken);
+        }
+
         return true;
-    }
-
-    /// <summary>Once per process: the state file becomes etcd's state when etcd holds none (a create-only transaction).</summary>
-    private async Task ImportStateFileAsync(CancellationToken cancellationToken)
-    {
-        if (_imported)
-        {
-            return;
-        }
-
-        _imported = true;
-        var path = options.Monitor.StateFile;
-        if (!File.Exists(path))
-        {
-            return;
-        }
-
-        var local = FailoverStateStore.Load(path);
-        var txn = new TxnRequest();
-        txn.Compare.Add(EtcdGateway.CreateRevisionIs(keys.State, 0));
-        txn.Success.Add(EtcdGateway.Put(keys.State, EtcdStateStore.Serialize(local)));
-        if ((await etcd.TxnAsync(txn, cancellationToken)).Succeeded)
-        {
-            logger.StateImported(path, local.Primary);
-        }
     }
 
     private async Task RunForLeaderAsync(CancellationToken cancellationToken)
@@ -424,7 +403,7 @@ internal sealed class ClusterCoordination(
             var key = keys.Monitor(_name);
             var txn = new TxnRequest();
             txn.Compare.Add(EtcdGateway.LeaseIs(key, _lease));
-            txn.Success.Add(EtcdGateway.Put(key, Serialize(view), _lease));
+            txn.Success.Add(EtcdGateway.Put(key, view.ToJson(), _lease));
             if ((await etcd.TxnAsync(txn, cancellationToken)).Succeeded)
             {
                 _published = view;
@@ -450,20 +429,4 @@ internal sealed class ClusterCoordination(
 
     private MonitorView View(string? primary, int primaryFailures) =>
         new(_name, _instance, _http, primary, primaryFailures, primaryFailures < options.Monitor.FailureThreshold, time.GetUtcNow());
-
-    private static MonitorView[] ReadViews(IEnumerable<Mvccpb.KeyValue> keyValues) => [.. keyValues.Select(kv => ParseView(kv.Value.Span)).OfType<MonitorView>()];
-
-    private static byte[] Serialize(MonitorView view) => JsonSerializer.SerializeToUtf8Bytes(view, CoordinationJson.Default.MonitorView);
-
-    private static MonitorView? ParseView(ReadOnlySpan<byte> json)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(json, CoordinationJson.Default.MonitorView);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
 }

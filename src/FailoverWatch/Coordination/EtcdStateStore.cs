@@ -110,6 +110,24 @@ internal sealed class EtcdStateStore(EtcdGateway etcd, EtcdKeys keys, LeaderFenc
         return response.Header.Revision;
     }
 
+    /// <summary>The state file becomes etcd's state when etcd holds none yet (a create-only transaction): moving to several monitors keeps the record.</summary>
+    public async Task ImportOnceAsync(string stateFile, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(stateFile))
+        {
+            return;
+        }
+
+        var local = FailoverStateStore.Load(stateFile);
+        var txn = new TxnRequest();
+        txn.Compare.Add(EtcdGateway.CreateRevisionIs(keys.State, 0));
+        txn.Success.Add(EtcdGateway.Put(keys.State, Serialize(local)));
+        if ((await etcd.TxnAsync(txn, cancellationToken)).Succeeded)
+        {
+            logger.StateImported(stateFile, local.Primary);
+        }
+    }
+
     public void Dispose() => _gate.Dispose();
 
     private EtcdStateWriteException Refused(string reason)

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
+using Mvccpb;
 
 namespace FailoverWatch.Coordination;
 
@@ -13,7 +15,25 @@ internal sealed record MonitorView(
     string? Primary,
     int PrimaryFailures,
     bool SeesPrimary,
-    DateTimeOffset SeenAt);
+    DateTimeOffset SeenAt)
+{
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, CoordinationJson.Default.MonitorView);
+
+    /// <summary>A view as published; null for one this version cannot read.</summary>
+    public static MonitorView? Parse(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, CoordinationJson.Default.MonitorView);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public static MonitorView[] ReadAll(IEnumerable<KeyValue> keyValues) => [.. keyValues.Select(kv => Parse(kv.Value.Span)).OfType<MonitorView>()];
+}
 
 /// <summary>One entry of <c>monitors</c> in <c>/status</c>.</summary>
 internal sealed record MonitorStatus(string Name, bool SeesPrimary, DateTimeOffset SeenAt);

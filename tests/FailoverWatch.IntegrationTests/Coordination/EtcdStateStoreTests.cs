@@ -1,6 +1,7 @@
 using Etcdserverpb;
 using FailoverWatch.Configuration;
 using FailoverWatch.Coordination;
+using FailoverWatch.Failover;
 using FailoverWatch.IntegrationTests.Fixtures;
 using FailoverWatch.LocalServers;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,10 +9,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace FailoverWatch.IntegrationTests.Coordination;
 
 /// <summary>
-/// Patroni's defect, tried on a real 3-member etcd: a leader paused past its lease (SIGSTOP, a VM freeze, a long GC)
-/// resumes with its old fencing token in hand and writes. Here its write must fail and the new leader's state stay.
+/// The cluster state in a real 3-member etcd. Patroni's defect tried for real: a leader paused past its lease
+/// (SIGSTOP, a VM freeze, a long GC) resumes with its old fencing token in hand and writes; here its write must
+/// fail and the new leader's state stay.
 /// </summary>
-public sealed class FencedStateWriteTests
+public sealed class EtcdStateStoreTests
 {
     [Fact]
     public async Task a_resumed_stale_leader_cannot_write_the_state()
@@ -44,6 +46,34 @@ public sealed class FencedStateWriteTests
 
         // Without a token it does not even try.
         await Assert.ThrowsAsync<EtcdStateWriteException>(() => oldStore.UpdateAsync(s => s with { Paused = true }, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task an_existing_state_file_is_imported_once_when_etcd_holds_no_state()
+    {
+        await using var cluster = await LocalEtcdCluster.StartAsync();
+        using var etcd = new EtcdGateway(new EtcdOptions { Endpoints = [.. cluster.ClientUrls] }, TimeProvider.System);
+        var keys = EtcdKeys.For("/failoverwatch", "import");
+        using var store = new EtcdStateStore(etcd, keys, new LeaderFence(), NullLogger<EtcdStateStore>.Instance);
+        using var files = new TempDirectory();
+        var record = new FailoverRecord("pg1", "pg2", DateTimeOffset.UnixEpoch, FailoverResults.Promoted, "before coordination");
+        using (var first = new FailoverStateStore(files.File("first.json")))
+        {
+            await first.UpdateAsync(s => s with { Primary = "pg2", Paused = true, History = [record] }, CancellationToken.None);
+        }
+
+        using (var second = new FailoverStateStore(files.File("second.json")))
+        {
+            await second.UpdateAsync(s => s with { Primary = "pg1" }, CancellationToken.None);
+        }
+
+        await store.ImportOnceAsync(files.File("first.json"), CancellationToken.None);
+        await store.ImportOnceAsync(files.File("second.json"), CancellationToken.None);
+
+        var stored = EtcdStateStore.Parse((await etcd.GetAsync(keys.State, CancellationToken.None))!.Value.Span);
+        Assert.Equal("pg2", stored.Primary);
+        Assert.True(stored.Paused);
+        Assert.Equal(record, Assert.Single(stored.History));
     }
 
     private static async Task<long> ElectAsync(EtcdGateway etcd, EtcdKeys keys, string name, long lease)
