@@ -5,7 +5,14 @@ using Npgsql;
 
 // Repeats a real failover N times per scenario and prints seconds from the fault to the first committed
 // INSERT on the new primary: min / median / max, side by side for each monitor setting.
+// With "coordinated [LEASE_TTL_SECONDS]" after N: three monitors on etcd instead (CoordinatedBench).
 var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
+if (args.Length > 1 && args[1] == "coordinated")
+{
+    await FailoverWatch.Bench.CoordinatedBench.RunAsync(runs, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5);
+    return;
+}
+
 var executable = Path.Combine(AppContext.BaseDirectory, "failoverwatch.dll");
 (string Name, string Signal, string Monitor)[] scenarios =
 [

@@ -1,6 +1,8 @@
 using System.CommandLine;
+using FailoverWatch.Coordination;
 using FailoverWatch.Failover;
 using FailoverWatch.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace FailoverWatch.Cli;
@@ -27,7 +29,9 @@ internal static class RunCommand
 
             await using var host = FailoverWatchHost.Build(options);
             await ((IHost)host).RunAsync(cancellationToken);
-            return 0;
+
+            // A monitor that refused to join its group (its monitor_name taken) stopped itself: not a clean stop.
+            return host.Services.GetService<ClusterCoordination>()?.Refusal is null ? 0 : 1;
         });
         return command;
     }

@@ -30,6 +30,11 @@ internal static class ConfigValidator
             Problem("telemetry.otlp_endpoint", $"'{endpoint}' is not an absolute URL");
         }
 
+        if (options.Coordination is { } coordination)
+        {
+            CoordinationConfigValidator.Validate(coordination, baseDirectory, Problem);
+        }
+
         ResolvePaths(options, baseDirectory);
         return problems;
     }
@@ -319,6 +324,11 @@ internal static class ConfigValidator
 
         options.Monitor.StateFile = Full(options.Monitor.StateFile);
         options.Http.AdminTokenFile = options.Http.AdminTokenFile is null ? null : Full(options.Http.AdminTokenFile);
+        if (options.Coordination is { } coordination)
+        {
+            CoordinationConfigValidator.ResolvePaths(coordination.Etcd, Full);
+        }
+
         if (options.Backup is { } backup)
         {
             backup.Destination = Full(backup.Destination);

@@ -9,6 +9,7 @@ internal sealed class FailoverWatchOptions
     public BackupOptions? Backup { get; set; }
     public HttpOptions Http { get; set; } = new();
     public TelemetryOptions Telemetry { get; set; } = new();
+    public CoordinationOptions? Coordination { get; set; }
 }
 
 internal sealed class ClusterOptions

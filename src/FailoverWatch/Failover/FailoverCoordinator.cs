@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FailoverWatch.Configuration;
+using FailoverWatch.Coordination;
 using FailoverWatch.Incidents;
 using FailoverWatch.Logging;
 using FailoverWatch.Monitoring;
@@ -17,16 +18,20 @@ namespace FailoverWatch.Failover;
 /// </summary>
 internal sealed class FailoverCoordinator(
     FailoverWatchOptions options,
-    FailoverStateStore store,
+    IClusterStateStore store,
     NodePromoter promoter,
     IncidentRecorder incidents,
     ClusterCommandRunner commands,
     FailoverWatchMetrics metrics,
     TimeProvider time,
-    ILogger<FailoverCoordinator> logger)
+    ILogger<FailoverCoordinator> logger,
+    IMonitorLeadership? leadership = null)
 {
     private static readonly TimeSpan PrimaryLsnSaveEvery = TimeSpan.FromSeconds(10);
     private readonly string _cluster = options.Cluster.Name;
+
+    // Without coordination (and in tests built by hand) the only monitor, always the leader.
+    private readonly IMonitorLeadership _leadership = leadership ?? new SoleMonitor();
     private readonly FailoverPolicySettings _settings = FailoverPolicySettings.From(options);
 
     // Split-brain nodes already announced (logged, counted, hook run) and those whose fence worked, this episode.
@@ -39,6 +44,9 @@ internal sealed class FailoverCoordinator(
     private DateTimeOffset _primaryLsnSavedAt;
 
     public string? RecordedPrimary => store.Current.Primary;
+
+    /// <summary>This monitor's count of failed probes of the recorded primary in a row, which it publishes to the other monitors.</summary>
+    public int PrimaryFailures => _health.ConsecutiveFailures;
 
     public FailoverState State => store.Current;
 
@@ -105,7 +113,16 @@ internal sealed class FailoverCoordinator(
         try
         {
             TrackPrimaryHealth(view);
-            decision = FailoverPolicy.Decide(view, store.Current, _health, _settings, time.GetUtcNow());
+            if (!_leadership.IsLeader)
+            {
+                // Another monitor decides and writes the state; this one counts its failed probes of the primary,
+                // which it publishes, and shows the state as the leader left it (paused, last failover).
+                PublishState(store.Current);
+                _decisions.Release();
+                return;
+            }
+
+            decision = FailoverPolicy.Decide(view, store.Current, _health, _settings, time.GetUtcNow(), _leadership.Quorum(store.Current.Primary, _health.ConsecutiveFailures));
             incidents.Observe(view, store.Current, _health, decision);
         }
         catch

@@ -1,3 +1,4 @@
+using FailoverWatch.Coordination;
 using FailoverWatch.Monitoring;
 
 namespace FailoverWatch.Failover;
@@ -9,8 +10,11 @@ namespace FailoverWatch.Failover;
 /// </summary>
 internal static class FailoverPolicy
 {
-    public static FailoverDecision Decide(ClusterView view, FailoverState state, PrimaryHealth health, FailoverPolicySettings settings, DateTimeOffset now)
+    /// <param name="quorum">What the live monitors see of the primary; with several, a majority that sees it down outweighs a standby that still streams, and no majority holds the failover.</param>
+    public static FailoverDecision Decide(ClusterView view, FailoverState state, PrimaryHealth health, FailoverPolicySettings settings, DateTimeOffset now, MonitorQuorum? quorum = null)
     {
+        quorum ??= MonitorQuorum.Alone;
+
         // Two writable nodes come first, whatever else is under way: every round with both is a round of lost writes.
         var primaries = view.Primaries;
         if (primaries.Count > 1)
@@ -44,9 +48,17 @@ internal static class FailoverPolicy
                 : new NoAction($"recorded primary {recorded.Name} is in recovery and no node is writable; not acting on a role change made by hand");
         }
 
-        if (health.ConsecutiveFailures < settings.FailureThreshold)
+        if (health.ConsecutiveFailures < settings.FailureThreshold && !quorum.MajoritySeesPrimaryDown)
         {
             return new NoAction($"primary {recorded.Name} failed {health.ConsecutiveFailures} of {settings.FailureThreshold} probes ({recorded.Report.Failure})");
+        }
+
+        // With several monitors, one that alone loses the primary may be the one cut off: neither promote nor fence on its word.
+        if (quorum.Votes && !quorum.MajoritySeesPrimaryDown)
+        {
+            return new HoldFailover(
+                "no_quorum",
+                $"not failing over: primary {recorded.Name} failed {health.ConsecutiveFailures} probes here, but only {quorum.Describe()}; this monitor may be the one cut off");
         }
 
         // Never promote while a node is writable: one already took over (promoted by hand, a promotion that
@@ -69,8 +81,8 @@ internal static class FailoverPolicy
                 $"primary {recorded.Name} failed {health.ConsecutiveFailures} probes in a row and {primaries[0].Name} is writable: adopting {primaries[0].Name}, fencing {recorded.Name}");
         }
 
-        return WhyNotFailOver(view, state, health, settings, now, recorded.Name)
-            ?? ChooseStandby(view, recorded.Name, settings);
+        return WhyNotFailOver(view, state, health, settings, now, recorded.Name, quorum)
+            ?? ChooseStandby(view, recorded.Name, settings, quorum);
     }
 
     private static FailoverDecision ResumeInterrupted(ClusterView view, FailoverInProgress failover, FailoverPolicySettings settings, DateTimeOffset now)
@@ -120,7 +132,7 @@ internal static class FailoverPolicy
             $"split brain: {primaries.Count} writable nodes ({string.Join(", ", primaries.Select(p => p.Name))}); keeping {keep.Name}, fencing {string.Join(", ", fence)}");
     }
 
-    private static HoldFailover? WhyNotFailOver(ClusterView view, FailoverState state, PrimaryHealth health, FailoverPolicySettings settings, DateTimeOffset now, string primary)
+    private static HoldFailover? WhyNotFailOver(ClusterView view, FailoverState state, PrimaryHealth health, FailoverPolicySettings settings, DateTimeOffset now, string primary, MonitorQuorum quorum)
     {
         if (!settings.AutoFailover)
         {
@@ -141,7 +153,9 @@ internal static class FailoverPolicy
             .Where(n => n.IsStreaming && !settings.Nodes.Any(other => other.Name != primary && other.Is(n.Report.WalReceiver)))
             .Select(n => n.Name)
             .ToList();
-        if (monitorCutOff && stillStreaming.Count > 0)
+        // A majority of monitors that see it down (placed beside the application) is stronger evidence than a
+        // standby that still says "streaming": a hung primary keeps that up until wal_receiver_timeout (60s by default).
+        if (monitorCutOff && stillStreaming.Count > 0 && !quorum.MajoritySeesPrimaryDown)
         {
             return new HoldFailover(
                 "standby_streaming",
@@ -158,7 +172,7 @@ internal static class FailoverPolicy
             : new HoldFailover("no_standby", $"primary {primary} is down and no standby answers");
     }
 
-    private static FailoverDecision ChooseStandby(ClusterView view, string primary, FailoverPolicySettings settings)
+    private static FailoverDecision ChooseStandby(ClusterView view, string primary, FailoverPolicySettings settings, MonitorQuorum quorum)
     {
         var best = view.Nodes
             .Where(n => n.IsReachableStandby)
@@ -186,7 +200,10 @@ internal static class FailoverPolicy
         return new Promote(
             best.Name,
             primary,
-            $"primary {primary} failed {settings.FailureThreshold} probes in a row and no standby hears it; promoting {best.Name} (received {best.Report.HeldLsn}, {lag} bytes behind)");
+            (quorum.MajoritySeesPrimaryDown
+                ? $"primary {primary} is down: {quorum.Describe()} for {settings.FailureThreshold} probes in a row"
+                : $"primary {primary} failed {settings.FailureThreshold} probes in a row and no standby hears it")
+            + $"; promoting {best.Name} (received {best.Report.HeldLsn}, {lag} bytes behind)");
     }
 
     private static int OrderOf(string node, FailoverPolicySettings settings)

@@ -8,11 +8,12 @@ namespace FailoverWatch.Failover;
 /// The state file: read at start, replaced atomically (temp file, fsync, rename, fsync of the folder) on every change, so a crash
 /// leaves either the old state or the new one, never half of one. Updates are serialised.
 /// </summary>
-internal sealed class FailoverStateStore(string path) : IDisposable
+internal sealed class FailoverStateStore(string path) : IClusterStateStore, IDisposable
 {
     private const int HistoryLimit = 100;
 
-    private static readonly JsonSerializerOptions Json = new()
+    /// <summary>The state's JSON, the same in the file and in etcd, so a state file imports as it is.</summary>
+    internal static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
@@ -42,11 +43,7 @@ internal sealed class FailoverStateStore(string path) : IDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            var next = change(Current);
-            if (next.History.Count > HistoryLimit)
-            {
-                next = next with { History = [.. next.History.TakeLast(HistoryLimit)] };
-            }
+            var next = Bounded(change(Current));
 
             if (next != Current)
             {
@@ -63,6 +60,10 @@ internal sealed class FailoverStateStore(string path) : IDisposable
     }
 
     public void Dispose() => _gate.Dispose();
+
+    /// <summary>The state with its history cut to the newest entries, as every store keeps it.</summary>
+    internal static FailoverState Bounded(FailoverState state) =>
+        state.History.Count > HistoryLimit ? state with { History = [.. state.History.TakeLast(HistoryLimit)] } : state;
 
     private async Task WriteAtomicallyAsync(FailoverState state, CancellationToken cancellationToken)
     {

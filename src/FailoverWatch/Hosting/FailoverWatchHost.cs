@@ -1,6 +1,7 @@
 using System.Net;
 using FailoverWatch.Backup;
 using FailoverWatch.Configuration;
+using FailoverWatch.Coordination;
 using FailoverWatch.Http;
 using FailoverWatch.Logging;
 using FailoverWatch.Telemetry;
@@ -27,11 +28,13 @@ internal static class FailoverWatchHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<FailoverWatchMetrics>();
         builder.Services.AddSingleton<BackupStatusBoard>();
+        builder.Services.AddCoordination(options);
         builder.Services.AddMonitoring();
         builder.Services.AddBackups(options);
         builder.Services.AddFailoverWatchOpenTelemetry(options);
 
         var app = builder.Build();
+        CoordinationServiceCollectionExtensions.PublishSoleMonitor(app.Services.GetRequiredService<FailoverWatchMetrics>(), options);
         app.MapFailoverWatchEndpoints();
         return app;
     }

@@ -1,4 +1,3 @@
-using FailoverWatch.Configuration;
 using FailoverWatch.Failover;
 using FailoverWatch.Incidents;
 using FailoverWatch.Monitoring;
@@ -17,7 +16,6 @@ internal static class MonitoringServiceCollectionExtensions
         services.AddSingleton<ClusterMetricsPublisher>();
         services.AddSingleton<NodeChangeLogger>();
         services.AddSingleton<MonitorHeartbeat>();
-        services.AddSingleton(sp => new FailoverStateStore(sp.GetRequiredService<FailoverWatchOptions>().Monitor.StateFile));
         services.AddSingleton<NodePromoter>();
         services.AddSingleton<ClusterCommandRunner>();
         services.AddSingleton<IncidentRecorder>();

@@ -1,5 +1,6 @@
 using FailoverWatch.Backup;
 using FailoverWatch.Configuration;
+using FailoverWatch.Coordination;
 using FailoverWatch.Failover;
 using FailoverWatch.Incidents;
 using FailoverWatch.Monitoring;
@@ -36,8 +37,10 @@ internal static class EndpointRouteBuilderExtensions
             : Results.Text("monitor loop is not running\n", statusCode: StatusCodes.Status503ServiceUnavailable));
 
         var readiness = services.GetRequiredService<ReadinessMonitor>();
+        var coordination = services.GetService<ClusterCoordination>();
+        var forwarder = services.GetService<LeaderForwarder>();
         app.MapGet("/status", () => Results.Json(
-            StatusDocument.From(options.Cluster.Name, latest.Current, coordinator.State, options.Monitor.AutoFailover, backups.LastSuccess) with { FailoverReadiness = readiness.Current }));
+            StatusDocument.From(options.Cluster.Name, latest.Current, coordinator.State, options.Monitor.AutoFailover, backups.LastSuccess) with { FailoverReadiness = readiness.Current, Coordination = coordination?.StatusFields() }));
 
         // HAProxy's health checks: from the last round, no probe of their own.
         var nodes = options.Cluster.Nodes.Select(n => n.Name).ToList();
@@ -53,6 +56,11 @@ internal static class EndpointRouteBuilderExtensions
                 return denied;
             }
 
+            if (forwarder is not null && await forwarder.ForwardAsync(request, cancellationToken) is { } forwarded)
+            {
+                return forwarded;
+            }
+
             await coordinator.SetPausedAsync(true, "POST /pause", cancellationToken);
             return Results.Json(new { paused = true });
         });
@@ -62,6 +70,11 @@ internal static class EndpointRouteBuilderExtensions
             if (token.Check(request) is { } denied)
             {
                 return denied;
+            }
+
+            if (forwarder is not null && await forwarder.ForwardAsync(request, cancellationToken) is { } forwarded)
+            {
+                return forwarded;
             }
 
             await coordinator.SetPausedAsync(false, "POST /resume", cancellationToken);
@@ -74,6 +87,11 @@ internal static class EndpointRouteBuilderExtensions
             if (token.Check(request) is { } denied)
             {
                 return denied;
+            }
+
+            if (forwarder is not null && await forwarder.ForwardAsync(request, app.Lifetime.ApplicationStopping) is { } forwarded)
+            {
+                return forwarded;
             }
 
             // Not the request's token: once started, a switchover ends (done or refused) even if the client goes away.

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
@@ -19,6 +20,9 @@ internal sealed record StatusDocument(
     /// <summary>The host's last run of the doctor's checks: per standby whether a failover to it would work, and why not.</summary>
     [JsonPropertyName("failover_readiness")]
     public ReadinessReport? FailoverReadiness { get; init; }
+    /// <summary>With coordination: <c>monitor_name</c>, <c>leader</c>, <c>monitors</c>, at the top level beside the rest.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Coordination { get; init; }
 
     public static StatusDocument From(string cluster, ClusterView? view, FailoverState state, bool autoFailoverConfigured, IReadOnlyDictionary<string, DateTimeOffset> backups)
     {

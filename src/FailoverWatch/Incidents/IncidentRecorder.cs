@@ -18,14 +18,14 @@ internal sealed class IncidentRecorder
 {
     public const int Kept = 50;
     private readonly FailoverWatchOptions _options;
-    private readonly FailoverStateStore _store;
+    private readonly IClusterStateStore _store;
     private readonly FailoverWatchMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<IncidentRecorder> _logger;
     private readonly Queue<IncidentRound> _rounds = new();
     private readonly int _roundsKept;
 
-    public IncidentRecorder(FailoverWatchOptions options, FailoverStateStore store, FailoverWatchMetrics metrics, TimeProvider time, ILogger<IncidentRecorder> logger)
+    public IncidentRecorder(FailoverWatchOptions options, IClusterStateStore store, FailoverWatchMetrics metrics, TimeProvider time, ILogger<IncidentRecorder> logger)
     {
         (_options, _store, _metrics, _time, _logger) = (options, store, metrics, time, logger);
         _roundsKept = Math.Max(5, options.Monitor.FailureThreshold + 2);

@@ -1,4 +1,5 @@
 using FailoverWatch.Configuration;
+using FailoverWatch.Coordination;
 using FailoverWatch.Failover;
 using FailoverWatch.Logging;
 using Microsoft.Extensions.Hosting;
@@ -17,6 +18,7 @@ internal sealed class ClusterMonitor(
     ClusterMetricsPublisher metrics,
     NodeChangeLogger changes,
     FailoverCoordinator coordinator,
+    IMonitorLeadership leadership,
     MonitorHeartbeat heartbeat,
     TimeProvider time,
     ILogger<ClusterMonitor> logger) : BackgroundService
@@ -31,6 +33,7 @@ internal sealed class ClusterMonitor(
         }
 
         coordinator.Initialise();
+        leadership.OnMajority(cancellationToken => latest.Current is { } view ? coordinator.OnRoundAsync(view, cancellationToken) : Task.CompletedTask);
         using var timer = new PeriodicTimer(monitor.ProbeInterval, time);
         try
         {
@@ -65,6 +68,12 @@ internal sealed class ClusterMonitor(
         metrics.Publish(view);
         changes.Observe(view);
         heartbeat.Beat(time.GetUtcNow());
+        if (view.Find(coordinator.RecordedPrimary) is { Report.Reachable: false })
+        {
+            await leadership.RefreshVotesAsync(cancellationToken);
+        }
+
         await coordinator.OnRoundAsync(view, cancellationToken);
+        leadership.Observe(coordinator.RecordedPrimary, coordinator.PrimaryFailures);
     }
 }

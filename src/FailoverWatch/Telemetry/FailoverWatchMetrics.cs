@@ -37,6 +37,9 @@ internal sealed class FailoverWatchMetrics
         BackupSize = new(factory, meter, "failoverwatch_backup_size_bytes", "Size of the last backup of the kind", "kind");
         BackupFailures = new(factory, meter, "failoverwatch_backup_failures_total", "Failed backups of the kind", "kind");
         RestoreTestLastSuccess = new(factory, meter, "failoverwatch_backup_restore_test_last_success_timestamp_seconds", "Unix time of the last scheduled restore test that restored the newest dump with every row count as dumped", "kind");
+        IsLeader = new(factory, meter, "failoverwatch_is_leader", "1 on the monitor that holds the etcd leader lease (always 1 without coordination)", "cluster");
+        CoordinationUp = new(factory, meter, "failoverwatch_coordination_up", "1 while etcd answers with quorum (always 1 without coordination)", "cluster");
+        Monitors = new(factory, meter, "failoverwatch_monitors", "Live monitors registered in etcd (1 without coordination)", "cluster");
         RestoreTestFailures = new(factory, meter, "failoverwatch_backup_restore_test_failures_total", "Scheduled restore tests that failed", "kind");
         Incidents = new(factory, meter, "failoverwatch_incidents_total", "Incidents recorded (failover, held_failover, refused_promotion, split_brain, adoption); details in GET /incidents", "cluster", "kind");
         FailoverReady = new(factory, meter, "failoverwatch_failover_ready", "1 when a failover to this standby would work now (the checks of failoverwatch doctor)", node);
@@ -68,4 +71,7 @@ internal sealed class FailoverWatchMetrics
     public CounterInstrument RestoreTestFailures { get; }
     public GaugeInstrument FailoverReady { get; }
     public CounterInstrument Incidents { get; }
+    public GaugeInstrument IsLeader { get; }
+    public GaugeInstrument CoordinationUp { get; }
+    public GaugeInstrument Monitors { get; }
 }

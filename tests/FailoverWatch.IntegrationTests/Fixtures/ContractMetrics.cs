@@ -11,6 +11,7 @@ public static class ContractMetrics
         "failoverwatch_probe_duration_seconds", "failoverwatch_failovers_total",
         "failoverwatch_last_failover_timestamp_seconds", "failoverwatch_auto_failover_enabled",
         "failoverwatch_command_failures_total",
+        "failoverwatch_is_leader", "failoverwatch_coordination_up", "failoverwatch_monitors",
     ];
 
     public static readonly string[] Backup =

@@ -112,6 +112,15 @@ public sealed partial class MonitorProcess : IAsyncDisposable
         return Http.SendAsync(request);
     }
 
+    /// <summary>SIGSTOP / SIGCONT of the monitor itself: a hung monitor that later resumes.</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>kill -9 of the monitor itself.</summary>
     public Task KillAsync() => _process.KillAsync();
 

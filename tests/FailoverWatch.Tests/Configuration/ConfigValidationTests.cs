@@ -2,7 +2,7 @@ using FailoverWatch.Configuration;
 
 namespace FailoverWatch.Tests.Configuration;
 
-public sealed class ConfigValidationTests : IDisposable
+public sealed partial class ConfigValidationTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("fw-config-").FullName;
 

@@ -1,4 +1,5 @@
 using Cronos;
+using FailoverWatch.Coordination;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -9,7 +10,8 @@ namespace FailoverWatch.Backup.Scheduling;
 /// <see cref="TimeProvider"/>, so a long job never delays the monitor loop; a crashed run is logged and the schedule goes on
 /// (an exception escaping ExecuteAsync would stop the host).
 /// </summary>
-internal abstract class CronService(string schedule, TimeProvider timeProvider, ILogger logger) : BackgroundService
+/// <param name="leadership">With several monitors, only the leader runs the job (three monitors must not take three backups).</param>
+internal abstract class CronService(string schedule, TimeProvider timeProvider, ILogger logger, IMonitorLeadership? leadership) : BackgroundService
 {
     private readonly CronExpression _schedule = CronExpression.Parse(schedule);
 
@@ -47,6 +49,12 @@ internal abstract class CronService(string schedule, TimeProvider timeProvider, 
                 // Published once the timer exists, so whoever moves the clock after seeing it cannot slip past the timer.
                 NextScheduled = next;
                 await delay;
+
+                if (leadership is { IsLeader: false })
+                {
+                    CoordinationLog.JobLeftToLeader(Logger, JobName);
+                    continue;
+                }
 
                 await RunOnceAsync(stoppingToken);
             }

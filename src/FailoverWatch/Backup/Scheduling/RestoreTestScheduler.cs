@@ -1,4 +1,5 @@
 using FailoverWatch.Configuration;
+using FailoverWatch.Coordination;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.Logging;
 using FailoverWatch.Backup.Restore;
@@ -11,8 +12,8 @@ namespace FailoverWatch.Backup.Scheduling;
 /// dump restored into a scratch PostgreSQL, every row count compared with the dump's: a backup nobody has restored is
 /// a hope, not a backup. The outcome goes to the metrics, the log and the backup's <c>verified.json</c>.
 /// </summary>
-internal sealed class RestoreTestScheduler(BackupOptions options, FailoverWatchMetrics metrics, TimeProvider timeProvider, ILogger<RestoreTestScheduler> logger)
-    : CronService(options.RestoreTestSchedule!, timeProvider, logger)
+internal sealed class RestoreTestScheduler(BackupOptions options, FailoverWatchMetrics metrics, TimeProvider timeProvider, ILogger<RestoreTestScheduler> logger, IMonitorLeadership? leadership = null)
+    : CronService(options.RestoreTestSchedule!, timeProvider, logger, leadership)
 {
     // Bounds the search for a backup with a dump when recent runs were of other kinds only.
     private const int BackupsToSearch = 30;

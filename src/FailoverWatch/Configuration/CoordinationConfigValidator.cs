@@ -1,0 +1,92 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace FailoverWatch.Configuration;
+
+/// <summary>The <c>coordination:</c> rules: names usable in etcd keys, endpoints, a lease etcd accepts, credentials and TLS files that load.</summary>
+internal static class CoordinationConfigValidator
+{
+    public static void Validate(CoordinationOptions coordination, string baseDirectory, Action<string, string> problem)
+    {
+        if (coordination.MonitorName is { } name && (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+        {
+            problem("coordination.monitor_name", $"'{name}' must be letters, digits, '-', '_' or '.' (it is part of an etcd key)");
+        }
+
+        var etcd = coordination.Etcd;
+        if (etcd.Endpoints.Count == 0)
+        {
+            problem("coordination.etcd.endpoints", "needs at least one endpoint such as http://10.0.0.21:2379");
+        }
+
+        var tls = etcd.CaFile is not null || etcd.CertFile is not null;
+        for (var i = 0; i < etcd.Endpoints.Count; i++)
+        {
+            if (!Uri.TryCreate(etcd.Endpoints[i], UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.AbsolutePath != "/")
+            {
+                problem($"coordination.etcd.endpoints[{i}]", $"'{etcd.Endpoints[i]}' is not an http:// or https:// address such as http://10.0.0.21:2379");
+            }
+            else if (tls && uri.Scheme != "https")
+            {
+                problem($"coordination.etcd.endpoints[{i}]", "must be https:// when ca_file or cert_file is set");
+            }
+        }
+
+        if (!etcd.Prefix.StartsWith('/') || etcd.Prefix.EndsWith('/'))
+        {
+            problem("coordination.etcd.prefix", $"'{etcd.Prefix}' must start with '/' and not end with one, such as /failoverwatch");
+        }
+
+        // etcd counts lease TTLs in whole seconds and refuses very short ones (below 1.5 election timeouts).
+        if (etcd.LeaseTtl < TimeSpan.FromSeconds(2) || etcd.LeaseTtl > TimeSpan.FromHours(1) || etcd.LeaseTtl.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            problem("coordination.etcd.lease_ttl", $"{Duration.Format(etcd.LeaseTtl)} must be whole seconds from 2s to 1h");
+        }
+
+        if ((etcd.Username is null) != (etcd.PasswordFile is null))
+        {
+            problem(etcd.Username is null ? "coordination.etcd.username" : "coordination.etcd.password_file", "username and password_file go together");
+        }
+
+        CheckLoads(etcd.PasswordFile, "coordination.etcd.password_file", baseDirectory, problem, File.ReadAllText);
+        CheckLoads(etcd.CaFile, "coordination.etcd.ca_file", baseDirectory, problem, path =>
+        {
+            var certificates = new X509Certificate2Collection();
+            certificates.ImportFromPemFile(path);
+            return certificates.Count > 0 ? certificates : throw new CryptographicException("no PEM certificate in it");
+        });
+        if ((etcd.CertFile is null) != (etcd.KeyFile is null))
+        {
+            problem(etcd.CertFile is null ? "coordination.etcd.cert_file" : "coordination.etcd.key_file", "cert_file and key_file go together");
+        }
+        else if (etcd.CertFile is { } cert && etcd.KeyFile is { } key)
+        {
+            CheckLoads(cert, "coordination.etcd.cert_file", baseDirectory, problem, path => X509Certificate2.CreateFromPemFile(path, Path.Combine(baseDirectory, key)));
+        }
+    }
+
+    public static void ResolvePaths(EtcdOptions etcd, Func<string, string> full)
+    {
+        etcd.PasswordFile = etcd.PasswordFile is null ? null : full(etcd.PasswordFile);
+        etcd.CaFile = etcd.CaFile is null ? null : full(etcd.CaFile);
+        etcd.CertFile = etcd.CertFile is null ? null : full(etcd.CertFile);
+        etcd.KeyFile = etcd.KeyFile is null ? null : full(etcd.KeyFile);
+    }
+
+    private static void CheckLoads<T>(string? path, string key, string baseDirectory, Action<string, string> problem, Func<string, T> load)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
+        try
+        {
+            load(Path.Combine(baseDirectory, path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            problem(key, $"cannot load {path}: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using dotnet_etcd;
+using Etcdserverpb;
+using FailoverWatch.Configuration;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Mvccpb;
+
+namespace FailoverWatch.Coordination;
+
+/// <summary>
+/// The few etcd v3 calls coordination needs, over dotnet-etcd (gRPC), each bounded by a deadline so a cluster
+/// without quorum (where requests hang) never hangs a monitor. A call that fails is tried once more: the client
+/// spreads calls over the endpoints, so the retry usually reaches another member.
+/// </summary>
+internal sealed class EtcdGateway : IDisposable
+{
+    private readonly EtcdClient _client;
+    private readonly TimeProvider _time;
+
+    public EtcdGateway(EtcdOptions options, TimeProvider time)
+    {
+        _time = time;
+        CallTimeout = TimeSpan.FromSeconds(Math.Clamp(options.LeaseTtl.TotalSeconds / 3, 0.5, 2));
+        var endpoints = string.Join(",", options.Endpoints);
+        Action<GrpcChannelOptions> channel = o => o.HttpHandler = Handler(options);
+        _client = options is { Username: { } user, PasswordFile: { } passwordFile }
+            ? new EtcdClient(endpoints, user, File.ReadAllText(passwordFile).Trim(), configureChannelOptions: channel)
+            : new EtcdClient(endpoints, configureChannelOptions: channel);
+    }
+
+    public TimeSpan CallTimeout { get; }
+
+    public Task<long> GrantLeaseAsync(TimeSpan ttl, CancellationToken cancellationToken) =>
+        CallAsync(async (deadline, ct) => (await _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = (long)ttl.TotalSeconds }, deadline: deadline, cancellationToken: ct)).ID, cancellationToken);
+
+    /// <summary>Renews a lease once; the TTL left, 0 when the lease has already expired.</summary>
+    public Task<long> KeepAliveAsync(long lease, CancellationToken cancellationToken) =>
+        CallAsync(
+            async (deadline, ct) =>
+            {
+                using var call = _client.GetConnection().LeaseClient.LeaseKeepAlive(deadline: deadline, cancellationToken: ct);
+                await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = lease }, ct);
+                await call.RequestStream.CompleteAsync();
+                return await call.ResponseStream.MoveNext(ct) ? call.ResponseStream.Current.TTL : 0;
+            },
+            cancellationToken);
+
+    public Task RevokeAsync(long lease, CancellationToken cancellationToken) =>
+        CallAsync(async (deadline, ct) => await _client.LeaseRevokeAsync(new LeaseRevokeRequest { ID = lease }, deadline: deadline, cancellationToken: ct), cancellationToken);
+
+    public Task<KeyValue?> GetAsync(string key, CancellationToken cancellationToken) =>
+        CallAsync(async (deadline, ct) => (await _client.GetAsync(key, deadline: deadline, cancellationToken: ct)).Kvs.FirstOrDefault(), cancellationToken);
+
+    public Task<IReadOnlyList<KeyValue>> GetPrefixAsync(string prefix, CancellationToken cancellationToken) =>
+        CallAsync<IReadOnlyList<KeyValue>>(async (deadline, ct) => [.. (await _client.GetRangeAsync(prefix, deadline: deadline, cancellationToken: ct)).Kvs], cancellationToken);
+
+    public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken) =>
+        CallAsync(async (deadline, ct) => await _client.TransactionAsync(request, deadline: deadline, cancellationToken: ct), cancellationToken);
+
+    public static Compare CreateRevisionIs(string key, long revision) =>
+        new() { Key = ByteString.CopyFromUtf8(key), Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = revision };
+
+    public static Compare LeaseIs(string key, long lease) =>
+        new() { Key = ByteString.CopyFromUtf8(key), Target = Compare.Types.CompareTarget.Lease, Result = Compare.Types.CompareResult.Equal, Lease = lease };
+
+    public static RequestOp Put(string key, byte[] value, long lease = 0) =>
+        new() { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFrom(value), Lease = lease } };
+
+    public static RequestOp Get(string key) => new() { RequestRange = new RangeRequest { Key = ByteString.CopyFromUtf8(key) } };
+
+    public void Dispose() => _client.Dispose();
+
+    private async Task<T> CallAsync<T>(Func<DateTime, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call((_time.GetUtcNow() + CallTimeout).UtcDateTime, cancellationToken);
+            }
+            catch (RpcException e) when (attempt == 1 && e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded && !cancellationToken.IsCancellationRequested)
+            {
+                // Once more: probably another member.
+            }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The deadline can surface as a cancelled HTTP/2 stream rather than a status: one kind of failure for callers.
+                if (attempt > 1)
+                {
+                    throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"no answer within {CallTimeout.TotalSeconds:0.#}s", e));
+                }
+            }
+        }
+    }
+
+    private static SocketsHttpHandler Handler(EtcdOptions options)
+    {
+        var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, ConnectTimeout = TimeSpan.FromSeconds(2) };
+        if (options.CertFile is { } cert && options.KeyFile is { } key)
+        {
+            handler.SslOptions.ClientCertificates = [X509Certificate2.CreateFromPemFile(cert, key)];
+        }
+
+        if (options.CaFile is { } caFile)
+        {
+            var authority = new X509Certificate2Collection();
+            authority.ImportFromPemFile(caFile);
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            {
+                if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
+                {
+                    return false;
+                }
+
+                // Trust the configured CA alone, as etcdctl --cacert does.
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.AddRange(authority);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(new X509Certificate2(certificate));
+            };
+        }
+
+        return handler;
+    }
+}

@@ -1,0 +1,15 @@
+namespace FailoverWatch.Coordination;
+
+/// <summary>The cluster's keys: <c>PREFIX/CLUSTER/leader</c>, <c>.../state</c>, <c>.../monitors/NAME</c>.</summary>
+internal sealed record EtcdKeys(string Root)
+{
+    public static EtcdKeys For(string prefix, string cluster) => new($"{prefix}/{cluster}/");
+
+    public string Leader => Root + "leader";
+
+    public string State => Root + "state";
+
+    public string Monitors => Root + "monitors/";
+
+    public string Monitor(string name) => Monitors + name;
+}

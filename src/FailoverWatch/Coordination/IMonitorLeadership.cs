@@ -1,0 +1,37 @@
+namespace FailoverWatch.Coordination;
+
+/// <summary>Whether this monitor may act (promote, fence, hooks, backups), and what the other monitors see.</summary>
+internal interface IMonitorLeadership
+{
+    bool IsLeader { get; }
+
+    /// <summary>The live monitors' votes on <paramref name="primary"/>, this monitor's own count of failed probes included.</summary>
+    MonitorQuorum Quorum(string? primary, int ownPrimaryFailures);
+
+    /// <summary>Before a round's decision on a primary this monitor cannot reach: the leader reads the others' latest views.</summary>
+    Task RefreshVotesAsync(CancellationToken cancellationToken);
+
+    /// <summary>What to run when fresh votes make a majority between two probe rounds: the round's decision, taken at once.</summary>
+    void OnMajority(Func<CancellationToken, Task> decide);
+
+    /// <summary>After each probe round: this monitor's count of failed probes of <paramref name="primary"/>, for the others to see.</summary>
+    void Observe(string? primary, int primaryFailures);
+}
+
+/// <summary>Without <c>coordination:</c>: the only monitor, always the leader, deciding alone.</summary>
+internal sealed class SoleMonitor : IMonitorLeadership
+{
+    public bool IsLeader => true;
+
+    public MonitorQuorum Quorum(string? primary, int ownPrimaryFailures) => MonitorQuorum.Alone;
+
+    public Task RefreshVotesAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void OnMajority(Func<CancellationToken, Task> decide)
+    {
+    }
+
+    public void Observe(string? primary, int primaryFailures)
+    {
+    }
+}

@@ -1,0 +1,51 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace FailoverWatch.Coordination;
+
+/// <summary>
+/// Lets any monitor take <c>pause</c>, <c>resume</c> and <c>switchover</c>: a monitor that does not lead passes the request,
+/// bearer token included, to the leader's HTTP address (as it published it) and answers with the leader's answer.
+/// </summary>
+internal sealed class LeaderForwarder(ClusterCoordination coordination, ILogger<LeaderForwarder> logger)
+{
+    private const string ForwardedHeader = "X-FailoverWatch-Forwarded-By";
+
+    // A switchover waits for catch-up, stop and replay: up to a few minutes.
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromMinutes(5) };
+
+    /// <summary>Null when this monitor leads and handles the request itself; else the leader's answer, or 503 without one.</summary>
+    public async Task<IResult?> ForwardAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (coordination.IsLeader)
+        {
+            return null;
+        }
+
+        var leader = coordination.Monitors.FirstOrDefault(m => m.Name == coordination.Leader);
+        if (leader is null || request.Headers.ContainsKey(ForwardedHeader))
+        {
+            return Results.Problem("no monitor leads right now (etcd without quorum, or an election under way); try again in a few seconds", statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
+        logger.Forwarding($"{request.Method} {request.Path}", leader.Name, leader.Http);
+        using var forwarded = new HttpRequestMessage(HttpMethod.Post, new Uri(leader.Http + request.Path + request.QueryString));
+        if (AuthenticationHeaderValue.TryParse(request.Headers.Authorization, out var authorization))
+        {
+            forwarded.Headers.Authorization = authorization;
+        }
+
+        forwarded.Headers.Add(ForwardedHeader, coordination.MonitorName);
+        try
+        {
+            using var response = await Http.SendAsync(forwarded, cancellationToken);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            return Results.Content(body, response.Content.Headers.ContentType?.ToString(), statusCode: (int)response.StatusCode);
+        }
+        catch (HttpRequestException e)
+        {
+            return Results.Problem($"the leader {leader.Name} at {leader.Http} did not answer: {e.Message}", statusCode: StatusCodes.Status502BadGateway);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Mvccpb;
+
+namespace FailoverWatch.Coordination;
+
+/// <summary>
+/// One monitor's registration and view, published under <c>PREFIX/CLUSTER/monitors/NAME</c> with the monitor's lease
+/// (gone within lease_ttl when the monitor dies). <paramref name="Instance"/> tells a restarted or duplicate monitor from this one.
+/// </summary>
+internal sealed record MonitorView(
+    string Name,
+    string Instance,
+    string Http,
+    string? Primary,
+    int PrimaryFailures,
+    bool SeesPrimary,
+    DateTimeOffset SeenAt)
+{
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, CoordinationJson.Default.MonitorView);
+
+    /// <summary>A view as published; null for one this version cannot read.</summary>
+    public static MonitorView? Parse(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, CoordinationJson.Default.MonitorView);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public static MonitorView[] ReadAll(IEnumerable<KeyValue> keyValues) => [.. keyValues.Select(kv => Parse(kv.Value.Span)).OfType<MonitorView>()];
+}
+
+/// <summary>One entry of <c>monitors</c> in <c>/status</c>.</summary>
+internal sealed record MonitorStatus(string Name, bool SeesPrimary, DateTimeOffset SeenAt);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(MonitorView))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(List<MonitorStatus>))]
+internal sealed partial class CoordinationJson : JsonSerializerContext;

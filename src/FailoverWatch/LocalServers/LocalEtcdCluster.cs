@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace FailoverWatch.LocalServers;
+
+/// <summary>
+/// A real 3-member etcd cluster on loopback (etcd-server from the machine), each member with its own ports and
+/// folder, fast elections (<c>--heartbeat-interval 100 --election-timeout 1000</c>). A member that cannot bind
+/// (a port taken between "free?" and bind) makes the whole cluster start again on other ports: the peer URLs
+/// are part of every member's initial configuration. Killed and removed on dispose whatever happened.
+/// The test fixtures and the benchmarks build on it.
+/// </summary>
+internal sealed class LocalEtcdCluster : IAsyncDisposable
+{
+    private const int Members = 3;
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "fw-etcd-" + Guid.NewGuid().ToString("N")[..10]);
+    private readonly List<Member> _members = [];
+
+    private LocalEtcdCluster() => Directory.CreateDirectory(_directory);
+
+    public IReadOnlyList<string> ClientUrls => [.. _members.Select(m => m.ClientUrl)];
+
+    /// <summary>The endpoints as a YAML flow list.</summary>
+    public string EndpointsYaml => "[" + string.Join(", ", ClientUrls.Select(u => $"\"{u}\"")) + "]";
+
+    public static async Task<LocalEtcdCluster> StartAsync()
+    {
+        var cluster = new LocalEtcdCluster();
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                if (await cluster.TryStartAsync(attempt))
+                {
+                    return cluster;
+                }
+
+                await cluster.KillAllAsync();
+                if (attempt == 3)
+                {
+                    throw new InvalidOperationException("etcd did not start in 3 attempts:\n" + cluster.Logs());
+                }
+            }
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>SIGSTOP of a member: it holds its ports but answers nothing, as a hung host would.</summary>
+    public Task PauseMemberAsync(int index) => SignalAsync(index, "STOP");
+
+    public Task ResumeMemberAsync(int index) => SignalAsync(index, "CONT");
+
+    /// <summary>Whether the member at <paramref name="index"/> says the cluster has quorum.</summary>
+    public async Task<bool> IsHealthyAsync(int index)
+    {
+        try
+        {
+            return (await Http.GetStringAsync(new Uri(_members[index].ClientUrl + "/health"))).Contains("\"true\"", StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAllAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private async Task<bool> TryStartAsync(int attempt)
+    {
+        _members.Clear();
+        for (var i = 0; i < Members; i++)
+        {
+            _members.Add(new Member($"etcd{i}", OsUser.FreeLoopbackPort(), OsUser.FreeLoopbackPort(), Path.Combine(_directory, $"a{attempt}-etcd{i}")));
+        }
+
+        var initialCluster = string.Join(",", _members.Select(m => $"{m.Name}={m.PeerUrl}"));
+        foreach (var member in _members)
+        {
+            member.Start(initialCluster, $"fw-test-{attempt}");
+        }
+
+        // Healthy (every member says the cluster has quorum) or given up: a member exited, or 30 s passed.
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(30) && _members.All(m => !m.Process!.HasExited))
+        {
+            if ((await Task.WhenAll(Enumerable.Range(0, Members).Select(IsHealthyAsync))).All(h => h))
+            {
+                return true;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return false;
+    }
+
+    private async Task SignalAsync(int index, string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _members[index].Process!.Id.ToString(CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
+    private async Task KillAllAsync()
+    {
+        foreach (var member in _members)
+        {
+            await member.KillAsync();
+        }
+    }
+
+    private string Logs() => string.Join("\n", _members.Select(m => $"--- {m.Name}\n" + (File.Exists(m.LogPath) ? string.Join("\n", File.ReadLines(m.LogPath).TakeLast(15)) : "")));
+
+    private sealed class Member(string name, int clientPort, int peerPort, string dataDirectory)
+    {
+        public string Name { get; } = name;
+
+        public string ClientUrl { get; } = $"http://127.0.0.1:{clientPort}";
+
+        public string PeerUrl { get; } = $"http://127.0.0.1:{peerPort}";
+
+        public string LogPath => dataDirectory + ".log";
+
+        public Process? Process { get; private set; }
+
+        public void Start(string initialCluster, string token)
+        {
+            var start = new ProcessStartInfo("etcd") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in (string[])[
+                "--name", Name, "--data-dir", dataDirectory,
+                "--listen-client-urls", ClientUrl, "--advertise-client-urls", ClientUrl,
+                "--listen-peer-urls", PeerUrl, "--initial-advertise-peer-urls", PeerUrl,
+                "--initial-cluster", initialCluster, "--initial-cluster-token", token, "--initial-cluster-state", "new",
+                "--heartbeat-interval", "100", "--election-timeout", "1000", "--log-level", "warn"])
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            Process = Process.Start(start)!;
+            var log = new StreamWriter(LogPath) { AutoFlush = true };
+            Process.OutputDataReceived += (_, e) => Write(log, e.Data);
+            Process.ErrorDataReceived += (_, e) => Write(log, e.Data);
+            Process.BeginOutputReadLine();
+            Process.BeginErrorReadLine();
+        }
+
+        public async Task KillAsync()
+        {
+            if (Process is { HasExited: false })
+            {
+                Process.Kill();
+                await Process.WaitForExitAsync();
+            }
+
+            Process?.Dispose();
+            Process = null;
+        }
+
+        private static void Write(StreamWriter log, string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (log)
+            {
+                log.WriteLine(line);
+            }
+        }
+    }
+}

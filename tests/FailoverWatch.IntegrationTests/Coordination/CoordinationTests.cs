@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using FailoverWatch.IntegrationTests.Fixtures;
+using FailoverWatch.LocalServers;
+
+namespace FailoverWatch.IntegrationTests.Coordination;
+
+/// <summary>Three real monitors on a real 3-member etcd watching a real pair; every fault caused for real.</summary>
+public sealed class CoordinationTests
+{
+    private const string Fast = "probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3";
+    private static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(MonitorGroup.LeaseTtlSeconds);
+
+    [Fact]
+    public async Task one_leader_is_elected_any_monitor_takes_a_pause_and_a_killed_leader_is_replaced_within_lease_ttl()
+    {
+        await using var group = await MonitorGroup.StartAsync(Fast);
+        var leader = await group.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+        var follower = (leader + 1) % 3;
+
+        var status = await group[follower].StatusAsync();
+        Assert.Equal(MonitorGroup.Name(follower), status.GetProperty("monitor_name").GetString());
+        Assert.Equal(MonitorGroup.Name(leader), status.GetProperty("leader").GetString());
+        await Wait.UntilAsync(async () => (await group[follower].StatusAsync()).GetProperty("monitors").GetArrayLength() == 3, TimeSpan.FromSeconds(10), "three monitors listed");
+        Assert.All((await group[follower].StatusAsync()).GetProperty("monitors").EnumerateArray(), m => Assert.True(m.GetProperty("sees_primary").GetBoolean()));
+        Assert.Equal(0, await group[follower].MetricAsync("failoverwatch_is_leader{cluster=\"test\"}"));
+        Assert.Equal(1, await group[follower].MetricAsync("failoverwatch_coordination_up{cluster=\"test\"}"));
+        Assert.Equal(3, await group[follower].MetricAsync("failoverwatch_monitors{cluster=\"test\"}"));
+
+        // pause through a follower: the leader carries it out, the state in etcd says so, every monitor shows it.
+        var paused = await group[follower].PostAsync("pause", group.Cluster.AdminToken);
+        Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
+        Assert.True((await group.StateAsync()).Paused);
+        await Wait.UntilAsync(async () => (await group[follower].StatusAsync()).GetProperty("paused").GetBoolean(), TimeSpan.FromSeconds(10), "the follower shows paused");
+        await group[follower].WaitForMetricAtLeastAsync("failoverwatch_paused{cluster=\"test\"}", 1, TimeSpan.FromSeconds(10), "the follower's paused gauge");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await group[follower].PostAsync("resume", "wrong")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await group[follower].PostAsync("resume", group.Cluster.AdminToken)).StatusCode);
+        Assert.False((await group.StateAsync()).Paused);
+
+        // A second monitor with a name already in use refuses to run and names the first.
+        var port = OsUser.FreeLoopbackPort();
+        var (exit, output) = await MonitorProcess.RunCliAsync("run", "--config", await group.WriteExtraConfigAsync(MonitorGroup.Name(follower), port));
+        Assert.Equal(1, exit);
+        Assert.Contains($"monitor_name {MonitorGroup.Name(follower)} is already used by the running monitor at http://127.0.0.1:", output, StringComparison.Ordinal);
+
+        var clock = Stopwatch.StartNew();
+        await group.KillMonitorAsync(leader);
+        var next = await group.WaitForLeaderAsync(LeaseTtl * 4, notIndex: leader);
+        Assert.True(clock.Elapsed < LeaseTtl + TimeSpan.FromSeconds(4), $"a new leader after {clock.Elapsed.TotalSeconds:0.0}s (lease_ttl {LeaseTtl.TotalSeconds}s)");
+        Assert.Contains("is the leader now", group[next].Output, StringComparison.Ordinal);
+        await Wait.UntilAsync(async () => await group[next].MetricAsync("failoverwatch_monitors{cluster=\"test\"}") == 2, TimeSpan.FromSeconds(10), "two monitors left");
+
+        // The new leader hangs (SIGSTOP) past its lease; the last monitor takes over and pauses; the hung one resumes
+        // believing nothing happened, and neither leads nor undoes the pause.
+        var last = 3 - leader - next;
+        await group[next].SignalAsync("STOP");
+        await group.WaitForLeaderAsync(LeaseTtl * 5, notIndex: next, among: [last]);
+        Assert.Equal(HttpStatusCode.OK, (await group[last].PostAsync("pause", group.Cluster.AdminToken)).StatusCode);
+        await group[next].SignalAsync("CONT");
+        await Wait.UntilAsync(() => group[next].Output.Contains($"Monitor {MonitorGroup.Name(next)} is no longer the leader", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "the resumed monitor knows it lost the lead");
+        await group.WaitForLeaderAsync(LeaseTtl * 3, notIndex: next);
+        Assert.Equal(0, await group[next].MetricAsync("failoverwatch_is_leader{cluster=\"test\"}"));
+        Assert.True((await group.StateAsync()).Paused);
+    }
+
+    [Fact]
+    public async Task a_hung_primary_fails_over_in_seconds_even_at_the_default_wal_receiver_timeout()
+    {
+        // SIGSTOP: pg2's WAL receiver says "streaming" for 60 s; one monitor alone would wait that long.
+        await using var group = await MonitorGroup.StartAsync(Fast, walReceiverTimeout: "60s");
+        var leader = await group.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+        await FailoverTests.WaitForPrimaryAsync(group[leader], "pg1");
+
+        var clock = Stopwatch.StartNew();
+        await group.Cluster.Pair.Primary.SignalServerAsync("STOP", CancellationToken.None);
+        await FailoverTests.WaitForWritableAsync(group.Cluster.Pair.Standby, TimeSpan.FromSeconds(30));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"failover took {clock.Elapsed.TotalSeconds:0.0}s");
+
+        Assert.Contains("live monitors see it down", group[leader].Output, StringComparison.Ordinal);
+        await Wait.UntilAsync(() => group.Cluster.Marker("fenced-pg1") is not null, TimeSpan.FromSeconds(15), "hung primary fenced");
+        await Wait.UntilAsync(async () => (await group.StateAsync()).Primary == "pg2", TimeSpan.FromSeconds(15), "pg2 recorded in etcd");
+        Assert.Single((await group.StateAsync()).History, h => h.Result == "promoted");
+        Assert.Empty(Directory.GetFiles(group.Cluster.Pair.DirectoryPath, "*state.json"));
+    }
+
+    [Fact]
+    public async Task a_monitor_cut_off_holds_etcd_without_quorum_holds_everything_and_quorum_back_fails_over()
+    {
+        await using var group = await MonitorGroup.StartAsync(Fast);
+        var leader = await group.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+        await FailoverTests.WaitForPrimaryAsync(group[leader], "pg1");
+
+        // The leader alone loses the primary: the other two still see it, so no failover.
+        group.RelayOf(leader).Cut();
+        await group[leader].WaitForMetricAtLeastAsync("failoverwatch_failovers_held_total{cluster=\"test\",reason=\"no_quorum\"}", 1, TimeSpan.FromSeconds(20), "held for want of a majority");
+        await Wait.HoldsAsync(
+            async () => await group.Cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None),
+            TimeSpan.FromSeconds(4),
+            "pg2 stays a standby while only one monitor is cut off");
+        Assert.Contains("only 1 of 3 live monitors see it down", group[leader].Output, StringComparison.Ordinal);
+        group.RelayOf(leader).Restore();
+
+        // etcd loses quorum, then the primary dies: nothing is decided, but every monitor goes on serving.
+        await group.Etcd.PauseMemberAsync(1);
+        await group.Etcd.PauseMemberAsync(2);
+        foreach (var monitor in group.Running())
+        {
+            await Wait.UntilAsync(async () => await monitor.MetricAsync("failoverwatch_coordination_up{cluster=\"test\"}") == 0, TimeSpan.FromSeconds(20), "coordination_up 0");
+        }
+
+        await group.Cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+        await Wait.HoldsAsync(
+            async () => await group.Cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None),
+            TimeSpan.FromSeconds(8),
+            "no failover while etcd has no quorum");
+        foreach (var monitor in group.Running())
+        {
+            Assert.Equal(0, await monitor.MetricAsync("failoverwatch_node_up{cluster=\"test\",node=\"pg1\"}"));
+            Assert.Equal(0, await monitor.MetricAsync("failoverwatch_is_leader{cluster=\"test\"}"));
+            Assert.Equal(JsonValueKind.Null, (await monitor.StatusAsync()).GetProperty("leader").ValueKind);
+            Assert.Contains("etcd is not answering with quorum", monitor.Output, StringComparison.Ordinal);
+        }
+
+        await group.Etcd.ResumeMemberAsync(1);
+        await group.Etcd.ResumeMemberAsync(2);
+        await FailoverTests.WaitForWritableAsync(group.Cluster.Pair.Standby, TimeSpan.FromSeconds(40));
+        await Wait.UntilAsync(async () => (await group.StateAsync()).Primary == "pg2", TimeSpan.FromSeconds(15), "pg2 recorded in etcd");
+        Assert.Single((await group.StateAsync()).History, h => h.Result == "promoted");
+    }
+
+    [Fact]
+    public async Task a_leader_killed_in_the_middle_of_a_failover_is_finished_by_the_next_never_repeated()
+    {
+        // The first fence of pg1 (already dead) hangs: the leader is killed while its failover is recorded as under way.
+        await using var group = await MonitorGroup.StartAsync(Fast, pg1FenceCommand: c => $"if [ ! -f {c.File("fence-hanging")} ]; then touch {c.File("fence-hanging")}; sleep 15; fi");
+        var hanging = group.Cluster.File("fence-hanging");
+        var leader = await group.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+        await FailoverTests.WaitForPrimaryAsync(group[leader], "pg1");
+
+        await group.Cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+        await Wait.UntilAsync(async () => (await group.StateAsync()).InProgress is not null && File.Exists(hanging), TimeSpan.FromSeconds(20), "the failover under way");
+        await group.KillMonitorAsync(leader);
+
+        var next = await group.WaitForLeaderAsync(LeaseTtl * 5, notIndex: leader);
+        await FailoverTests.WaitForWritableAsync(group.Cluster.Pair.Standby, TimeSpan.FromSeconds(20));
+        await Wait.UntilAsync(async () => (await group.StateAsync()) is { InProgress: null, Primary: "pg2" }, TimeSpan.FromSeconds(30), "the next leader finished the failover");
+        Assert.Contains("was under way", group[next].Output, StringComparison.Ordinal);
+        Assert.Single((await group.StateAsync()).History, h => h.Result == "promoted");
+        Assert.Equal(2, await group.Cluster.Pair.Standby.QueryScalarAsync<int>("SELECT timeline_id FROM pg_control_checkpoint()", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task a_monitor_whose_etcd_does_not_answer_at_start_runs_probes_serves_and_says_so()
+    {
+        await using var cluster = await TestCluster.StartAsync(Fast);
+        var closed = OsUser.FreeLoopbackPort();
+        await File.AppendAllTextAsync(cluster.ConfigPath, $"coordination:\n  monitor_name: lonely\n  etcd:\n    endpoints: [\"http://127.0.0.1:{closed}\"]\n    lease_ttl: 3s\n");
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+
+        await Wait.UntilAsync(() => monitor.Output.Contains("etcd is not answering with quorum", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the monitor says etcd does not answer");
+        await monitor.WaitForMetricAtLeastAsync("failoverwatch_node_up{cluster=\"test\",node=\"pg1\"}", 1, TimeSpan.FromSeconds(10), "probes go on");
+        Assert.Equal(0, await monitor.MetricAsync("failoverwatch_coordination_up{cluster=\"test\"}"));
+        Assert.Equal(0, await monitor.MetricAsync("failoverwatch_is_leader{cluster=\"test\"}"));
+        var status = await monitor.StatusAsync();
+        Assert.Equal("lonely", status.GetProperty("monitor_name").GetString());
+        Assert.Equal(JsonValueKind.Null, status.GetProperty("leader").ValueKind);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await monitor.PostAsync("pause", cluster.AdminToken)).StatusCode);
+        Assert.False(monitor.HasExited);
+    }
+
+    [Fact]
+    public async Task a_wrong_etcd_password_is_logged_as_such_and_never_shown()
+    {
+        await using var etcd = await LocalEtcdCluster.StartAsync();
+        using (var admin = new dotnet_etcd.EtcdClient(etcd.ClientUrls[0]))
+        {
+            await admin.RoleAddAsync(new Etcdserverpb.AuthRoleAddRequest { Name = "root" });
+            await admin.UserAddAsync(new Etcdserverpb.AuthUserAddRequest { Name = "root", Password = "right-password" });
+            await admin.UserGrantRoleAsync(new Etcdserverpb.AuthUserGrantRoleRequest { User = "root", Role = "root" });
+            await admin.AuthEnableAsync(new Etcdserverpb.AuthEnableRequest());
+        }
+
+        await using var cluster = await TestCluster.StartAsync(Fast);
+        await File.WriteAllTextAsync(cluster.File("etcd-password"), "wrong-password\n");
+        await File.AppendAllTextAsync(cluster.ConfigPath, $"coordination:\n  monitor_name: fw1\n  etcd:\n    endpoints: {etcd.EndpointsYaml}\n    username: root\n    password_file: {cluster.File("etcd-password")}\n");
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+
+        await Wait.UntilAsync(() => monitor.Output.Contains("etcd refused this monitor's credentials", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the refused credentials logged");
+        Assert.Equal(0, await monitor.MetricAsync("failoverwatch_coordination_up{cluster=\"test\"}"));
+        Assert.DoesNotContain("wrong-password", monitor.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong-password", await monitor.MetricsAsync(), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,88 @@
+using Etcdserverpb;
+using FailoverWatch.Configuration;
+using FailoverWatch.Coordination;
+using FailoverWatch.Failover;
+using FailoverWatch.IntegrationTests.Fixtures;
+using FailoverWatch.LocalServers;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FailoverWatch.IntegrationTests.Coordination;
+
+/// <summary>
+/// The cluster state in a real 3-member etcd. Patroni's defect tried for real: a leader paused past its lease
+/// (SIGSTOP, a VM freeze, a long GC) resumes with its old fencing token in hand and writes; here its write must
+/// fail and the new leader's state stay.
+/// </summary>
+public sealed class EtcdStateStoreTests
+{
+    [Fact]
+    public async Task a_resumed_stale_leader_cannot_write_the_state()
+    {
+        await using var cluster = await LocalEtcdCluster.StartAsync();
+        using var etcd = new EtcdGateway(new EtcdOptions { Endpoints = [.. cluster.ClientUrls], LeaseTtl = TimeSpan.FromSeconds(2) }, TimeProvider.System);
+        var keys = EtcdKeys.For("/failoverwatch", "stale");
+        var oldFence = new LeaderFence();
+        using var oldStore = new EtcdStateStore(etcd, keys, oldFence, NullLogger<EtcdStateStore>.Instance);
+        var newFence = new LeaderFence();
+        using var newStore = new EtcdStateStore(etcd, keys, newFence, NullLogger<EtcdStateStore>.Instance);
+
+        // The old leader is elected and writes.
+        oldFence.Hold(await ElectAsync(etcd, keys, "fw1", await etcd.GrantLeaseAsync(TimeSpan.FromSeconds(2), CancellationToken.None)));
+        await oldStore.UpdateAsync(s => s with { Primary = "pg1" }, CancellationToken.None);
+
+        // It stops renewing (paused); its lease expires, the leader key goes, another monitor is elected and writes.
+        await Wait.UntilAsync(async () => await etcd.GetAsync(keys.Leader, CancellationToken.None) is null, TimeSpan.FromSeconds(15), "the old leader's key expired");
+        newFence.Hold(await ElectAsync(etcd, keys, "fw2", await etcd.GrantLeaseAsync(TimeSpan.FromSeconds(2), CancellationToken.None)));
+        newStore.Refresh(await etcd.GetAsync(keys.State, CancellationToken.None));
+        await newStore.UpdateAsync(s => s with { Primary = "pg2" }, CancellationToken.None);
+
+        // The old one resumes, token still in hand, and tries to put its primary back.
+        var refused = await Assert.ThrowsAsync<EtcdStateWriteException>(() => oldStore.UpdateAsync(s => s with { Primary = "pg1", Paused = true }, CancellationToken.None));
+        Assert.Contains("another monitor was elected since", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, oldFence.Token);
+        var stored = EtcdStateStore.Parse((await etcd.GetAsync(keys.State, CancellationToken.None))!.Value.Span);
+        Assert.Equal("pg2", stored.Primary);
+        Assert.False(stored.Paused);
+
+        // Without a token it does not even try.
+        await Assert.ThrowsAsync<EtcdStateWriteException>(() => oldStore.UpdateAsync(s => s with { Paused = true }, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task an_existing_state_file_is_imported_once_when_etcd_holds_no_state()
+    {
+        await using var cluster = await LocalEtcdCluster.StartAsync();
+        using var etcd = new EtcdGateway(new EtcdOptions { Endpoints = [.. cluster.ClientUrls] }, TimeProvider.System);
+        var keys = EtcdKeys.For("/failoverwatch", "import");
+        using var store = new EtcdStateStore(etcd, keys, new LeaderFence(), NullLogger<EtcdStateStore>.Instance);
+        using var files = new TempDirectory();
+        var record = new FailoverRecord("pg1", "pg2", DateTimeOffset.UnixEpoch, FailoverResults.Promoted, "before coordination");
+        using (var first = new FailoverStateStore(files.File("first.json")))
+        {
+            await first.UpdateAsync(s => s with { Primary = "pg2", Paused = true, History = [record] }, CancellationToken.None);
+        }
+
+        using (var second = new FailoverStateStore(files.File("second.json")))
+        {
+            await second.UpdateAsync(s => s with { Primary = "pg1" }, CancellationToken.None);
+        }
+
+        await store.ImportOnceAsync(files.File("first.json"), CancellationToken.None);
+        await store.ImportOnceAsync(files.File("second.json"), CancellationToken.None);
+
+        var stored = EtcdStateStore.Parse((await etcd.GetAsync(keys.State, CancellationToken.None))!.Value.Span);
+        Assert.Equal("pg2", stored.Primary);
+        Assert.True(stored.Paused);
+        Assert.Equal(record, Assert.Single(stored.History));
+    }
+
+    private static async Task<long> ElectAsync(EtcdGateway etcd, EtcdKeys keys, string name, long lease)
+    {
+        var txn = new TxnRequest();
+        txn.Compare.Add(EtcdGateway.CreateRevisionIs(keys.Leader, 0));
+        txn.Success.Add(EtcdGateway.Put(keys.Leader, System.Text.Encoding.UTF8.GetBytes(name), lease));
+        var response = await etcd.TxnAsync(txn, CancellationToken.None);
+        Assert.True(response.Succeeded);
+        return response.Header.Revision;
+    }
+}

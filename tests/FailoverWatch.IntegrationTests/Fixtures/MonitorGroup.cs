@@ -1,0 +1,184 @@
+using System.Globalization;
+using FailoverWatch.Configuration;
+using FailoverWatch.Coordination;
+using FailoverWatch.Failover;
+using FailoverWatch.LocalServers;
+
+namespace FailoverWatch.IntegrationTests.Fixtures;
+
+/// <summary>
+/// Three real <c>failoverwatch run</c> monitors (fw1, fw2, fw3) sharing one decision through a real 3-member etcd,
+/// watching a real pair. Each monitor reaches the primary through a relay of its own, so a test can cut one monitor
+/// off. Everything is torn down on dispose whatever happened.
+/// </summary>
+public sealed class MonitorGroup : IAsyncDisposable
+{
+    public const int LeaseTtlSeconds = 3;
+    private readonly MonitorProcess?[] _monitors;
+    private readonly TcpRelay[] _relays;
+    private readonly int[] _httpPorts;
+
+    private MonitorGroup(LocalEtcdCluster etcd, TestCluster cluster, int count)
+    {
+        Etcd = etcd;
+        Cluster = cluster;
+        _monitors = new MonitorProcess?[count];
+        _relays = [.. Enumerable.Range(0, count).Select(_ => TcpRelay.Start(cluster.Pair.Primary.Port))];
+        _httpPorts = [.. Enumerable.Range(0, count).Select(_ => OsUser.FreeLoopbackPort())];
+    }
+
+    internal LocalEtcdCluster Etcd { get; }
+
+    public TestCluster Cluster { get; }
+
+    public int Count => _monitors.Length;
+
+    public MonitorProcess this[int index] => _monitors[index] ?? throw new InvalidOperationException($"{Name(index)} is not running");
+
+    public static string Name(int index) => $"fw{index + 1}";
+
+    public static int IndexOf(string name) => int.Parse(name[2..], CultureInfo.InvariantCulture) - 1;
+
+    public TcpRelay RelayOf(int index) => _relays[index];
+
+    public string ConfigPath(int index) => Cluster.File($"{Name(index)}.yaml");
+
+    public static async Task<MonitorGroup> StartAsync(string monitorSettings, string walReceiverTimeout = "5s", Func<TestCluster, string>? pg1FenceCommand = null, int count = 3)
+    {
+        var etcd = await LocalEtcdCluster.StartAsync();
+        TestCluster? cluster = null;
+        MonitorGroup? group = null;
+        try
+        {
+            cluster = await TestCluster.StartAsync(monitorSettings, walReceiverTimeout: walReceiverTimeout, pg1FenceCommand: pg1FenceCommand);
+            group = new MonitorGroup(etcd, cluster, count);
+            for (var i = 0; i < count; i++)
+            {
+                await File.WriteAllTextAsync(group.ConfigPath(i), group.Config(i, Name(i), group._httpPorts[i]));
+            }
+
+            await Task.WhenAll(Enumerable.Range(0, count).Select(group.StartMonitorAsync));
+            return group;
+        }
+        catch
+        {
+            if (group is not null)
+            {
+                await group.DisposeAsync();
+            }
+            else
+            {
+                if (cluster is not null)
+                {
+                    await cluster.DisposeAsync();
+                }
+
+                await etcd.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>A monitor of this group's cluster beyond the three, named <paramref name="name"/>, on a port of its own.</summary>
+    public async Task<string> WriteExtraConfigAsync(string name, int httpPort)
+    {
+        // Its own state file, as on another host: the name alone is what it shares with a running monitor.
+        var path = Cluster.File($"extra-{name}.yaml");
+        await File.WriteAllTextAsync(path, Config(0, name, httpPort).Replace($"{name}-state.json", $"extra-{name}-state.json", StringComparison.Ordinal));
+        return path;
+    }
+
+    /// <summary>
+    /// Waits until every running monitor (or those of <paramref name="among"/>) names the same leader, other than
+    /// <paramref name="notIndex"/>; its index.
+    /// </summary>
+    public async Task<int> WaitForLeaderAsync(TimeSpan within, int? notIndex = null, int[]? among = null)
+    {
+        var leader = -1;
+        await Wait.UntilAsync(
+            async () =>
+            {
+                var named = new HashSet<string?>();
+                foreach (var monitor in among?.Select(i => this[i]) ?? Running())
+                {
+                    named.Add((await monitor.StatusAsync()).GetProperty("leader").GetString());
+                }
+
+                if (named.Count != 1 || named.Single() is not { } name || IndexOf(name) == notIndex || _monitors[IndexOf(name)] is null)
+                {
+                    return false;
+                }
+
+                leader = IndexOf(name);
+                return await this[leader].MetricAsync("failoverwatch_is_leader{cluster=\"test\"}") == 1;
+            },
+            within,
+            "one leader named by every running monitor");
+        return leader;
+    }
+
+    public IEnumerable<MonitorProcess> Running() => _monitors.OfType<MonitorProcess>().Where(m => !m.HasExited);
+
+    public async Task StartMonitorAsync(int index) => _monitors[index] = await MonitorProcess.StartAsync(ConfigPath(index), _httpPorts[index]);
+
+    /// <summary>kill -9 of one monitor.</summary>
+    public async Task KillMonitorAsync(int index)
+    {
+        await this[index].KillAsync();
+        await this[index].DisposeAsync();
+        _monitors[index] = null;
+    }
+
+    /// <summary>The cluster state as etcd holds it.</summary>
+    internal async Task<FailoverState> StateAsync()
+    {
+        using var etcd = new EtcdGateway(new EtcdOptions { Endpoints = [.. Etcd.ClientUrls] }, TimeProvider.System);
+        var stored = await etcd.GetAsync(EtcdKeys.For("/failoverwatch", "test").State, CancellationToken.None);
+        return stored is null ? FailoverState.Empty : EtcdStateStore.Parse(stored.Value.Span);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            foreach (var monitor in _monitors.OfType<MonitorProcess>())
+            {
+                if (!monitor.HasExited)
+                {
+                    await monitor.SignalAsync("CONT");
+                }
+
+                await monitor.DisposeAsync();
+            }
+
+            foreach (var relay in _relays)
+            {
+                relay.Dispose();
+            }
+
+            await Cluster.DisposeAsync();
+        }
+        finally
+        {
+            await Etcd.DisposeAsync();
+        }
+    }
+
+    /// <summary>The test cluster's configuration with this monitor's own port, relay to the primary, and the coordination section.</summary>
+    private string Config(int relayIndex, string name, int httpPort)
+    {
+        var text = File.ReadAllText(Cluster.ConfigPath)
+            .Replace($"listen: 127.0.0.1:{Cluster.HttpPort}\n", $"listen: 127.0.0.1:{httpPort}\n", StringComparison.Ordinal)
+            .Replace($"port: {Cluster.Pair.Primary.Port}\n", $"port: {_relays[relayIndex].Port}\n", StringComparison.Ordinal)
+            .Replace($"state_file: {Cluster.StatePath}\n", $"state_file: {Cluster.File(name + "-state.json")}\n", StringComparison.Ordinal);
+        return text + string.Create(CultureInfo.InvariantCulture, $"""
+            coordination:
+              monitor_name: {name}
+              etcd:
+                endpoints: {Etcd.EndpointsYaml}
+                lease_ttl: {LeaseTtlSeconds}s
+
+            """);
+    }
+}

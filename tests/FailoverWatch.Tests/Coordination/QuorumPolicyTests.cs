@@ -1,0 +1,96 @@
+using FailoverWatch.Coordination;
+using FailoverWatch.Failover;
+using FailoverWatch.Monitoring;
+using Microsoft.Extensions.Time.Testing;
+using static FailoverWatch.Tests.Failover.Reports;
+
+namespace FailoverWatch.Tests.Coordination;
+
+/// <summary>The quorum rule of several monitors: the votes counted from published views, and the policy's answer to them.</summary>
+public sealed class QuorumPolicyTests
+{
+    private static readonly FailoverPolicySettings Settings = new(
+        FailureThreshold: 3, MaxLagOnFailoverBytes: 16 << 20, AutoFailover: true,
+        Nodes: [new("pg1", PrimaryAddress, 5432), new("pg2", "10.0.0.2", 5432)], RetryAfterFailedPromotion: TimeSpan.FromSeconds(30), PromotionTimeout: TimeSpan.FromSeconds(60));
+
+    private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(7);
+    private static readonly FailoverState RecordedPg1 = new() { Primary = "pg1" };
+
+    // The hung primary: no answer, and the standby still says "streaming" until its wal_receiver_timeout.
+    private static readonly ClusterView HungPrimary = View("pg1", 1000, Down("pg1", ProbeFailureKind.Timeout), Standby("pg2", streaming: true));
+
+    private static MonitorView Vote(string name, int failures, DateTimeOffset seenAt, string primary = "pg1") =>
+        new(name, name + "-instance", "http://127.0.0.1:1", primary, failures, failures < 3, seenAt);
+
+    private static FailoverDecision Decide(ClusterView view, int ownFailures, MonitorQuorum quorum) =>
+        FailoverPolicy.Decide(view, RecordedPg1, new PrimaryHealth(ownFailures, Now.AddSeconds(-ownFailures), null), Settings, Now, quorum);
+
+    [Fact]
+    public void a_majority_of_live_monitors_seeing_the_primary_down_outweighs_a_standby_that_still_streams()
+    {
+        var clock = new FakeTimeProvider(Now);
+        var quorum = MonitorQuorum.From([Vote("fw1", 3, clock.GetUtcNow()), Vote("fw2", 4, clock.GetUtcNow()), Vote("fw3", 1, clock.GetUtcNow())], "pg1", 3, clock.GetUtcNow(), MaxAge);
+
+        var promote = Assert.IsType<Promote>(Decide(HungPrimary, 3, quorum));
+        Assert.Equal("pg2", promote.Target);
+        Assert.Contains("2 of 3 live monitors see it down (fw1, fw2)", promote.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void the_majority_decides_even_before_the_leader_itself_has_counted_to_the_threshold()
+    {
+        // A leader elected a moment ago (its predecessor died with the primary) acts on the others' counts at once.
+        var quorum = MonitorQuorum.From([Vote("fw2", 3, Now), Vote("fw3", 3, Now)], "pg1", 3, Now, MaxAge);
+        Assert.IsType<Promote>(Decide(View("pg1", 1000, Down("pg1"), Standby("pg2")), 0, quorum));
+    }
+
+    [Fact]
+    public void one_monitor_cut_off_from_the_primary_holds_the_failover()
+    {
+        var quorum = MonitorQuorum.From([Vote("fw1", 5, Now), Vote("fw2", 0, Now), Vote("fw3", 0, Now)], "pg1", 3, Now, MaxAge);
+
+        var hold = Assert.IsType<HoldFailover>(Decide(View("pg1", 1000, Down("pg1"), Standby("pg2")), 5, quorum));
+        Assert.Equal("no_quorum", hold.Label);
+        Assert.Contains("only 1 of 3 live monitors see it down (fw1)", hold.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void two_of_four_is_no_majority()
+    {
+        var quorum = MonitorQuorum.From([Vote("a", 3, Now), Vote("b", 3, Now), Vote("c", 0, Now), Vote("d", 0, Now)], "pg1", 3, Now, MaxAge);
+        Assert.Equal("no_quorum", Assert.IsType<HoldFailover>(Decide(HungPrimary, 3, quorum)).Label);
+    }
+
+    [Fact]
+    public void votes_not_refreshed_within_the_max_age_or_about_another_primary_do_not_count()
+    {
+        var clock = new FakeTimeProvider(Now);
+        var old = clock.GetUtcNow();
+        clock.Advance(MaxAge + TimeSpan.FromSeconds(1));
+        var quorum = MonitorQuorum.From([Vote("fw1", 3, clock.GetUtcNow()), Vote("fw2", 9, old), Vote("fw3", 9, clock.GetUtcNow(), primary: "pg2")], "pg1", 3, clock.GetUtcNow(), MaxAge);
+
+        Assert.Equal(["fw1"], quorum.SeeingPrimaryDown);
+        Assert.False(quorum.MajoritySeesPrimaryDown);
+    }
+
+    [Fact]
+    public void with_one_live_monitor_the_single_monitor_rules_apply_and_a_streaming_standby_holds()
+    {
+        var quorum = MonitorQuorum.From([Vote("fw1", 3, Now)], "pg1", 3, Now, MaxAge);
+
+        Assert.False(quorum.Votes);
+        Assert.Equal("standby_streaming", Assert.IsType<HoldFailover>(Decide(HungPrimary, 3, quorum)).Label);
+        Assert.IsType<Promote>(Decide(View("pg1", 1000, Down("pg1"), Standby("pg2")), 3, quorum));
+    }
+
+    [Fact]
+    public void a_majority_still_respects_pause_and_the_lag_limit()
+    {
+        var quorum = MonitorQuorum.From([Vote("fw1", 3, Now), Vote("fw2", 3, Now), Vote("fw3", 3, Now)], "pg1", 3, Now, MaxAge);
+        var paused = FailoverPolicy.Decide(HungPrimary, RecordedPg1 with { Paused = true }, new PrimaryHealth(3, null, null), Settings, Now, quorum);
+        Assert.Equal("paused", Assert.IsType<HoldFailover>(paused).Label);
+
+        var behind = View("pg1", 100_000_000, Down("pg1"), Standby("pg2", received: 1000, streaming: true));
+        Assert.IsType<RefuseLag>(Decide(behind, 3, quorum));
+    }
+}
