@@ -139,12 +139,12 @@ public sealed class CoordinationTests
         await FailoverTests.WaitForPrimaryAsync(group[leader], "pg1");
 
         await group.Cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
-        await Wait.UntilAsync(async () => (await group.StateAsync()).InProgress is not null && File.Exists(hanging), TimeSpan.FromSeconds(20), "the failover under way");
+        await group.UntilAsync(async () => (await group.StateAsync()).InProgress is not null && File.Exists(hanging), TimeSpan.FromSeconds(30), "the failover under way");
         await group.KillMonitorAsync(leader);
 
         var next = await group.WaitForLeaderAsync(LeaseTtl * 5, notIndex: leader);
         await FailoverTests.WaitForWritableAsync(group.Cluster.Pair.Standby, TimeSpan.FromSeconds(20));
-        await Wait.UntilAsync(async () => (await group.StateAsync()) is { InProgress: null, Primary: "pg2" }, TimeSpan.FromSeconds(30), "the next leader finished the failover");
+        await group.UntilAsync(async () => (await group.StateAsync()) is { InProgress: null, Primary: "pg2" }, TimeSpan.FromSeconds(30), "the next leader finished the failover");
         Assert.Contains("was under way", group[next].Output, StringComparison.Ordinal);
         Assert.Single((await group.StateAsync()).History, h => h.Result == "promoted");
         Assert.Equal(2, await group.Cluster.Pair.Standby.QueryScalarAsync<int>("SELECT timeline_id FROM pg_control_checkpoint()", CancellationToken.None));

@@ -17,6 +17,7 @@ public sealed class MonitorGroup : IAsyncDisposable
     private readonly MonitorProcess?[] _monitors;
     private readonly TcpRelay[] _relays;
     private readonly int[] _httpPorts;
+    private readonly Dictionary<int, string> _killedOutput = [];
 
     private MonitorGroup(LocalEtcdCluster etcd, TestCluster cluster, int count)
     {
@@ -122,12 +123,28 @@ public sealed class MonitorGroup : IAsyncDisposable
 
     public async Task StartMonitorAsync(int index) => _monitors[index] = await MonitorProcess.StartAsync(ConfigPath(index), _httpPorts[index]);
 
-    /// <summary>kill -9 of one monitor.</summary>
+    /// <summary>kill -9 of one monitor; what it printed is kept for <see cref="UntilAsync"/>'s explanations.</summary>
     public async Task KillMonitorAsync(int index)
     {
         await this[index].KillAsync();
+        _killedOutput[index] = this[index].Output;
         await this[index].DisposeAsync();
         _monitors[index] = null;
+    }
+
+    /// <summary>Waits like <see cref="Wait.UntilAsync(Func{Task{bool}}, TimeSpan, string)"/>; a time-out carries what every monitor printed, so it explains itself.</summary>
+    public async Task UntilAsync(Func<Task<bool>> condition, TimeSpan deadline, string what)
+    {
+        try
+        {
+            await Wait.UntilAsync(condition, deadline, what);
+        }
+        catch (TimeoutException e)
+        {
+            var outputs = Enumerable.Range(0, _monitors.Length)
+                .Select(i => $"--- {Name(i)}{(_monitors[i] is null ? " (killed)" : "")}:\n{_monitors[i]?.Output ?? _killedOutput.GetValueOrDefault(i, "")}");
+            throw new TimeoutException($"{e.Message}\n{string.Join('\n', outputs)}", e);
+        }
     }
 
     /// <summary>The cluster state as etcd holds it.</summary>
