@@ -12,13 +12,6 @@ internal sealed class FailoverStateStore(string path) : IDisposable
 {
     private const int HistoryLimit = 100;
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
-
     private readonly SemaphoreSlim _gate = new(1, 1);
     private FailoverState? _current;
 
@@ -33,7 +26,7 @@ internal sealed class FailoverStateStore(string path) : IDisposable
             return FailoverState.Empty;
         }
 
-        return JsonSerializer.Deserialize<FailoverState>(File.ReadAllText(path), Json)
+        return JsonSerializer.Deserialize(File.ReadAllText(path), FailoverStateJsonContext.Default.FailoverState)
             ?? throw new InvalidDataException($"state file {path} is empty");
     }
 
@@ -67,6 +60,11 @@ internal sealed class FailoverStateStore(string path) : IDisposable
     private async Task WriteAtomicallyAsync(FailoverState state, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        await DurableFiles.ReplaceAsync(Path, JsonSerializer.SerializeToUtf8Bytes(state, Json), DurableFiles.OwnerOnly, cancellationToken);
+        await DurableFiles.ReplaceAsync(Path, JsonSerializer.SerializeToUtf8Bytes(state, FailoverStateJsonContext.Default.FailoverState), DurableFiles.OwnerOnly, cancellationToken);
     }
 }
+
+// Source-generated, so the native binary needs no reflection to read or write the state.
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(FailoverState))]
+internal sealed partial class FailoverStateJsonContext : JsonSerializerContext;

@@ -33,7 +33,8 @@ internal static class EndpointRouteBuilderExtensions
             : Results.Text("monitor loop is not running\n", statusCode: StatusCodes.Status503ServiceUnavailable));
 
         app.MapGet("/status", () => Results.Json(
-            StatusDocument.From(options.Cluster.Name, latest.Current, coordinator.State, options.Monitor.AutoFailover, backups.LastSuccess)));
+            StatusDocument.From(options.Cluster.Name, latest.Current, coordinator.State, options.Monitor.AutoFailover, backups.LastSuccess),
+            StatusJsonContext.Default.StatusDocument));
 
         app.MapPost("/pause", async (HttpRequest request, CancellationToken cancellationToken) =>
         {
@@ -43,7 +44,7 @@ internal static class EndpointRouteBuilderExtensions
             }
 
             await coordinator.SetPausedAsync(true, "POST /pause", cancellationToken);
-            return Results.Json(new { paused = true });
+            return Results.Json(new PausedDocument(true), StatusJsonContext.Default.PausedDocument);
         });
 
         app.MapPost("/resume", async (HttpRequest request, CancellationToken cancellationToken) =>
@@ -54,7 +55,7 @@ internal static class EndpointRouteBuilderExtensions
             }
 
             await coordinator.SetPausedAsync(false, "POST /resume", cancellationToken);
-            return Results.Json(new { paused = false });
+            return Results.Json(new PausedDocument(false), StatusJsonContext.Default.PausedDocument);
         });
 
         var switchover = services.GetRequiredService<SwitchoverService>();
@@ -66,7 +67,7 @@ internal static class EndpointRouteBuilderExtensions
             }
 
             var result = await switchover.SwitchAsync(to, cancellationToken);
-            return Results.Json(result, statusCode: result.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
+            return Results.Json(result, StatusJsonContext.Default.SwitchoverResult, statusCode: result.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
         });
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
@@ -62,3 +63,20 @@ internal sealed record LastFailoverDocument(
     [property: JsonPropertyName("to")] string To,
     [property: JsonPropertyName("at")] DateTimeOffset At,
     [property: JsonPropertyName("reason")] string Reason);
+
+/// <summary>The answer of <c>POST /pause</c> and <c>/resume</c>.</summary>
+internal sealed record PausedDocument([property: JsonPropertyName("paused")] bool Paused);
+
+/// <summary>
+/// Source-generated JSON of the HTTP answers (ASP.NET's web defaults, as before), so the native binary needs
+/// no reflection to write them.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(StatusDocument))]
+[JsonSerializable(typeof(PausedDocument))]
+[JsonSerializable(typeof(SwitchoverResult))]
+internal sealed partial class StatusJsonContext : JsonSerializerContext
+{
+    /// <summary>For <c>status --json</c>: the same shape, indented for people.</summary>
+    public static StatusJsonContext Indented { get; } = new(new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
+}
