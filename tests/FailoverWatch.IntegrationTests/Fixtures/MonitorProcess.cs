@@ -41,13 +41,21 @@ public sealed class MonitorProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static string ExecutablePath => Path.Combine(AppContext.BaseDirectory, "failoverwatch.dll");
+    /// <summary>
+    /// The published executable when FAILOVERWATCH_BINARY names one (CI tests what it ships), else the
+    /// build's <c>failoverwatch.dll</c> under <c>dotnet</c>.
+    /// </summary>
+    public static string? PublishedBinary => Environment.GetEnvironmentVariable("FAILOVERWATCH_BINARY") is { Length: > 0 } binary ? binary : null;
 
     /// <summary>Starts <c>failoverwatch ARGS</c> and returns at once.</summary>
     public static Process StartCli(params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(ExecutablePath);
+        var start = new ProcessStartInfo(PublishedBinary ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (PublishedBinary is null)
+        {
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "failoverwatch.dll"));
+        }
+
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -69,13 +77,7 @@ public sealed class MonitorProcess : IAsyncDisposable
 
     public static async Task<MonitorProcess> StartAsync(TestCluster cluster)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in (string[])[ExecutablePath, "run", "--config", cluster.ConfigPath])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var monitor = new MonitorProcess(Process.Start(start)!, cluster.HttpPort);
+        var monitor = new MonitorProcess(StartCli("run", "--config", cluster.ConfigPath), cluster.HttpPort);
         try
         {
             await Wait.UntilAsync(
