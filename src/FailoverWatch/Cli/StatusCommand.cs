@@ -22,7 +22,8 @@ internal static class StatusCommand
             }
 
             var state = FailoverStateStore.Load(options.Monitor.StateFile);
-            var reports = await new ClusterProber(options, TimeProvider.System).ProbeAllAsync(cancellationToken);
+            await using var prober = new ClusterProber(options, TimeProvider.System);
+            var reports = await prober.ProbeAllAsync(cancellationToken);
             var view = ClusterView.Build(reports, state.Primary, null, DateTimeOffset.UtcNow);
             var document = StatusDocument.From(options.Cluster.Name, view, state, options.Monitor.AutoFailover, new Dictionary<string, DateTimeOffset>());
             Console.WriteLine(parseResult.GetValue(json) ? JsonSerializer.Serialize(document, StatusJsonContext.Indented.StatusDocument) : Table(document));

@@ -4,8 +4,8 @@ using Npgsql;
 namespace FailoverWatch.Monitoring;
 
 /// <summary>
-/// Connection strings for a node. Never pooled: every probe opens a fresh connection, so a dead or
-/// hung server can never hand back an idle socket that only looks alive.
+/// Connection strings for a node. Never pooled: a pool could hand back an idle socket to a dead or hung
+/// server that only looks alive. The prober keeps its one connection itself, and drops it on any doubt.
 /// The password comes from <c>password_file</c>; without one, Npgsql reads PGPASSWORD or ~/.pgpass.
 /// </summary>
 internal static class NodeConnectionStrings
