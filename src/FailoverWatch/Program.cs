@@ -16,4 +16,6 @@ var root = new RootCommand("FailoverWatch: watches a PostgreSQL streaming-replic
     RestoreCommand.Create(),
 };
 
-return await root.Parse(args).InvokeAsync();
+// Ctrl-C and SIGTERM cancel the command; it then gets up to 30 s to finish (stop the host, remove the demo's
+// servers) before it is cut off with 130/143. The 2 s default was near what the demo's clean-up takes.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
+using Microsoft.AspNetCore.Mvc;
 
 namespace FailoverWatch.Http;
 
@@ -69,12 +70,13 @@ internal sealed record PausedDocument([property: JsonPropertyName("paused")] boo
 
 /// <summary>
 /// Source-generated JSON of the HTTP answers (ASP.NET's web defaults, as before), so the native binary needs
-/// no reflection to write them.
+/// no reflection to write them. The host adds it to ASP.NET's JSON options for what Results.Problem writes.
 /// </summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(StatusDocument))]
 [JsonSerializable(typeof(PausedDocument))]
 [JsonSerializable(typeof(SwitchoverResult))]
+[JsonSerializable(typeof(ProblemDetails))]
 internal sealed partial class StatusJsonContext : JsonSerializerContext
 {
     /// <summary>For <c>status --json</c>: the same shape, indented for people.</summary>
