@@ -9,7 +9,7 @@
 #   pg CPU         CPU of all postgres processes of the pair (postmasters, their live and exited children),
 #                  minus the same window with no monitor running ("idle")
 # Usage: bench/footprint.sh [CURRENT_DIR [BEFORE_DIR]]  (as root; both built when not given)
-#   CURRENT_DIR holds the executable `failoverwatch`, BEFORE_DIR `failoverwatch.dll` (or CURRENT_DIR only)
+#   CURRENT_DIR holds the executable `failoverwatch`, BEFORE_DIR `failoverwatch.dll` (`-`: the current build only)
 #   env: ROUNDS (3), WARMUP (20), WINDOW (60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +40,9 @@ if [ -z "$current" ]; then
   echo "publishing the current build..." >&2
   dotnet publish src/FailoverWatch -c Release -o "$current" -v q -nologo >/dev/null
 fi
-if [ -z "$before" ] && git rev-parse -q --verify main >/dev/null; then
+if [ "$before" = - ]; then
+  before=
+elif [ -z "$before" ] && git rev-parse -q --verify main >/dev/null; then
   before=$work/before
   echo "building main framework-dependent (the previous approach)..." >&2
   mkdir -p "$work/main-src"
