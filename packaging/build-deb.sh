@@ -24,12 +24,9 @@ install -D -m 0755 "$binary" "$root/usr/bin/failoverwatch"
 install -D -m 0640 "$repo/config/failoverwatch.example.yaml" "$root/etc/failoverwatch/failoverwatch.yaml"
 install -D -m 0644 "$repo/config/failoverwatch.example.yaml" "$root/usr/share/doc/failoverwatch/examples/failoverwatch.example.yaml"
 install -d -m 0750 "$root/var/lib/failoverwatch"
-# The unit of config/, for a native executable in /usr/bin: no .NET runtime scratch folder, and no JIT, so
-# memory that is writable is never executable.
+# The unit of config/, with the executable where the package puts it.
 install -d "$root/lib/systemd/system"
 sed -e 's:/usr/local/bin/failoverwatch:/usr/bin/failoverwatch:' \
-    -e '/DOTNET_/d' -e '/runtime.s own scratch files/d' \
-    -e 's:^# Not MemoryDenyWriteExecute.*:MemoryDenyWriteExecute=true:' \
     -e 's:Install steps\: docs/install-systemd.md:Installed by the failoverwatch package:' \
     "$repo/config/failoverwatch.service" >"$root/lib/systemd/system/failoverwatch.service"
 

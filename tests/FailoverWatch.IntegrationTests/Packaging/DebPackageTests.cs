@@ -42,6 +42,7 @@ public sealed class DebPackageTests
         var unit = await File.ReadAllTextAsync(Path.Combine(root, "lib/systemd/system/failoverwatch.service"));
         Assert.Contains("ExecStart=/usr/bin/failoverwatch run --config /etc/failoverwatch/failoverwatch.yaml", unit, StringComparison.Ordinal);
         Assert.Contains("User=failoverwatch", unit, StringComparison.Ordinal);
+        Assert.Contains("MemoryDenyWriteExecute=true", unit, StringComparison.Ordinal);
 
         // The installed example names files an operator still has to write: each one reported, exit 2.
         var installed = Path.Combine(root, "usr/bin/failoverwatch");
