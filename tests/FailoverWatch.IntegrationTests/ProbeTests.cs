@@ -100,6 +100,75 @@ public sealed class ProbeTests
             "write_failed: read-only transaction");
     }
 
+    [Fact]
+    public async Task one_connection_answers_ten_probes_then_a_fresh_one_replaces_it()
+    {
+        await using var pair = await PostgresPair.StartAsync();
+        await using var prober = Prober(pair.Primary);
+        Assert.True((await prober.ProbeAsync(CancellationToken.None)).Reachable);
+        var first = await ProbeBackendsAsync(pair.Primary);
+
+        for (var probe = 2; probe <= NodeProber.ProbesPerConnection; probe++)
+        {
+            Assert.True((await prober.ProbeAsync(CancellationToken.None)).Reachable);
+            Assert.Equal(first, await ProbeBackendsAsync(pair.Primary));
+        }
+
+        Assert.True((await prober.ProbeAsync(CancellationToken.None)).Reachable);
+        var replaced = await ProbeBackendsAsync(pair.Primary);
+        Assert.NotEqual(first, replaced);
+        Assert.DoesNotContain(',', replaced);
+    }
+
+    [Fact]
+    public async Task a_kept_connection_whose_backend_was_terminated_is_no_failed_probe()
+    {
+        await using var pair = await PostgresPair.StartAsync();
+        await using var prober = Prober(pair.Primary);
+        Assert.True((await prober.ProbeAsync(CancellationToken.None)).Reachable);
+        var kept = await ProbeBackendsAsync(pair.Primary);
+
+        await pair.Primary.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'failoverwatch'", CancellationToken.None);
+        await Wait.UntilAsync(async () => await ProbeBackendsAsync(pair.Primary) == "", TimeSpan.FromSeconds(10), "the kept backend gone");
+
+        var report = await prober.ProbeAsync(CancellationToken.None);
+        Assert.True(report.Reachable, report.Failure?.ToString());
+        Assert.NotEqual(kept, await ProbeBackendsAsync(pair.Primary));
+    }
+
+    [Fact]
+    public async Task a_server_that_accepts_no_new_connections_fails_within_ten_probes()
+    {
+        await using var pair = await PostgresPair.StartAsync();
+        await using var prober = Prober(pair.Primary);
+        Assert.True((await prober.ProbeAsync(CancellationToken.None)).Reachable);
+
+        // The postmaster alone stopped: the kept backend still answers, a new connection never completes.
+        await pair.Primary.SignalAsync("STOP", CancellationToken.None);
+        try
+        {
+            var failedAt = 0;
+            for (var probe = 1; probe <= NodeProber.ProbesPerConnection && failedAt == 0; probe++)
+            {
+                if ((await prober.ProbeAsync(CancellationToken.None)).Failure is { Kind: ProbeFailureKind.Timeout })
+                {
+                    failedAt = probe;
+                }
+            }
+
+            Assert.NotEqual(0, failedAt);
+            Assert.Equal(ProbeFailureKind.Timeout, (await prober.ProbeAsync(CancellationToken.None)).Failure?.Kind);
+        }
+        finally
+        {
+            await pair.Primary.SignalAsync("CONT", CancellationToken.None);
+        }
+    }
+
+    /// <summary>The pids of the prober's backends on the server, comma-separated.</summary>
+    private static Task<string> ProbeBackendsAsync(LocalPostgresServer server) =>
+        server.QueryScalarAsync<string>("SELECT coalesce(string_agg(pid::text, ','), '') FROM pg_stat_activity WHERE application_name = 'failoverwatch'", CancellationToken.None);
+
     /// <param name="received">Also wait until the standby has received everything (its receive lag is 0).</param>
     private static async Task<NodeStatus> WaitForLagAsync(PostgresPair pair, Func<long, bool> condition, string what, bool received = false)
     {

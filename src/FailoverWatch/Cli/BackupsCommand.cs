@@ -43,7 +43,7 @@ internal static class BackupsCommand
 
             if (parseResult.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(rows, ManifestJson.Options));
+                Console.WriteLine(ManifestJson.Serialize(rows));
                 return 0;
             }
 

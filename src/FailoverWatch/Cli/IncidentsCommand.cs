@@ -24,7 +24,7 @@ internal static class IncidentsCommand
             var incidents = FailoverStateStore.Load(options.Monitor.StateFile).Incidents;
             if (parseResult.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(incidents, IncidentJson.Options));
+                Console.WriteLine(JsonSerializer.Serialize(incidents, FailoverStateJsonContext.Default.IReadOnlyListIncident));
                 return 0;
             }
 

@@ -9,8 +9,6 @@ namespace FailoverWatch.Cli;
 
 internal static class StatusCommand
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public static Command Create()
     {
         var config = ConfigFileOption.Create();
@@ -24,10 +22,11 @@ internal static class StatusCommand
             }
 
             var state = FailoverStateStore.Load(options.Monitor.StateFile);
-            var reports = await new ClusterProber(options, TimeProvider.System).ProbeAllAsync(cancellationToken);
+            await using var prober = new ClusterProber(options, TimeProvider.System);
+            var reports = await prober.ProbeAllAsync(cancellationToken);
             var view = ClusterView.Build(reports, state.Primary, null, DateTimeOffset.UtcNow);
             var document = StatusDocument.From(options.Cluster.Name, view, state, options.Monitor.AutoFailover, new Dictionary<string, DateTimeOffset>());
-            Console.WriteLine(parseResult.GetValue(json) ? JsonSerializer.Serialize(document, Indented) : Table(document));
+            Console.WriteLine(parseResult.GetValue(json) ? JsonSerializer.Serialize(document, StatusJsonContext.Indented.StatusDocument) : Table(document));
             return view.Primaries.Any(p => p.Report.Writable) ? 0 : 1;
         });
         return command;

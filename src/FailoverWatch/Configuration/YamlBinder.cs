@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
@@ -9,9 +10,14 @@ namespace FailoverWatch.Configuration;
 /// <summary>
 /// Binds a YAML tree onto the options classes, reporting every unknown key and badly typed value
 /// with its full path (<c>cluster.nodes[1].port</c>) instead of stopping at the first.
+/// The options classes are the schema: the binder reflects over their public properties. The published
+/// binary is trimmed, so the csproj roots this assembly (TrimmerRootAssembly) and every options class,
+/// including ones added later, keeps its properties and constructor without being registered anywhere.
 /// </summary>
 internal sealed class YamlBinder
 {
+    private const string RootedAssembly = "Options classes live in this assembly, which the csproj roots whole (TrimmerRootAssembly): their properties and constructors are never trimmed.";
+
     private readonly List<ConfigProblem> _problems = [];
 
     public IReadOnlyList<ConfigProblem> Problems => _problems;
@@ -40,6 +46,7 @@ internal sealed class YamlBinder
         return builder.ToString();
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = RootedAssembly)]
     private void BindObject(YamlMappingNode mapping, object target, string path)
     {
         var properties = target.GetType()
@@ -64,6 +71,7 @@ internal sealed class YamlBinder
         }
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = RootedAssembly)]
     private bool TryConvert(YamlNode node, Type type, string path, out object? value)
     {
         value = null;
@@ -98,6 +106,7 @@ internal sealed class YamlBinder
         return TryConvertScalar(text, underlying, path, out value);
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = RootedAssembly)]
     private bool TryConvertList(YamlNode node, Type listType, string path, out object? value)
     {
         value = null;

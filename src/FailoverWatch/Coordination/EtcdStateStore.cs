@@ -50,9 +50,9 @@ internal sealed class EtcdStateStore(EtcdGateway etcd, EtcdKeys keys, LeaderFenc
     }
 
     public static FailoverState Parse(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize<FailoverState>(json, FailoverStateStore.Json) ?? FailoverState.Empty;
+        JsonSerializer.Deserialize(json, FailoverStateJsonContext.Default.FailoverState) ?? FailoverState.Empty;
 
-    public static byte[] Serialize(FailoverState state) => JsonSerializer.SerializeToUtf8Bytes(state, FailoverStateStore.Json);
+    public static byte[] Serialize(FailoverState state) => JsonSerializer.SerializeToUtf8Bytes(state, FailoverStateJsonContext.Default.FailoverState);
 
     public async Task<FailoverState> UpdateAsync(Func<FailoverState, FailoverState> change, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FailoverWatch.Incidents;
 using FailoverWatch.Storage;
 
 namespace FailoverWatch.Failover;
@@ -11,14 +12,6 @@ namespace FailoverWatch.Failover;
 internal sealed class FailoverStateStore(string path) : IClusterStateStore, IDisposable
 {
     private const int HistoryLimit = 100;
-
-    /// <summary>The state's JSON, the same in the file and in etcd, so a state file imports as it is.</summary>
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private FailoverState? _current;
@@ -34,7 +27,7 @@ internal sealed class FailoverStateStore(string path) : IClusterStateStore, IDis
             return FailoverState.Empty;
         }
 
-        return JsonSerializer.Deserialize<FailoverState>(File.ReadAllText(path), Json)
+        return JsonSerializer.Deserialize(File.ReadAllText(path), FailoverStateJsonContext.Default.FailoverState)
             ?? throw new InvalidDataException($"state file {path} is empty");
     }
 
@@ -68,6 +61,13 @@ internal sealed class FailoverStateStore(string path) : IClusterStateStore, IDis
     private async Task WriteAtomicallyAsync(FailoverState state, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        await DurableFiles.ReplaceAsync(Path, JsonSerializer.SerializeToUtf8Bytes(state, Json), DurableFiles.OwnerOnly, cancellationToken);
+        await DurableFiles.ReplaceAsync(Path, JsonSerializer.SerializeToUtf8Bytes(state, FailoverStateJsonContext.Default.FailoverState), DurableFiles.OwnerOnly, cancellationToken);
     }
 }
+
+// Source-generated, so the native binary needs no reflection to read or write the state. Incidents alone
+// (GET /incidents, incidents --json) are printed in the same snake_case as the state holds them.
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(FailoverState))]
+[JsonSerializable(typeof(IReadOnlyList<Incident>))]
+internal sealed partial class FailoverStateJsonContext : JsonSerializerContext;

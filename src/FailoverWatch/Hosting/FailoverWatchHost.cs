@@ -22,6 +22,8 @@ internal static class FailoverWatchHost
         builder.Host.UseSystemd();
         builder.Logging.AddFailoverWatchConsole();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPEndPoint.Parse(options.Http.Listen)));
+        // The control endpoints' refusals (Results.Problem) are written with these; no reflection in the native binary.
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, StatusJsonContext.Default));
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(Options.Create(options));

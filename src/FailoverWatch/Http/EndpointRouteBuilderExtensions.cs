@@ -2,7 +2,6 @@ using FailoverWatch.Backup;
 using FailoverWatch.Configuration;
 using FailoverWatch.Coordination;
 using FailoverWatch.Failover;
-using FailoverWatch.Incidents;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Readiness;
 using FailoverWatch.Routing;
@@ -40,14 +39,15 @@ internal static class EndpointRouteBuilderExtensions
         var coordination = services.GetService<ClusterCoordination>();
         var forwarder = services.GetService<LeaderForwarder>();
         app.MapGet("/status", () => Results.Json(
-            StatusDocument.From(options.Cluster.Name, latest.Current, coordinator.State, options.Monitor.AutoFailover, backups.LastSuccess) with { FailoverReadiness = readiness.Current, Coordination = coordination?.StatusFields() }));
+            StatusDocument.From(options.Cluster.Name, latest.Current, coordinator.State, options.Monitor.AutoFailover, backups.LastSuccess) with { FailoverReadiness = readiness.Current, Coordination = coordination?.StatusFields() },
+            StatusJsonContext.Default.StatusDocument));
 
         // HAProxy's health checks: from the last round, no probe of their own.
         var nodes = options.Cluster.Nodes.Select(n => n.Name).ToList();
         app.MapGet("/primary/{node}", (string node) => Answer(RoutingCheck.Primary(node, nodes, latest.Current, coordinator.State)));
         app.MapGet("/replica/{node}", (string node, string? max_lag) => Answer(RoutingCheck.Replica(node, max_lag, nodes, latest.Current)));
 
-        app.MapGet("/incidents", () => Results.Json(coordinator.State.Incidents, IncidentJson.Options));
+        app.MapGet("/incidents", () => Results.Json(coordinator.State.Incidents, FailoverStateJsonContext.Default.IReadOnlyListIncident));
 
         app.MapPost("/pause", async (HttpRequest request, CancellationToken cancellationToken) =>
         {
@@ -62,7 +62,7 @@ internal static class EndpointRouteBuilderExtensions
             }
 
             await coordinator.SetPausedAsync(true, "POST /pause", cancellationToken);
-            return Results.Json(new { paused = true });
+            return Results.Json(new PausedDocument(true), StatusJsonContext.Default.PausedDocument);
         });
 
         app.MapPost("/resume", async (HttpRequest request, CancellationToken cancellationToken) =>
@@ -78,7 +78,7 @@ internal static class EndpointRouteBuilderExtensions
             }
 
             await coordinator.SetPausedAsync(false, "POST /resume", cancellationToken);
-            return Results.Json(new { paused = false });
+            return Results.Json(new PausedDocument(false), StatusJsonContext.Default.PausedDocument);
         });
 
         var switchover = services.GetRequiredService<SwitchoverService>();
@@ -96,7 +96,7 @@ internal static class EndpointRouteBuilderExtensions
 
             // Not the request's token: once started, a switchover ends (done or refused) even if the client goes away.
             var result = await switchover.SwitchAsync(to, app.Lifetime.ApplicationStopping);
-            return Results.Json(result, statusCode: result.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
+            return Results.Json(result, StatusJsonContext.Default.SwitchoverResult, statusCode: result.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
         });
     }
 

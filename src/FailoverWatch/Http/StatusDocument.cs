@@ -4,6 +4,7 @@ using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Readiness;
 using FailoverWatch.Routing;
+using Microsoft.AspNetCore.Mvc;
 
 namespace FailoverWatch.Http;
 
@@ -67,3 +68,21 @@ internal sealed record LastFailoverDocument(
     [property: JsonPropertyName("to")] string To,
     [property: JsonPropertyName("at")] DateTimeOffset At,
     [property: JsonPropertyName("reason")] string Reason);
+
+/// <summary>The answer of <c>POST /pause</c> and <c>/resume</c>.</summary>
+internal sealed record PausedDocument([property: JsonPropertyName("paused")] bool Paused);
+
+/// <summary>
+/// Source-generated JSON of the HTTP answers (ASP.NET's web defaults, as before), so the native binary needs
+/// no reflection to write them. The host adds it to ASP.NET's JSON options for what Results.Problem writes.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(StatusDocument))]
+[JsonSerializable(typeof(PausedDocument))]
+[JsonSerializable(typeof(SwitchoverResult))]
+[JsonSerializable(typeof(ProblemDetails))]
+internal sealed partial class StatusJsonContext : JsonSerializerContext
+{
+    /// <summary>For <c>status --json</c>: the same shape, indented for people.</summary>
+    public static StatusJsonContext Indented { get; } = new(new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
+}

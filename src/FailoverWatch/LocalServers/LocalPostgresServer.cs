@@ -1,4 +1,5 @@
 using System.Globalization;
+using FailoverWatch.Monitoring;
 using FailoverWatch.Processes;
 using Npgsql;
 
@@ -173,16 +174,16 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
 
     public async Task<T> QueryScalarAsync<T>(string sql, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(ConnectionString());
-        await connection.OpenAsync(cancellationToken);
+        await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(ConnectionString());
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand(sql, connection);
         return (T)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     public async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(ConnectionString());
-        await connection.OpenAsync(cancellationToken);
+        await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(ConnectionString());
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

@@ -7,7 +7,7 @@ namespace FailoverWatch.Monitoring;
 /// Probes every node at once, so one hung node never delays the others' reports. Keeps each node's
 /// latest finished report: a round may go on without a node whose probe still waits on a hung server.
 /// </summary>
-internal sealed class ClusterProber(FailoverWatchOptions options, TimeProvider time)
+internal sealed class ClusterProber(FailoverWatchOptions options, TimeProvider time) : IAsyncDisposable
 {
     private readonly NodeProber[] _probers = [.. options.Cluster.Nodes.Select(n => new NodeProber(n, options.Monitor, time))];
     private readonly NodeReport?[] _latest = new NodeReport?[options.Cluster.Nodes.Count];
@@ -44,6 +44,15 @@ internal sealed class ClusterProber(FailoverWatchOptions options, TimeProvider t
 
         activity?.SetTag("failoverwatch.nodes_up", reports.Count(r => r.Reachable));
         return reports;
+    }
+
+    /// <summary>Closes the connections the probers keep, so the servers see a clean goodbye rather than a dropped socket.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var prober in _probers)
+        {
+            await prober.DisposeAsync();
+        }
     }
 
     private async Task KeepLatestAsync(int index, NodeProber prober, CancellationToken cancellationToken)

@@ -4,8 +4,8 @@ using Npgsql;
 namespace FailoverWatch.Monitoring;
 
 /// <summary>
-/// Connection strings for a node. Never pooled: every probe opens a fresh connection, so a dead or
-/// hung server can never hand back an idle socket that only looks alive.
+/// Connection strings for a node. Never pooled: a pool could hand back an idle socket to a dead or hung
+/// server that only looks alive. The prober keeps its one connection itself, and drops it on any doubt.
 /// The password comes from <c>password_file</c>; without one, Npgsql reads PGPASSWORD or ~/.pgpass.
 /// </summary>
 internal static class NodeConnectionStrings
@@ -35,11 +35,15 @@ internal static class NodeConnectionStrings
 
     /// <summary>
     /// A data source that skips Npgsql's type catalog query: the monitor reads only built-in types, and
-    /// a cold first connection (a new process, a failover) then costs one round trip less.
+    /// a cold first connection (a new process, a failover) then costs one round trip less. Slim: only the
+    /// built-in types are mapped, so the native binary carries none of the others' code.
     /// </summary>
-    public static NpgsqlDataSource WithoutTypeLoading(NpgsqlConnectionStringBuilder builder)
+    public static NpgsqlDataSource WithoutTypeLoading(NpgsqlConnectionStringBuilder builder) => WithoutTypeLoading(builder.ConnectionString);
+
+    /// <inheritdoc cref="WithoutTypeLoading(NpgsqlConnectionStringBuilder)"/>
+    public static NpgsqlDataSource WithoutTypeLoading(string connectionString)
     {
-        var dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString);
+        var dataSource = new NpgsqlSlimDataSourceBuilder(connectionString);
         dataSource.ConfigureTypeLoading(types => types.EnableTypeLoading(false));
         return dataSource.Build();
     }

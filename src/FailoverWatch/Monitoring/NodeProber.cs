@@ -5,12 +5,22 @@ using Npgsql;
 namespace FailoverWatch.Monitoring;
 
 /// <summary>
-/// Probes one node: a fresh connection, one query for role, WAL positions, replay delay and WAL receiver,
-/// and with <c>write_probe</c> a heartbeat commit on a primary. Never throws and never outlives
-/// <c>probe_timeout</c>, even when the server hangs mid-query or never finishes the TCP handshake.
+/// Probes one node: one query for role, WAL positions, replay delay and WAL receiver, and with
+/// <c>write_probe</c> a heartbeat commit on a primary. Never throws and never outlives <c>probe_timeout</c>,
+/// even when the server hangs mid-query or never finishes the TCP handshake.
+/// A connection that answered is kept for the next probes, so the server does not fork a backend every
+/// second; it is replaced after <see cref="ProbesPerConnection"/> probes and dropped on any failure. A kept
+/// connection found broken (the backend terminated, the server restarted) is no finding by itself: the probe
+/// goes on with a fresh connection, so only what a fresh connection sees counts as a failed probe.
 /// </summary>
-internal sealed class NodeProber
+internal sealed class NodeProber : IAsyncDisposable
 {
+    /// <summary>
+    /// Every tenth probe connects afresh: a server that answers on old connections but accepts no new ones
+    /// (its postmaster stopped alone, max_connections reached, pg_hba.conf changed) fails within ten probes.
+    /// </summary>
+    public const int ProbesPerConnection = 10;
+
     // One round trip. Only functions the pg_monitor role may call.
     private const string StateQuery = """
         SELECT pg_is_in_recovery(),
@@ -43,6 +53,8 @@ internal sealed class NodeProber
     private readonly TimeProvider _time;
     private readonly NpgsqlDataSource _dataSource;
     private volatile bool _heartbeatTableReady;
+    private NpgsqlConnection? _kept;
+    private int _keptProbes;
 
     public NodeProber(NodeOptions node, MonitorOptions monitor, TimeProvider time)
     {
@@ -115,9 +127,66 @@ internal sealed class NodeProber
     private NodeReport Failed(DateTimeOffset probedAt, long started, ProbeFailure failure) =>
         NodeReport.Failed(_node.Name, probedAt, _time.GetElapsedTime(started), failure);
 
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _kept, null) is { } kept)
+        {
+            await kept.DisposeAsync();
+        }
+
+        await _dataSource.DisposeAsync();
+    }
+
     private async Task<NodeReport> ProbeCoreAsync(DateTimeOffset probedAt, ProbeStage stage, CancellationToken cancellationToken)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        // Taken, not shared: a probe still hanging from an earlier round keeps its own connection.
+        if (Interlocked.Exchange(ref _kept, null) is { } kept)
+        {
+            if (++_keptProbes <= ProbesPerConnection)
+            {
+                try
+                {
+                    return await QueryAsync(kept, probedAt, stage, cancellationToken);
+                }
+                catch (Exception) when (!cancellationToken.IsCancellationRequested && kept.State != System.Data.ConnectionState.Open)
+                {
+                    // Broken under us (terminated backend, restart): a fresh connection decides below.
+                    stage.Current = ProbeStage.Connecting;
+                }
+            }
+            else
+            {
+                await kept.DisposeAsync();
+            }
+        }
+
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        _keptProbes = 1;
+        return await QueryAsync(connection, probedAt, stage, cancellationToken);
+    }
+
+    /// <summary>The probe's statements on <paramref name="connection"/>; kept for the next probe when they succeed, else closed.</summary>
+    private async Task<NodeReport> QueryAsync(NpgsqlConnection connection, DateTimeOffset probedAt, ProbeStage stage, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var report = await StateAndHeartbeatAsync(connection, probedAt, stage, cancellationToken);
+            if (Interlocked.Exchange(ref _kept, connection) is { } displaced)
+            {
+                await displaced.DisposeAsync();
+            }
+
+            return report;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task<NodeReport> StateAndHeartbeatAsync(NpgsqlConnection connection, DateTimeOffset probedAt, ProbeStage stage, CancellationToken cancellationToken)
+    {
         stage.Current = ProbeStage.Querying;
         NodeReport report;
         await using (var command = new NpgsqlCommand(StateQuery, connection))

@@ -26,20 +26,28 @@ public sealed partial class MonitorProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static string ExecutablePath => Path.Combine(AppContext.BaseDirectory, "failoverwatch.dll");
+    /// <summary>
+    /// The published executable when FAILOVERWATCH_BINARY names one (CI tests what it ships), else the
+    /// build's <c>failoverwatch.dll</c> under <c>dotnet</c>.
+    /// </summary>
+    public static string? PublishedBinary => Environment.GetEnvironmentVariable("FAILOVERWATCH_BINARY") is { Length: > 0 } binary ? binary : null;
 
     /// <summary>Starts <c>failoverwatch ARGS</c> and returns at once.</summary>
     public static Process StartCli(params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(ExecutablePath);
-        foreach (var argument in arguments)
+        var (program, all) = Command(arguments);
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in all)
         {
             start.ArgumentList.Add(argument);
         }
 
         return Process.Start(start)!;
     }
+
+    /// <summary>The program and arguments that run <c>failoverwatch ARGS</c>.</summary>
+    private static (string Program, string[] Arguments) Command(string[] arguments) =>
+        PublishedBinary is { } binary ? (binary, arguments) : ("dotnet", [Path.Combine(AppContext.BaseDirectory, "failoverwatch.dll"), .. arguments]);
 
     /// <summary>Runs <c>failoverwatch ARGS</c> to the end: exit status and everything it printed.</summary>
     public static async Task<(int ExitCode, string Output)> RunCliAsync(params string[] arguments)
@@ -55,7 +63,8 @@ public sealed partial class MonitorProcess : IAsyncDisposable
     /// <summary>Starts <c>failoverwatch run</c> on a configuration listening on <paramref name="httpPort"/>; returns once /healthz answers.</summary>
     public static async Task<MonitorProcess> StartAsync(string configPath, int httpPort)
     {
-        var monitor = new MonitorProcess(ChildProcess.Start("dotnet", [ExecutablePath, "run", "--config", configPath]), httpPort);
+        var (program, arguments) = Command(["run", "--config", configPath]);
+        var monitor = new MonitorProcess(ChildProcess.Start(program, arguments), httpPort);
         try
         {
             await Wait.UntilAsync(

@@ -1,3 +1,4 @@
+using FailoverWatch.Monitoring;
 using Npgsql;
 
 namespace FailoverWatch.Backup.Restore;
@@ -14,8 +15,8 @@ internal static class PostgresRowCounts
 
     public static async Task<SortedDictionary<string, long>> CountAsync(string connectionString, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
+        await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(connectionString);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var tables = new List<string>();
         await using (var command = new NpgsqlCommand(TablesSql, connection))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))

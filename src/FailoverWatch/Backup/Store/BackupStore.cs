@@ -50,8 +50,7 @@ internal sealed partial class BackupStore(string destination)
             return null;
         }
 
-        await using var stream = File.OpenRead(path);
-        return await System.Text.Json.JsonSerializer.DeserializeAsync<VerificationRecord>(stream, ManifestJson.Options, cancellationToken);
+        return await ManifestJson.ReadVerificationAsync(path, cancellationToken);
     }
 
     public async Task<(string Id, BackupManifest Manifest)?> NewestAsync(CancellationToken cancellationToken)

@@ -1,24 +1,35 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FailoverWatch.Cli;
 
 namespace FailoverWatch.Backup.Store;
 
 /// <summary>The one JSON shape of manifests and listings: snake_case keys like the configuration, nulls left out.</summary>
 internal static class ManifestJson
 {
-    public static readonly JsonSerializerOptions Options = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        WriteIndented = true,
-    };
+    public static byte[] Serialize(BackupManifest manifest) => JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.BackupManifest);
 
-    public static byte[] Serialize<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Options);
+    public static byte[] Serialize(VerificationRecord record) => JsonSerializer.SerializeToUtf8Bytes(record, ManifestJsonContext.Default.VerificationRecord);
+
+    public static string Serialize(List<BackupListing> rows) => JsonSerializer.Serialize(rows, ManifestJsonContext.Default.ListBackupListing);
 
     public static async Task<BackupManifest> ReadAsync(string path, CancellationToken cancellationToken)
     {
         await using var stream = File.OpenRead(path);
-        return await JsonSerializer.DeserializeAsync<BackupManifest>(stream, Options, cancellationToken)
+        return await JsonSerializer.DeserializeAsync(stream, ManifestJsonContext.Default.BackupManifest, cancellationToken)
             ?? throw new InvalidDataException($"{path} holds no manifest");
     }
+
+    public static async Task<VerificationRecord?> ReadVerificationAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(path);
+        return await JsonSerializer.DeserializeAsync(stream, ManifestJsonContext.Default.VerificationRecord, cancellationToken);
+    }
 }
+
+// Source-generated, so the native binary needs no reflection to read or write them.
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]
+[JsonSerializable(typeof(BackupManifest))]
+[JsonSerializable(typeof(VerificationRecord))]
+[JsonSerializable(typeof(List<BackupListing>))]
+internal sealed partial class ManifestJsonContext : JsonSerializerContext;
