@@ -115,7 +115,7 @@ public sealed class FailoverHoleTests
                 TimeSpan.FromSeconds(30),
                 "the hanging hook timed out and was counted");
             await Wait.UntilAsync(() => !Directory.Exists("/proc/" + File.ReadAllText(child).Trim()), TimeSpan.FromSeconds(10), "the hook's background child killed with it");
-            Assert.Contains("on_failover for pg2 failed (timed out)", monitor.Output, StringComparison.Ordinal);
+            await monitor.WaitForOutputAsync("on_failover for pg2 failed (timed out)");
 
             // The old primary returns writable; its fence fails until the fence can work, retried each round.
             await Wait.UntilAsync(() => cluster.Pair.Primary.PostmasterPid is null, TimeSpan.FromSeconds(20), "old postmaster gone");
@@ -192,7 +192,7 @@ public sealed class FailoverHoleTests
         await using var monitor = await MonitorProcess.StartAsync(cluster);
 
         await monitor.WaitForMetricAtLeastAsync("failoverwatch_failovers_held_total{cluster=\"test\",reason=\"unknown_position\"}", 2, TimeSpan.FromSeconds(20), "failover held: position unknown");
-        Assert.Contains("last WAL position is unknown", monitor.Output, StringComparison.Ordinal);
+        await monitor.WaitForOutputAsync("last WAL position is unknown");
         Assert.True(await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
         Assert.Equal(0, await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"promoted\"}"));
     }
@@ -223,7 +223,7 @@ public sealed class FailoverHoleTests
         var first = await MonitorProcess.StartAsync(config, port);
         try
         {
-            Assert.Contains("Configuration: cluster.nodes[0].fence_command: missing", first.Output, StringComparison.Ordinal);
+            await first.WaitForOutputAsync("Configuration: cluster.nodes[0].fence_command: missing");
             var (exit, output) = await MonitorProcess.RunCliAsync("run", "--config", config);
             Assert.Equal(1, exit);
             Assert.Contains($"monitor.state_file: {directory.File("state.json")} is in use by another failoverwatch run (pid {first.Id} on host {Environment.MachineName}", output, StringComparison.Ordinal);

@@ -77,8 +77,8 @@ public sealed class FailoverTests
         await mount.MakeReadOnlyAsync();
         await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
         await monitor.WaitForMetricAtLeastAsync("failoverwatch_failovers_held_total{cluster=\"test\",reason=\"state_unwritable\"}", 1, TimeSpan.FromSeconds(15), "failover held: state file unwritable");
-        Assert.Contains("Not promoting pg2: the failover cannot be recorded in the state file", monitor.Output, StringComparison.Ordinal);
-        Assert.Contains("Read-only file system", monitor.Output, StringComparison.Ordinal);
+        await monitor.WaitForOutputAsync("Not promoting pg2: the failover cannot be recorded in the state file");
+        await monitor.WaitForOutputAsync("Read-only file system");
         await Wait.HoldsAsync(
             async () => await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None),
             TimeSpan.FromSeconds(5),
@@ -107,8 +107,8 @@ public sealed class FailoverTests
 
         await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
         await monitor.WaitForMetricAtLeastAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"failed\"}", 1, TimeSpan.FromSeconds(15), "the refused promotion counted");
-        Assert.Contains("Promotion of pg2 failed", monitor.Output, StringComparison.Ordinal);
-        Assert.Contains("permission denied", monitor.Output, StringComparison.Ordinal);
+        await monitor.WaitForOutputAsync("Promotion of pg2 failed");
+        await monitor.WaitForOutputAsync("permission denied");
         Assert.True(await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
 
         // Held for a while (retry_wait), not hammered every round.
@@ -148,7 +148,7 @@ public sealed class FailoverTests
             TimeSpan.FromSeconds(30),
             "standby stays a standby while only the monitor is cut off");
 
-        Assert.Contains("still streams WAL from it", monitor.Output, StringComparison.Ordinal);
+        await monitor.WaitForOutputAsync("still streams WAL from it");
         Assert.True(await monitor.MetricAsync("failoverwatch_failovers_held_total{cluster=\"test\",reason=\"standby_streaming\"}") > 0);
         Assert.Equal(0, await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"promoted\"}"));
 
@@ -174,7 +174,7 @@ public sealed class FailoverTests
         await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
         await monitor.WaitForMetricAtLeastAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"refused_lag\"}", 1, TimeSpan.FromSeconds(30), "refused_lag counted");
         Assert.True(await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
-        Assert.Contains("would be lost", monitor.Output, StringComparison.Ordinal);
+        await monitor.WaitForOutputAsync("would be lost");
         Assert.Equal(0, await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"promoted\"}"));
     }
 
@@ -204,7 +204,7 @@ public sealed class FailoverTests
         await using var second = await MonitorProcess.StartAsync(cluster);
         await second.WaitForMetricAtLeastAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"refused_lag\"}", 1, TimeSpan.FromSeconds(30), "refused_lag counted by the restarted monitor");
         Assert.True(await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
-        Assert.Contains("would be lost", second.Output, StringComparison.Ordinal);
+        await second.WaitForOutputAsync("would be lost");
     }
 
     [Fact]
@@ -246,7 +246,7 @@ public sealed class FailoverTests
         Assert.Contains("split_brain", cluster.Marker("fenced-pg1"), StringComparison.Ordinal);
         Assert.Null(cluster.Marker("fenced-pg2"));
         Assert.True(await monitor.MetricAsync("failoverwatch_split_brain_total{cluster=\"test\"}") >= 1);
-        Assert.Contains("Split brain", monitor.Output, StringComparison.Ordinal);
+        await monitor.WaitForOutputAsync("Split brain");
         await Wait.UntilAsync(() => cluster.Pair.Primary.PostmasterPid is null, TimeSpan.FromSeconds(20), "returning primary fenced (stopped)");
         Assert.False(await cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
         Assert.Equal("pg2", (await monitor.StatusAsync()).GetProperty("primary").GetString());
@@ -278,7 +278,7 @@ public sealed class FailoverTests
         var state = JsonDocument.Parse(await File.ReadAllTextAsync(cluster.StatePath)).RootElement;
         Assert.Equal("pg2", state.GetProperty("primary").GetString());
         Assert.Equal(1, state.GetProperty("history").EnumerateArray().Count(h => h.GetProperty("result").GetString() == "promoted"));
-        Assert.Contains("was under way and pg2 is writable", second.Output, StringComparison.Ordinal);
+        await second.WaitForOutputAsync("was under way and pg2 is writable");
         Assert.DoesNotContain("Failing over", second.Output, StringComparison.Ordinal);
     }
 

@@ -53,7 +53,7 @@ public sealed class MonitorHostTests
         var clock = Stopwatch.StartNew();
         await Wait.UntilAsync(async () => await monitor.MetricAsync("failoverwatch_node_up{cluster=\"test\",node=\"pg2\"}") == 0, TimeSpan.FromSeconds(10), "pg2 down");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2 + 1), $"took {clock.Elapsed}"); // two intervals, and a second of slack for a busy machine
-        Assert.Contains("Node pg2 is down", monitor.Output, StringComparison.Ordinal);
+        await monitor.WaitForOutputAsync("Node pg2 is down");
         Assert.Equal(1, await monitor.MetricAsync("failoverwatch_node_up{cluster=\"test\",node=\"pg1\"}"));
     }
 

@@ -48,7 +48,7 @@ public sealed class CoordinationTests
         await group.KillMonitorAsync(leader);
         var next = await group.WaitForLeaderAsync(LeaseTtl * 4, notIndex: leader);
         Assert.True(clock.Elapsed < LeaseTtl + TimeSpan.FromSeconds(4), $"a new leader after {clock.Elapsed.TotalSeconds:0.0}s (lease_ttl {LeaseTtl.TotalSeconds}s)");
-        Assert.Contains("is the leader now", group[next].Output, StringComparison.Ordinal);
+        await group[next].WaitForOutputAsync("is the leader now");
         await Wait.UntilAsync(async () => await group[next].MetricAsync("failoverwatch_monitors{cluster=\"test\"}") == 2, TimeSpan.FromSeconds(10), "two monitors left");
 
         // The new leader hangs (SIGSTOP) past its lease; the last monitor takes over and pauses; the hung one resumes
@@ -77,7 +77,7 @@ public sealed class CoordinationTests
         await FailoverTests.WaitForWritableAsync(group.Cluster.Pair.Standby, TimeSpan.FromSeconds(30));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"failover took {clock.Elapsed.TotalSeconds:0.0}s");
 
-        Assert.Contains("live monitors see it down", group[leader].Output, StringComparison.Ordinal);
+        await group[leader].WaitForOutputAsync("live monitors see it down");
         await Wait.UntilAsync(() => group.Cluster.Marker("fenced-pg1") is not null, TimeSpan.FromSeconds(15), "hung primary fenced");
         await Wait.UntilAsync(async () => (await group.StateAsync()).Primary == "pg2", TimeSpan.FromSeconds(15), "pg2 recorded in etcd");
         Assert.Single((await group.StateAsync()).History, h => h.Result == "promoted");
@@ -98,7 +98,7 @@ public sealed class CoordinationTests
             async () => await group.Cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None),
             TimeSpan.FromSeconds(4),
             "pg2 stays a standby while only one monitor is cut off");
-        Assert.Contains("only 1 of 3 live monitors see it down", group[leader].Output, StringComparison.Ordinal);
+        await group[leader].WaitForOutputAsync("only 1 of 3 live monitors see it down");
         group.RelayOf(leader).Restore();
 
         // etcd loses quorum, then the primary dies: nothing is decided, but every monitor goes on serving.
@@ -119,7 +119,7 @@ public sealed class CoordinationTests
             Assert.Equal(0, await monitor.MetricAsync("failoverwatch_node_up{cluster=\"test\",node=\"pg1\"}"));
             Assert.Equal(0, await monitor.MetricAsync("failoverwatch_is_leader{cluster=\"test\"}"));
             Assert.Equal(JsonValueKind.Null, (await monitor.StatusAsync()).GetProperty("leader").ValueKind);
-            Assert.Contains("etcd is not answering with quorum", monitor.Output, StringComparison.Ordinal);
+            await monitor.WaitForOutputAsync("etcd is not answering with quorum");
         }
 
         await group.Etcd.ResumeMemberAsync(1);
@@ -145,7 +145,7 @@ public sealed class CoordinationTests
         var next = await group.WaitForLeaderAsync(LeaseTtl * 5, notIndex: leader);
         await FailoverTests.WaitForWritableAsync(group.Cluster.Pair.Standby, TimeSpan.FromSeconds(20));
         await group.UntilAsync(async () => (await group.StateAsync()) is { InProgress: null, Primary: "pg2" }, TimeSpan.FromSeconds(30), "the next leader finished the failover");
-        Assert.Contains("was under way", group[next].Output, StringComparison.Ordinal);
+        await group[next].WaitForOutputAsync("was under way");
         Assert.Single((await group.StateAsync()).History, h => h.Result == "promoted");
         Assert.Equal(2, await group.Cluster.Pair.Standby.QueryScalarAsync<int>("SELECT timeline_id FROM pg_control_checkpoint()", CancellationToken.None));
     }

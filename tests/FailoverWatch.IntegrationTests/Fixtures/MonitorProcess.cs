@@ -92,11 +92,27 @@ public sealed partial class MonitorProcess : IAsyncDisposable
 
     public async Task<string> MetricsAsync() => await Http.GetStringAsync(new Uri(BaseAddress, "metrics"));
 
-    /// <summary>The value of one series in a scrape, e.g. <c>failoverwatch_node_up{cluster="test",node="pg1"}</c>; null when absent.</summary>
     /// <summary>Polls until <paramref name="series"/> (name and labels as scraped) is at least <paramref name="atLeast"/>.</summary>
     public Task WaitForMetricAtLeastAsync(string series, double atLeast, TimeSpan within, string what) =>
         Wait.UntilAsync(async () => await MetricAsync(series) >= atLeast, within, $"{what} ({series} >= {atLeast})");
 
+    /// <summary>
+    /// Polls until the monitor has printed <paramref name="text"/>: its console logger writes on a thread of its own,
+    /// so a line can reach the output a moment after the metric or state that the same decision changed.
+    /// </summary>
+    public async Task WaitForOutputAsync(string text)
+    {
+        try
+        {
+            await Wait.UntilAsync(() => Output.Contains(text, StringComparison.Ordinal), TimeSpan.FromSeconds(10), $"the monitor to print \"{text}\"");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}; it printed:\n{Output}", e);
+        }
+    }
+
+    /// <summary>The value of one series in a scrape, e.g. <c>failoverwatch_node_up{cluster="test",node="pg1"}</c>; null when absent.</summary>
     public async Task<double?> MetricAsync(string series)
     {
         foreach (var line in (await MetricsAsync()).Split('\n'))

@@ -35,7 +35,7 @@ public sealed class DoctorTests
         await Wait.UntilAsync(async () => await monitor.MetricAsync(Pg2Ready) == 0, TimeSpan.FromSeconds(20), "pg2 not ready");
         var problems = (await monitor.StatusAsync()).GetProperty("failover_readiness").GetProperty("problems").EnumerateArray().Select(p => p.GetString()).ToList();
         Assert.Contains(problems, p => p!.StartsWith(MissingPromote, StringComparison.Ordinal));
-        Assert.Contains("A failover to pg2 would not work now", monitor.Output, StringComparison.Ordinal);
+        await monitor.WaitForOutputAsync("A failover to pg2 would not work now");
 
         await cluster.Pair.Primary.ExecuteAsync("GRANT EXECUTE ON FUNCTION pg_promote TO fw_monitor", CancellationToken.None);
         await WaitForStandbyAsync(cluster, "SELECT has_function_privilege('fw_monitor', 'pg_promote(boolean, integer)', 'EXECUTE')", true);
