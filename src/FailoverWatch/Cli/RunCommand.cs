@@ -28,10 +28,13 @@ internal static class RunCommand
             }
 
             await using var host = FailoverWatchHost.Build(options);
+
+            // Taken before running: RunAsync disposes the host, and its services with it.
+            var coordination = host.Services.GetService<ClusterCoordination>();
             await ((IHost)host).RunAsync(cancellationToken);
 
             // A monitor that refused to join its group (its monitor_name taken) stopped itself: not a clean stop.
-            return host.Services.GetService<ClusterCoordination>()?.Refusal is null ? 0 : 1;
+            return coordination?.Refusal is null ? 0 : 1;
         });
         return command;
     }

@@ -6,6 +6,10 @@ namespace FailoverWatch.Failover;
 /// What must survive a monitor restart: who the primary is, whether automatic failover is paused,
 /// and a failover under way (written before promoting, so a restart finishes or abandons it, never repeats it).
 /// </summary>
+/// <remarks>
+/// Lists coalesce null to empty: the generated JSON reader sets a property missing from the file to null (a state
+/// file from before incidents existed, one written by hand), where the initialiser would have been expected.
+/// </remarks>
 internal sealed record FailoverState
 {
     public string? Primary { get; init; }
@@ -21,13 +25,13 @@ internal sealed record FailoverState
     /// </summary>
     public string? PrimaryLsn { get; init; }
 
-    public IReadOnlyList<FailoverRecord> History { get; init; } = [];
+    public IReadOnlyList<FailoverRecord> History { get; init => field = value ?? []; } = [];
 
     /// <summary>The last change of primary the monitor made or took over (not a failed attempt).</summary>
     public FailoverRecord? LastFailover => History.LastOrDefault(h => h.Result is FailoverResults.Promoted or FailoverResults.Adopted);
 
     /// <summary>The last incidents (failovers, held failovers, refusals, split brains, adoptions), oldest first.</summary>
-    public IReadOnlyList<Incident> Incidents { get; init; } = [];
+    public IReadOnlyList<Incident> Incidents { get; init => field = value ?? []; } = [];
 
     public static FailoverState Empty { get; } = new();
 }

@@ -21,9 +21,11 @@ internal sealed record StatusDocument(
     /// <summary>The host's last run of the doctor's checks: per standby whether a failover to it would work, and why not.</summary>
     [JsonPropertyName("failover_readiness")]
     public ReadinessReport? FailoverReadiness { get; init; }
+
     /// <summary>With coordination: <c>monitor_name</c>, <c>leader</c>, <c>monitors</c>, at the top level beside the rest.</summary>
+    /// <remarks>set, not init: the generated JSON metadata treats init properties as constructor parameters, which extension data cannot be.</remarks>
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? Coordination { get; init; }
+    public Dictionary<string, JsonElement>? Coordination { get; set; }
 
     public static StatusDocument From(string cluster, ClusterView? view, FailoverState state, bool autoFailoverConfigured, IReadOnlyDictionary<string, DateTimeOffset> backups)
     {

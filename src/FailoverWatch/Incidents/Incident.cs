@@ -28,10 +28,10 @@ internal sealed record Incident
     /// <summary>The primary's last known WAL position minus what the promoted node held: committed WAL the failover lost.</summary>
     public long? WalLostBytes { get; init; }
 
-    public IReadOnlyList<IncidentPhase> Phases { get; init; } = [];
+    public IReadOnlyList<IncidentPhase> Phases { get; init => field = value ?? []; } = [];
 
     /// <summary>The rounds up to and including the deciding one, oldest first, each with what the policy was given.</summary>
-    public IReadOnlyList<IncidentRound> Rounds { get; init; } = [];
+    public IReadOnlyList<IncidentRound> Rounds { get; init => field = value ?? []; } = [];
 
     /// <summary>The policy's settings when it decided, so <c>failoverwatch explain</c> replays with them.</summary>
     public required FailoverPolicySettings Settings { get; init; }

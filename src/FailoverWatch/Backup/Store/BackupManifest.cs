@@ -12,7 +12,7 @@ internal sealed record BackupManifest
     public required List<string> Kinds { get; init; }
     public PostgresDumpInfo? Postgres { get; init; }
     public RedisDumpInfo? Redis { get; init; }
-    public List<string> Notes { get; init; } = [];
+    public List<string> Notes { get; init => field = value ?? []; } = [];
     public required List<ManifestEntry> Files { get; init; }
 
     public long TotalBytes => Files.Where(f => f.Type == ManifestEntry.FileType).Sum(f => f.Size);

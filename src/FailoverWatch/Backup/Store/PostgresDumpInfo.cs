@@ -13,5 +13,5 @@ internal sealed record PostgresDumpInfo
     public double? StandbyDelaySeconds { get; init; }
     /// <summary>With <c>from: standby</c>, why the primary was dumped instead (the standbys past <c>max_standby_delay</c>).</summary>
     public string? InsteadOfStandby { get; init; }
-    public List<DatabaseRowCounts> Databases { get; init; } = [];
+    public List<DatabaseRowCounts> Databases { get; init => field = value ?? []; } = [];
 }
