@@ -77,10 +77,11 @@ internal sealed class SoakCluster : IAsyncDisposable
         var pair = await LocalReplicationPair.StartAsync("fw-soak-", standbySettings, cancellationToken);
         LocalPostgresServer? third = null;
         var relays = new Dictionary<string, TcpRelay>();
+        SoakCluster? cluster = null;
         try
         {
             third = nodeCount > 2 ? await LocalPostgresServer.CreateStandbyAsync(pair.Primary, "pg3", pair.Directory, cancellationToken, extraSettings: standbySettings) : null;
-            var cluster = new SoakCluster(pair, third, relays, OsUser.FreeLoopbackPort());
+            cluster = new SoakCluster(pair, third, relays, OsUser.FreeLoopbackPort());
             foreach (var node in cluster.Nodes)
             {
                 relays[node.Name] = TcpRelay.Start(node.Port);
@@ -98,7 +99,8 @@ internal sealed class SoakCluster : IAsyncDisposable
         }
         catch
         {
-            await DisposeAsync(pair, third, relays, null, null);
+            // The monitor too: a set-up that failed after starting it (its /status never named pg1) left it running.
+            await DisposeAsync(pair, third, relays, cluster?.Monitor, cluster?.HookPidFile);
             throw;
         }
     }
