@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using FailoverWatch.Processes;
 
 namespace FailoverWatch.LocalServers;
 
@@ -109,11 +110,10 @@ internal sealed class LocalEtcdCluster : IAsyncDisposable
         return false;
     }
 
-    private async Task SignalAsync(int index, string signal)
-    {
-        using var kill = Process.Start("kill", ["-" + signal, _members[index].Process!.Id.ToString(CultureInfo.InvariantCulture)]);
-        await kill.WaitForExitAsync();
-    }
+    private static readonly TimeSpan SignalTimeout = TimeSpan.FromSeconds(10);
+
+    private Task SignalAsync(int index, string signal) =>
+        ExternalProcess.RunAsync("kill", [$"-{signal}", _members[index].Process!.Id.ToString(CultureInfo.InvariantCulture)], SignalTimeout, CancellationToken.None);
 
     private async Task KillAllAsync()
     {
