@@ -124,6 +124,12 @@ public sealed class CoordinationTests
 
         await group.Etcd.ResumeMemberAsync(1);
         await group.Etcd.ResumeMemberAsync(2);
+
+        // Through the group, so a time-out shows what every monitor printed (CI saw this wait fail once).
+        await group.UntilAsync(
+            async () => !await group.Cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None),
+            TimeSpan.FromSeconds(40),
+            "pg2 promoted once etcd has quorum again");
         await FailoverTests.WaitForWritableAsync(group.Cluster.Pair.Standby, TimeSpan.FromSeconds(40));
         await Wait.UntilAsync(async () => (await group.StateAsync()).Primary == "pg2", TimeSpan.FromSeconds(15), "pg2 recorded in etcd");
         Assert.Single((await group.StateAsync()).History, h => h.Result == "promoted");
