@@ -162,6 +162,13 @@ internal sealed class FailoverCoordinator(
 
     private async Task SavePrimaryPositionAsync(ClusterView view, CancellationToken cancellationToken)
     {
+        // The timeline each primary is first seen writable on: what a writable node must descend from to be named or adopted.
+        var primary = view.Find(store.Current.Primary);
+        if (PrimaryLineage.Record(store.Current, primary) != store.Current)
+        {
+            await store.UpdateAsync(s => PrimaryLineage.Record(s, primary), cancellationToken);
+        }
+
         if (view.Find(store.Current.Primary) is not { IsReachablePrimary: true, Report.CurrentLsn: { } lsn })
         {
             return;
@@ -206,9 +213,15 @@ internal sealed class FailoverCoordinator(
                 await incidents.RecordAsync(IncidentKinds.RefusedPromotion, refuse, store.Current.Primary, refuse.Target, cancellationToken);
                 break;
             case AdoptPrimary adopt:
+                // A first start finds the primary: recorded quietly, no incident (nothing happened to the cluster).
+                var firstStart = store.Current.Primary is null;
                 await store.UpdateAsync(s => s with { Primary = adopt.Node }, cancellationToken);
                 logger.PrimaryAdopted(adopt.Node, adopt.Reason);
-                await incidents.RecordAsync(IncidentKinds.Adoption, adopt, null, adopt.Node, cancellationToken);
+                if (!firstStart)
+                {
+                    await incidents.RecordAsync(IncidentKinds.Adoption, adopt, null, adopt.Node, cancellationToken);
+                }
+
                 break;
             case AdoptWritable adopt:
                 await AdoptWritableAsync(adopt, cancellationToken);

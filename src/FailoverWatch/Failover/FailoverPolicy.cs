@@ -43,6 +43,11 @@ internal static class FailoverPolicy
         if (recorded.Report.Reachable)
         {
             // The recorded primary answers as a standby: someone changed roles by hand.
+            if (primaries.Count == 1 && !PrimaryLineage.Descends(primaries[0], state))
+            {
+                return new ResolveSplitBrain(recorded.Name, [primaries[0].Name], $"{recorded.Name} is now a standby and {primaries[0].Name} is writable, but {PrimaryLineage.Describe(primaries[0], state)}: fencing it, never adopting it");
+            }
+
             return primaries.Count == 1
                 ? new AdoptPrimary(primaries[0].Name, $"{recorded.Name} is now a standby and {primaries[0].Name} is the only writable node")
                 : new NoAction($"recorded primary {recorded.Name} is in recovery and no node is writable; not acting on a role change made by hand");
@@ -63,14 +68,25 @@ internal static class FailoverPolicy
 
         // Never promote while a node is writable: one already took over (promoted by hand, a promotion that
         // outlived its wait, a switchover cut short). It is the primary now; the dead one is fenced.
-        if (primaries.Count == 1 && state.LastFailover is { } last && last.To == recorded.Name && last.From == primaries[0].Name)
+        if (primaries.Count == 1 && state.Timelines.Count == 0 && state.LastFailover is { } last && last.To == recorded.Name && last.From == primaries[0].Name)
         {
             // The old primary this one replaced, back and writable on its old timeline: adopting it would hand
             // clients stale data and drop what was written since. It is fenced; a standby may be promoted next.
+            // (Without recorded timelines; with them, the lineage below tells this and more.)
             return new ResolveSplitBrain(
                 recorded.Name,
                 [primaries[0].Name],
                 $"{primaries[0].Name} is writable, but it is the old primary {recorded.Name} replaced at {last.At:O}; primary {recorded.Name} is down: fencing {primaries[0].Name}, never adopting it back");
+        }
+
+        // The same for one replaced any number of failovers before: its timeline shows it. One rejoined since and
+        // promoted by hand is on a later timeline, and adopted.
+        if (primaries.Count == 1 && !PrimaryLineage.Descends(primaries[0], state))
+        {
+            return new ResolveSplitBrain(
+                recorded.Name,
+                [primaries[0].Name],
+                $"{primaries[0].Name} is writable, but {PrimaryLineage.Describe(primaries[0], state)}; primary {recorded.Name} is down: fencing {primaries[0].Name}, never adopting it back");
         }
 
         if (primaries.Count == 1)

@@ -27,6 +27,9 @@ internal sealed record FailoverState
 
     public IReadOnlyList<FailoverRecord> History { get; init => field = value ?? []; } = [];
 
+    /// <summary>Each primary with the timeline it was first seen writable on, oldest first: what <see cref="PrimaryLineage"/> checks a writable node against.</summary>
+    public IReadOnlyList<PrimaryTimeline> Timelines { get; init => field = value ?? []; } = [];
+
     /// <summary>The last change of primary the monitor made or took over (not a failed attempt).</summary>
     public FailoverRecord? LastFailover => History.LastOrDefault(h => h.Result is FailoverResults.Promoted or FailoverResults.Adopted);
 
@@ -38,6 +41,8 @@ internal sealed record FailoverState
 
 /// <param name="PromoteSentAt">When pg_promote reached the target: from then on it is watched until writable (or monitor.promotion_timeout), never promoted again.</param>
 internal sealed record FailoverInProgress(string From, string To, DateTimeOffset StartedAt, DateTimeOffset? PromoteSentAt = null);
+
+internal sealed record PrimaryTimeline(string Node, int Timeline);
 
 internal sealed record FailoverRecord(string From, string To, DateTimeOffset At, string Result, string Reason);
 

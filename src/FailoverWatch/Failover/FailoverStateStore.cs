@@ -56,7 +56,9 @@ internal sealed class FailoverStateStore(string path) : IClusterStateStore, IDis
 
     /// <summary>The state with its history cut to the newest entries, as every store keeps it.</summary>
     internal static FailoverState Bounded(FailoverState state) =>
-        state.History.Count > HistoryLimit ? state with { History = [.. state.History.TakeLast(HistoryLimit)] } : state;
+        state.History.Count > HistoryLimit || state.Timelines.Count > HistoryLimit
+            ? state with { History = [.. state.History.TakeLast(HistoryLimit)], Timelines = [.. state.Timelines.TakeLast(HistoryLimit)] }
+            : state;
 
     private async Task WriteAtomicallyAsync(FailoverState state, CancellationToken cancellationToken)
     {

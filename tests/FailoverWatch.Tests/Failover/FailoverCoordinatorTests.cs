@@ -173,6 +173,18 @@ public sealed class FailoverCoordinatorTests : IAsyncDisposable
         Assert.Equal("split_brain pg3 old=pg3 new=pg2\n", await switchover);
     }
 
+    [Fact]
+    public async Task a_first_start_records_the_primary_it_finds_quietly_and_then_its_timeline()
+    {
+        await RoundAsync(Primary("pg1", timeline: 4), Standby("pg2"));
+        await RoundAsync(Primary("pg1", timeline: 4), Standby("pg2"));
+
+        var state = FailoverStateStore.Load(File("state.json"));
+        Assert.Equal("pg1", state.Primary);
+        Assert.Empty(state.Incidents);
+        Assert.Equal([new PrimaryTimeline("pg1", 4)], state.Timelines);
+    }
+
     private async Task Record(string primary) =>
         await _store.UpdateAsync(s => s with { Primary = primary, PrimaryLsn = "0/3E8" }, CancellationToken.None);
 

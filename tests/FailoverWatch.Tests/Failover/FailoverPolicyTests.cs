@@ -258,6 +258,24 @@ public sealed class FailoverPolicyTests
         Assert.Contains("never adopting it back", split.Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void a_primary_replaced_two_failovers_ago_back_writable_on_its_old_timeline_is_fenced_not_adopted()
+    {
+        // pg1 -> pg2 -> pg3; pg3 is down and pg1 is writable again on timeline 1 (its fence did not survive a reboot).
+        var state = new FailoverState
+        {
+            Primary = "pg3",
+            Timelines = [new("pg1", 1), new("pg2", 2), new("pg3", 3)],
+            History = [new FailoverRecord("pg1", "pg2", Now.AddHours(-2), FailoverResults.Promoted, "failover"), new FailoverRecord("pg2", "pg3", Now.AddHours(-1), FailoverResults.Promoted, "failover")],
+        };
+        var split = Assert.IsType<ResolveSplitBrain>(Decide(View("pg3", 1000, Primary("pg1", timeline: 1), Standby("pg2"), Down("pg3")), state));
+        Assert.Equal(["pg1"], split.Fence);
+        Assert.Contains("timeline 1, not after timeline 3", split.Reason, StringComparison.Ordinal);
+
+        // A node promoted by hand from pg3's timeline descends from it and is adopted.
+        Assert.Equal("pg2", Assert.IsType<AdoptWritable>(Decide(View("pg3", 1000, Standby("pg1"), Primary("pg2", timeline: 4), Down("pg3")), state)).Node);
+    }
+
     [Theory]
     [InlineData(false, true)]
     [InlineData(true, false)]
