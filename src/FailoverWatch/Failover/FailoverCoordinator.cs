@@ -34,9 +34,7 @@ internal sealed class FailoverCoordinator(
     private readonly IMonitorLeadership _leadership = leadership ?? new SoleMonitor();
     private readonly FailoverPolicySettings _settings = FailoverPolicySettings.From(options);
 
-    // Split-brain nodes already announced (logged, counted, hook run) and those whose fence worked, this episode.
-    private readonly HashSet<string> _splitBrainAnnounced = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _splitBrainFenced = new(StringComparer.Ordinal);
+    private readonly SplitBrainGuard _splitBrain = new(options, incidents, commands, metrics, logger);
     private readonly SemaphoreSlim _decisions = new(1, 1);
     private PrimaryHealth _health = PrimaryHealth.Initial;
     private FailoverDecision? _lastDecision;
@@ -55,6 +53,15 @@ internal sealed class FailoverCoordinator(
 
     /// <summary>What the last round decided is being carried out by this task (completed when nothing is).</summary>
     internal Task Acting { get; private set; } = Task.CompletedTask;
+
+    /// <summary>Split-brain fences and announcements still running, beside <see cref="Acting"/>.</summary>
+    internal Task SplitBrainHandling => _splitBrain.Running;
+
+    /// <summary>
+    /// Automatic actions are off (<c>pause</c>): no promotion, adoption, fence, rejoin or change of the synchronous
+    /// set may start while true. Detecting, alerting, recording incidents and routing go on.
+    /// </summary>
+    public bool IsPaused => store.Current.Paused;
 
     /// <summary>Makes every counter series exist at 0 and the state gauges right, before the first round.</summary>
     public void Initialise()
@@ -103,6 +110,13 @@ internal sealed class FailoverCoordinator(
     /// <summary>Decides on this round's view and starts carrying it out beside the loop; returns without waiting for it.</summary>
     public async Task OnRoundAsync(ClusterView view, CancellationToken cancellationToken)
     {
+        // Split brain first, on its own path: its fence never waits for a decision still carried out.
+        if (_leadership.IsLeader)
+        {
+            var splitBrain = FailoverPolicy.Decide(view, store.Current, _health, _settings, time.GetUtcNow(), _leadership.Quorum(store.Current.Primary, _health.ConsecutiveFailures)) as ResolveSplitBrain;
+            _splitBrain.OnRound(splitBrain, fence: !IsPaused, cancellationToken);
+        }
+
         // A round during a switchover, or while an earlier decision is still carried out, only observes.
         if (!await _decisions.WaitAsync(TimeSpan.Zero, cancellationToken))
         {
@@ -187,11 +201,6 @@ internal sealed class FailoverCoordinator(
     {
         var isNew = decision != _lastDecision;
         _lastDecision = decision;
-        if (decision is not ResolveSplitBrain)
-        {
-            _splitBrainAnnounced.Clear();
-            _splitBrainFenced.Clear();
-        }
 
         switch (decision)
         {
@@ -229,8 +238,9 @@ internal sealed class FailoverCoordinator(
             case Promote promote:
                 await FailOverAsync(promote, view, cancellationToken);
                 break;
-            case ResolveSplitBrain splitBrain:
-                await ResolveSplitBrainAsync(splitBrain, cancellationToken);
+            case ResolveSplitBrain splitBrain when store.Current.Primary is null:
+                // Fenced by the guard; the node kept is the primary from now on.
+                await store.UpdateAsync(s => s with { Primary = splitBrain.Keep }, cancellationToken);
                 break;
             case CompleteInterruptedFailover complete:
                 logger.InterruptedFailover(complete.Reason);
@@ -437,57 +447,12 @@ internal sealed class FailoverCoordinator(
         return error;
     }
 
-    /// <summary>
-    /// Announces each writable intruder once (log, counter, on_split_brain) but fences it every round until a fence
-    /// works or it stops being writable.
-    /// </summary>
-    private async Task ResolveSplitBrainAsync(ResolveSplitBrain splitBrain, CancellationToken cancellationToken)
-    {
-        var newNodes = splitBrain.Fence.Where(n => !_splitBrainAnnounced.Contains(n)).ToList();
-        using var activity = newNodes.Count > 0 ? FailoverWatchActivity.Source.StartActivity("split brain") : null;
-        var incident = newNodes.Count > 0 ? incidents.Open(IncidentKinds.SplitBrain, splitBrain, string.Join(",", newNodes), splitBrain.Keep, walLostBytes: null) : IncidentHandle.None;
-        if (newNodes.Count > 0)
-        {
-            logger.SplitBrain(splitBrain.Reason);
-            metrics.SplitBrains.Inc(_cluster);
-            _splitBrainAnnounced.UnionWith(newNodes);
-        }
-
-        if (store.Current.Primary is null)
-        {
-            await store.UpdateAsync(s => s with { Primary = splitBrain.Keep }, cancellationToken);
-        }
-
-        foreach (var node in splitBrain.Fence.Where(n => !_splitBrainFenced.Contains(n)))
-        {
-            // With no fence_command there is nothing to retry: the warning at start and the alert say so.
-            if (await incident.TrackAsync(IncidentPhases.Fence, FenceAsync(node, node, splitBrain.Keep, ClusterCommandRunner.SplitBrainEvent, cancellationToken), cancellationToken) || !HasFence(node))
-            {
-                _splitBrainFenced.Add(node);
-            }
-            else
-            {
-                logger.FenceFailed(node);
-            }
-        }
-
-        if (newNodes.Count > 0)
-        {
-            await incident.TrackAsync(IncidentPhases.Hook, commands.RunAsync(ClusterCommandRunner.OnSplitBrain, options.Hooks.OnSplitBrain, splitBrain.Keep, ClusterCommandRunner.SplitBrainEvent, string.Join(",", newNodes), splitBrain.Keep, cancellationToken), cancellationToken);
-            await incident.CloseAsync("recorded", cancellationToken);
-        }
-    }
-
     /// <summary>on_failover: repoints the clients at the new primary.</summary>
     private Task<bool> RunOnFailoverAsync(string from, string to, string eventName, CancellationToken cancellationToken) =>
         commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, to, eventName, from, to, cancellationToken);
 
-    private bool HasFence(string node) => !string.IsNullOrWhiteSpace(Node(node).FenceCommand);
-
     private Task<bool> FenceAsync(string node, string oldPrimary, string newPrimary, string eventName, CancellationToken cancellationToken) =>
-        commands.RunAsync(ClusterCommandRunner.Fence, Node(node).FenceCommand, node, eventName, oldPrimary, newPrimary, cancellationToken);
-
-    private NodeOptions Node(string name) => options.Cluster.Nodes.First(n => n.Name == name);
+        _splitBrain.FenceAsync(node, oldPrimary, newPrimary, eventName, cancellationToken);
 
     private void PublishState(FailoverState state)
     {

@@ -13,7 +13,17 @@ internal static class FailoverPolicy
     /// <param name="quorum">What the live monitors see of the primary; with several, a majority that sees it down outweighs a standby that still streams, and no majority holds the failover.</param>
     public static FailoverDecision Decide(ClusterView view, FailoverState state, PrimaryHealth health, FailoverPolicySettings settings, DateTimeOffset now, MonitorQuorum? quorum = null)
     {
-        quorum ??= MonitorQuorum.Alone;
+        var decision = DecideActive(view, state, health, settings, now, quorum ?? MonitorQuorum.Alone);
+
+        // Paused, nothing that touches a server or changes the recorded primary starts (an operator may be working by
+        // hand); a split brain is still announced, its fence held by the guard. Promotion is held below, with the rest.
+        return state.Paused && state.Primary is not null && decision is AdoptPrimary or AdoptWritable or CompleteInterruptedFailover
+            ? new HoldFailover("paused", $"automatic actions are paused; not acting on: {decision.Reason}")
+            : decision;
+    }
+
+    private static FailoverDecision DecideActive(ClusterView view, FailoverState state, PrimaryHealth health, FailoverPolicySettings settings, DateTimeOffset now, MonitorQuorum quorum)
+    {
 
         // Two writable nodes come first, whatever else is under way: every round with both is a round of lost writes.
         var primaries = view.Primaries;

@@ -56,6 +56,7 @@ public sealed class FailoverCoordinatorTests : IAsyncDisposable
     {
         System.IO.File.WriteAllText(File("release"), "");
         await _coordinator.Acting;
+        await _coordinator.SplitBrainHandling;
         _store.Dispose();
         Directory.Delete(_directory, recursive: true);
     }
@@ -155,22 +156,73 @@ public sealed class FailoverCoordinatorTests : IAsyncDisposable
     [Fact]
     public async Task while_a_decision_is_carried_out_rounds_only_observe_and_a_switchover_waits_for_it()
     {
-        // pg3's fence hangs until released: the split brain's fence is under way.
-        await Record("pg2");
-        var round = _coordinator.OnRoundAsync(View(Primary("pg2"), Primary("pg3")), CancellationToken.None);
-        Assert.True(round.IsCompleted, "a round waited for the fence");
-        await round;
-        var acting = _coordinator.Acting;
+        // pg2 is adopted while pg3 (the recorded primary) is dead; pg3's fence hangs until released.
+        var acting = await StartHangingAdoptionAsync();
 
-        await _coordinator.OnRoundAsync(View(Down("pg2"), Primary("pg3")), CancellationToken.None);
+        await _coordinator.OnRoundAsync(View(Down("pg3"), Primary("pg2", timeline: 2)), CancellationToken.None);
         Assert.Same(acting, _coordinator.Acting);
 
+        // The switchover's work reads the fence's marker when it runs: it can only see it if it waited for the fence.
         var switchover = _coordinator.WithDecisionsHeldAsync(() => Task.FromResult(Marker("fenced")), CancellationToken.None);
-        await Task.Delay(200);
-        Assert.False(switchover.IsCompleted);
-
         System.IO.File.WriteAllText(File("release"), "");
-        Assert.Equal("split_brain pg3 old=pg3 new=pg2\n", await switchover);
+        Assert.Equal("adopted pg3 old=pg3 new=pg2\n", await switchover);
+    }
+
+    [Fact]
+    public async Task an_intruder_is_fenced_in_its_first_round_while_a_decision_still_holds_the_lock()
+    {
+        var acting = await StartHangingAdoptionAsync();
+
+        // pg1 comes back writable on an old timeline while pg3's fence (the decision) still runs.
+        await _coordinator.OnRoundAsync(View(Primary("pg1", timeline: 1), Primary("pg2", timeline: 2), Down("pg3")), CancellationToken.None);
+        await _coordinator.SplitBrainHandling;
+        Assert.False(acting.IsCompleted, "the decision ended before the test released it");
+        Assert.Equal("split_brain pg1 old=pg1 new=pg2\n", Marker("fenced"));
+        Assert.Equal("split_brain pg2 old=pg1 new=pg2\n", Marker("split-brain-hook"));
+        Assert.Equal(1, _metrics.SplitBrains.Get("test"));
+    }
+
+    [Fact]
+    public async Task paused_an_intruder_is_announced_but_not_fenced_and_a_dead_primary_not_replaced_by_adoption()
+    {
+        await Record("pg1");
+        await _coordinator.SetPausedAsync(true, "test", CancellationToken.None);
+        Assert.True(_coordinator.IsPaused);
+        await RoundAsync(Primary("pg1"), Primary("pg2", timeline: 2));
+        Assert.Null(Marker("fenced"));
+        Assert.Equal(1, _metrics.SplitBrains.Get("test"));
+        Assert.Equal("split_brain pg1 old=pg2 new=pg1\n", Marker("split-brain-hook"));
+
+        for (var round = 0; round < 3; round++)
+        {
+            await RoundAsync(Down("pg1"), Primary("pg2", timeline: 2));
+        }
+
+        Assert.Equal("pg1", _store.Current.Primary);
+        Assert.Null(Marker("fenced"));
+        Assert.Null(Marker("hook"));
+        Assert.True(_metrics.FailoversHeld.Get("test", "paused") > 0);
+
+        // Resumed, the same rounds act.
+        await _coordinator.SetPausedAsync(false, "test", CancellationToken.None);
+        await RoundAsync(Down("pg1"), Primary("pg2", timeline: 2));
+        Assert.Equal("pg2", _store.Current.Primary);
+        Assert.Equal("adopted pg1 old=pg1 new=pg2\n", Marker("fenced"));
+    }
+
+    /// <summary>pg3 recorded and dead, pg2 writable: the adoption's fence of pg3 hangs until the test writes "release".</summary>
+    private async Task<Task> StartHangingAdoptionAsync()
+    {
+        await Record("pg3");
+        for (var round = 0; round < 2; round++)
+        {
+            await RoundAsync(Down("pg3"), Standby("pg2"));
+        }
+
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        await _coordinator.OnRoundAsync(View(Down("pg3"), Primary("pg2", timeline: 2)), CancellationToken.None);
+        Assert.False(_coordinator.Acting.IsCompleted, "the adoption did not wait for pg3's fence");
+        return _coordinator.Acting;
     }
 
     [Fact]
@@ -194,6 +246,7 @@ public sealed class FailoverCoordinatorTests : IAsyncDisposable
         _clock.Advance(TimeSpan.FromSeconds(1));
         await _coordinator.OnRoundAsync(View(reports), CancellationToken.None);
         await _coordinator.Acting;
+        await _coordinator.SplitBrainHandling;
     }
 
     private ClusterView View(params NodeReport[] reports) =>
