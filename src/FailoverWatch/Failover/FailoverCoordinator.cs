@@ -63,6 +63,9 @@ internal sealed class FailoverCoordinator(
     /// </summary>
     public bool IsPaused => store.Current.Paused;
 
+    /// <summary>How long the decision being carried out has run; <c>/healthz</c> fails once it is past its bound.</summary>
+    public DecisionClock DecisionClock { get; } = new(options, time);
+
     /// <summary>Makes every counter series exist at 0 and the state gauges right, before the first round.</summary>
     public void Initialise()
     {
@@ -72,6 +75,8 @@ internal sealed class FailoverCoordinator(
         }
 
         metrics.SplitBrains.Touch(_cluster);
+        metrics.DecisionRunning.Set(0, _cluster);
+        metrics.DecisionBound.Set(DecisionClock.Bound.TotalSeconds, _cluster);
         commands.Initialise();
         PublishState(store.Current);
     }
@@ -110,6 +115,8 @@ internal sealed class FailoverCoordinator(
     /// <summary>Decides on this round's view and starts carrying it out beside the loop; returns without waiting for it.</summary>
     public async Task OnRoundAsync(ClusterView view, CancellationToken cancellationToken)
     {
+        metrics.DecisionRunning.Set(DecisionClock.Running.TotalSeconds, _cluster);
+
         // Split brain first, on its own path: its fence never waits for a decision still carried out.
         if (_leadership.IsLeader)
         {
@@ -145,6 +152,7 @@ internal sealed class FailoverCoordinator(
             throw;
         }
 
+        DecisionClock.Start();
         Acting = Task.Run(() => CarryOutAsync(decision, view, cancellationToken), CancellationToken.None);
     }
 
@@ -170,6 +178,8 @@ internal sealed class FailoverCoordinator(
         }
         finally
         {
+            DecisionClock.Stop();
+            metrics.DecisionRunning.Set(0, _cluster);
             _decisions.Release();
         }
     }

@@ -32,7 +32,9 @@ internal static class EndpointRouteBuilderExtensions
         // Alive while the loop finishes rounds; a stuck loop is unhealthy after a few missed intervals.
         var stallLimit = options.Monitor.ProbeInterval * 3 + options.Monitor.ProbeTimeout * 2 + options.Hooks.Timeout;
         app.MapGet("/healthz", () => heartbeat.LastBeat is { } beat && time.GetUtcNow() - beat < stallLimit
-            ? Results.Text("ok\n")
+            ? coordinator.DecisionClock.Overdue() is { } overdue
+                ? Results.Text(overdue + "\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+                : Results.Text("ok\n")
             : Results.Text("monitor loop is not running\n", statusCode: StatusCodes.Status503ServiceUnavailable));
 
         var readiness = services.GetRequiredService<ReadinessMonitor>();

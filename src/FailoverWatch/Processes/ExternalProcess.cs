@@ -17,6 +17,12 @@ internal static class ExternalProcess
 
     private const int SigKill = 9;
 
+    /// <summary>
+    /// How long a killed group may take to exit. One in uninterruptible sleep (a hung disk or NFS mount) never does;
+    /// the run ends without it rather than hold a failover decision for ever.
+    /// </summary>
+    internal static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(10);
+
     public static async Task<ProcessResult> RunAsync(
         string fileName,
         IEnumerable<string> arguments,
@@ -73,13 +79,31 @@ internal static class ExternalProcess
         catch (OperationCanceledException)
         {
             KillGroup(process);
-            await exited.Task;
+            if (!await ExitsWithinAsync(exited.Task, KillGrace, TimeProvider.System))
+            {
+                stderr.Add($"still running {KillGrace.TotalSeconds:0}s after SIGKILL (uninterruptible sleep?); left behind");
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
             timedOut = true;
         }
 
         await Task.WhenAny(outputClosed, Task.Delay(OutputGrace, CancellationToken.None));
         return new ProcessResult(exitCode, stdout.Text, stderr.Text, timedOut);
+    }
+
+    /// <summary>Whether <paramref name="exited"/> completes within <paramref name="bound"/>; never waits longer.</summary>
+    internal static async Task<bool> ExitsWithinAsync(Task exited, TimeSpan bound, TimeProvider time)
+    {
+        try
+        {
+            await exited.WaitAsync(bound, time);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Runs a command line through <c>/bin/sh -c</c>, as hooks and fence commands are written.</summary>

@@ -42,6 +42,8 @@ internal sealed class FailoverWatchMetrics
         Monitors = new(factory, meter, "failoverwatch_monitors", "Live monitors registered in etcd (1 without coordination)", "cluster");
         RestoreTestFailures = new(factory, meter, "failoverwatch_backup_restore_test_failures_total", "Scheduled restore tests that failed", "kind");
         Incidents = new(factory, meter, "failoverwatch_incidents_total", "Incidents recorded (failover, held_failover, refused_promotion, split_brain, adoption); details in GET /incidents", "cluster", "kind");
+        DecisionRunning = new(factory, meter, "failoverwatch_decision_running_seconds", "How long the failover decision being carried out has run (0 when none is); past its bound, /healthz fails", "cluster");
+        DecisionBound = new(factory, meter, "failoverwatch_decision_bound_seconds", "The longest a failover decision may run with every wait in it bounded (from promotion_timeout and hooks.timeout)", "cluster");
         FailoverReady = new(factory, meter, "failoverwatch_failover_ready", "1 when a failover to this standby would work now (the checks of failoverwatch doctor)", node);
     }
 
@@ -70,6 +72,8 @@ internal sealed class FailoverWatchMetrics
     public GaugeInstrument RestoreTestLastSuccess { get; }
     public CounterInstrument RestoreTestFailures { get; }
     public GaugeInstrument FailoverReady { get; }
+    public GaugeInstrument DecisionRunning { get; }
+    public GaugeInstrument DecisionBound { get; }
     public CounterInstrument Incidents { get; }
     public GaugeInstrument IsLeader { get; }
     public GaugeInstrument CoordinationUp { get; }
