@@ -225,6 +225,11 @@ internal sealed class FailoverCoordinator(
                     await incidents.RecordAsync(IncidentKinds.HeldFailover, hold, store.Current.Primary, null, cancellationToken);
                 }
 
+                if (hold.Label == "promotion_pending")
+                {
+                    await FencePendingPromotionAsync(cancellationToken);
+                }
+
                 break;
             case RefuseLag refuse when isNew:
                 metrics.Failovers.Inc(_cluster, FailoverResults.RefusedLag);
@@ -389,7 +394,22 @@ internal sealed class FailoverCoordinator(
         metrics.Failovers.Inc(_cluster, FailoverResults.Failed);
         _health = _health with { LastFailedPromotionAt = time.GetUtcNow() };
         var record = new FailoverRecord(failover.From, failover.To, time.GetUtcNow(), FailoverResults.Failed, error);
-        await store.UpdateAsync(s => s with { InProgress = null, History = [.. s.History, record] }, cancellationToken);
+        var sent = store.Current.InProgress?.PromoteSentAt is not null;
+        await store.UpdateAsync(s => s with { InProgress = null, History = [.. s.History, record], PromotionPending = sent ? failover.To : s.PromotionPending }, cancellationToken);
+        if (sent)
+        {
+            await FencePendingPromotionAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>A promotion given up may still complete: only a fence that works makes another promotion safe.</summary>
+    private async Task FencePendingPromotionAsync(CancellationToken cancellationToken)
+    {
+        if (store.Current.PromotionPending is { } node && !IsPaused
+            && await FenceAsync(node, store.Current.Primary ?? node, node, ClusterCommandRunner.FailoverEvent, cancellationToken))
+        {
+            await store.UpdateAsync(s => s with { PromotionPending = null }, cancellationToken);
+        }
     }
 
     /// <summary>
@@ -401,7 +421,7 @@ internal sealed class FailoverCoordinator(
         var record = new FailoverRecord(from, to, time.GetUtcNow(), result, reason);
         var alreadyRecorded = since is { } start && store.Current.History.Any(h => h.Result == result && h.To == to && h.At >= start);
         var state = await store.UpdateAsync(
-            s => s with { Primary = to, History = alreadyRecorded ? s.History : [.. s.History, record] },
+            s => s with { Primary = to, History = alreadyRecorded ? s.History : [.. s.History, record], PromotionPending = s.PromotionPending == to ? null : s.PromotionPending },
             cancellationToken);
         if (!alreadyRecorded && result == FailoverResults.Promoted)
         {

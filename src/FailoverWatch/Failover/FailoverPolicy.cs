@@ -188,6 +188,11 @@ internal static class FailoverPolicy
                 $"not failing over: primary {primary} does not answer the monitor, but {string.Join(", ", stillStreaming)} still streams WAL from it");
         }
 
+        if (state.PromotionPending is { } pending && pending != primary)
+        {
+            return new HoldFailover("promotion_pending", $"primary {primary} is down, but pg_promote was sent to {pending} and it may still turn writable; no other standby is promoted until a fence of {pending} works");
+        }
+
         if (health.LastFailedPromotionAt is { } failedAt && now - failedAt < settings.RetryAfterFailedPromotion)
         {
             return new HoldFailover("retry_wait", $"a promotion failed at {failedAt:O}; retrying after {settings.RetryAfterFailedPromotion.TotalSeconds:0}s");

@@ -19,6 +19,12 @@ internal sealed record FailoverState
     public FailoverInProgress? InProgress { get; init; }
 
     /// <summary>
+    /// A node pg_promote reached whose promotion was given up: its startup process may still finish it at any time, so
+    /// no other standby is promoted until a fence of it works (or it turns writable and is adopted).
+    /// </summary>
+    public string? PromotionPending { get; init; }
+
+    /// <summary>
     /// The primary's WAL position when last seen healthy (text form), so a monitor restarted while the
     /// primary is down can still tell how much WAL a standby lacks. Saved every few seconds, or sooner when
     /// it moves by half of max_lag_on_failover, so it is never staler than that.

@@ -210,6 +210,32 @@ public sealed class FailoverCoordinatorTests : IAsyncDisposable
         Assert.Equal("adopted pg1 old=pg1 new=pg2\n", Marker("fenced"));
     }
 
+    [Fact]
+    public async Task a_promotion_given_up_holds_every_other_promotion_until_its_target_is_fenced()
+    {
+        // pg_promote reached pg1 (its fence fails for now) before a restart; pg1 never finished recovery.
+        var failover = new FailoverInProgress("pg2", "pg1", Now, Now);
+        await _store.UpdateAsync(s => s with { Primary = "pg2", PrimaryLsn = "0/3E8", InProgress = failover }, CancellationToken.None);
+        System.IO.File.Delete(File("fence-works"));
+        _clock.Advance(TimeSpan.FromSeconds(61));
+        for (var round = 0; round < 15; round++)
+        {
+            await RoundAsync(Down("pg2"), Standby("pg1"), Standby("pg3"));
+        }
+
+        Assert.Equal("pg1", _store.Current.PromotionPending);
+        Assert.True(_metrics.FailoversHeld.Get("test", "promotion_pending") >= 10);
+        Assert.DoesNotContain(_log.Collector.GetSnapshot(), r => r.Message.StartsWith("Failing over", StringComparison.Ordinal));
+
+        // Its fence works (pg1 stops): the next round may promote pg3.
+        System.IO.File.WriteAllText(File("fence-works"), "");
+        await RoundAsync(Down("pg2"), Standby("pg1"), Standby("pg3"));
+        Assert.Null(_store.Current.PromotionPending);
+        Assert.Equal("failover pg1 old=pg2 new=pg1\n", Marker("fenced"));
+        await RoundAsync(Down("pg2"), Down("pg1"), Standby("pg3"));
+        Assert.Contains(_log.Collector.GetSnapshot(), r => r.Message.StartsWith("Failing over", StringComparison.Ordinal) && r.Message.Contains("promoting pg3", StringComparison.Ordinal));
+    }
+
     /// <summary>pg3 recorded and dead, pg2 writable: the adoption's fence of pg3 hangs until the test writes "release".</summary>
     private async Task<Task> StartHangingAdoptionAsync()
     {

@@ -259,6 +259,19 @@ public sealed class FailoverPolicyTests
     }
 
     [Fact]
+    public void no_other_standby_is_promoted_while_a_given_up_promotion_may_still_complete()
+    {
+        // pg2 got pg_promote and timed out, its startup process stopped; pg3 is a fine standby.
+        var state = RecordedPg1 with { PromotionPending = "pg2" };
+        var view = View("pg1", 1000, Down("pg1"), Standby("pg2"), Standby("pg3"));
+        Assert.Equal("promotion_pending", Assert.IsType<HoldFailover>(Decide(view, state)).Label);
+        Assert.Equal("pg2", Assert.IsType<Promote>(Decide(view, RecordedPg1)).Target);
+
+        // Should it finish after all, it is adopted.
+        Assert.Equal("pg2", Assert.IsType<AdoptWritable>(Decide(View("pg1", 1000, Down("pg1"), Primary("pg2", timeline: 2), Standby("pg3")), state)).Node);
+    }
+
+    [Fact]
     public void a_primary_replaced_two_failovers_ago_back_writable_on_its_old_timeline_is_fenced_not_adopted()
     {
         // pg1 -> pg2 -> pg3; pg3 is down and pg1 is writable again on timeline 1 (its fence did not survive a reboot).
