@@ -19,6 +19,7 @@ internal static class ConfigValidator
         ValidateNodes(options.Cluster.Nodes, baseDirectory, Problem);
         ValidateMonitor(options.Monitor, Problem);
         ValidateHooks(options.Hooks, Problem);
+        UpperBounds.Validate(options, Problem);
         ValidateHttp(options.Http, baseDirectory, Problem);
         if (options.Backup is { } backup)
         {
