@@ -150,12 +150,44 @@ public sealed class FailoverHoleTests
         await using var monitor = await MonitorProcess.StartAsync(cluster);
         await Wait.UntilAsync(() => monitor.Output.Contains("waiting to see pg3", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the failover to pg3 waits");
 
+        // pg1 is writable and recorded, but the failover under way moves away from it: never routed to.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await monitor.GetAsync("primary/pg1")).StatusCode);
+        Assert.Equal(JsonValueKind.Null, (await monitor.StatusAsync()).GetProperty("primary").ValueKind);
+
         await cluster.Pair.Standby.ExecuteAsync("SELECT pg_promote()", CancellationToken.None);
 
         await Wait.UntilAsync(() => cluster.Marker("hook-split-brain") is not null, TimeSpan.FromSeconds(20), "split brain handled");
         Assert.Equal("split_brain old=pg2 new=pg1\n", cluster.Marker("fenced-pg2"));
         await Wait.UntilAsync(() => cluster.Pair.Standby.PostmasterPid is null, TimeSpan.FromSeconds(20), "pg2 fenced (stopped)");
         Assert.False(await cluster.Pair.Primary.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task a_returning_old_primary_is_fenced_within_a_round_while_on_failover_still_runs()
+    {
+        await using var cluster = await TestCluster.StartAsync(
+            Fast,
+            onFailoverHook: c => $"{c.RecordTo("hook-failover")}; sleep 20; {c.RecordTo("hook-done")}",
+            pg1FenceCommand: c => $"{c.RecordTo("fenced-pg1")}; {TestCluster.StopCommand(c.Pair.Primary)}");
+        var config = await File.ReadAllTextAsync(cluster.ConfigPath);
+        await File.WriteAllTextAsync(cluster.ConfigPath, config.Replace("  timeout: 10s", "  timeout: 30s", StringComparison.Ordinal));
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await WaitForPrimaryAsync(monitor, "pg1");
+
+        await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+        await Wait.UntilAsync(() => cluster.Marker("hook-failover") is not null, TimeSpan.FromSeconds(30), "on_failover started");
+        await Wait.UntilAsync(() => cluster.Marker("fenced-pg1") is not null && cluster.Pair.Primary.PostmasterPid is null, TimeSpan.FromSeconds(20), "the failover's fence of pg1 done");
+
+        // pg1 comes back writable on its old timeline while the hook sleeps: its fence starts in the next round.
+        await cluster.Pair.Primary.StartAsync(CancellationToken.None);
+        var back = System.Diagnostics.Stopwatch.StartNew();
+        await Wait.UntilAsync(() => cluster.Marker("fenced-pg1")!.Contains("split_brain", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "pg1 fenced as an intruder");
+        var fencedAfter = back.Elapsed;
+        Assert.Null(cluster.Marker("hook-done"));
+        Assert.True(fencedAfter < TimeSpan.FromSeconds(5), $"the intruder's fence started {fencedAfter.TotalSeconds:0.0}s after it came back");
+        await Wait.UntilAsync(() => cluster.Pair.Primary.PostmasterPid is null, TimeSpan.FromSeconds(20), "pg1 stopped by its fence");
+        Assert.Equal("pg2", (await monitor.StatusAsync()).GetProperty("primary").GetString());
+        Console.WriteLine($"intruder fence started {fencedAfter.TotalMilliseconds:0} ms after it came back, during on_failover");
     }
 
     [Fact]

@@ -82,6 +82,9 @@ public sealed partial class MonitorProcess : IAsyncDisposable
 
     public Task<HttpResponseMessage> HealthAsync() => Http.GetAsync(new Uri(BaseAddress, "healthz"));
 
+    /// <summary>A GET of the host's HTTP endpoint, such as <c>primary/pg1</c>, HAProxy's health check.</summary>
+    public Task<HttpResponseMessage> GetAsync(string path) => Http.GetAsync(new Uri(BaseAddress, path));
+
     public int Id => _process.Id;
 
     public async Task<JsonElement> StatusAsync() =>
