@@ -61,4 +61,52 @@ public sealed class DumpCompressionTests
             File.Delete(path);
         }
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void rsyncable_zstd_output_resynchronises_after_a_change_near_the_start(bool rsyncable)
+    {
+        // A dump one row longer near its start, as from one day to the next: with --rsyncable the compressed files
+        // share their tail (restic stores it once); without it, nothing after the change matches.
+        var random = new Random(19);
+        var text = new StringBuilder();
+        while (text.Length < 12 << 20)
+        {
+            text.Append(random.Next()).Append("\tname ").Append(random.Next(1000)).Append("\t").Append(random.NextDouble()).Append('\n');
+        }
+
+        var before = Encoding.UTF8.GetBytes(text.ToString());
+        var after = Encoding.UTF8.GetBytes(text.ToString().Insert(1000, "42\tone more row\n"));
+        var shared = CommonSuffix(Compressed(before, rsyncable), Compressed(after, rsyncable));
+        Assert.True(rsyncable ? shared > 1 << 20 : shared < 1 << 10, $"rsyncable={rsyncable}: the two files share their last {shared} bytes");
+    }
+
+    private static byte[] Compressed(byte[] original, bool rsyncable)
+    {
+        using var file = new MemoryStream();
+        using (var compressor = DumpCompression.Compress(file, "zstd", 3, rsyncable))
+        {
+            compressor.Write(original);
+        }
+
+        return file.ToArray();
+    }
+
+    /// <summary>Bytes the two end with in common, not counting a closing checksum of the whole.</summary>
+    private static int CommonSuffix(byte[] a, byte[] b)
+    {
+        var length = 0;
+        for (var skip = 0; skip <= 8 && length == 0; skip++)
+        {
+            while (length < a.Length - skip && length < b.Length - skip && a[a.Length - skip - 1 - length] == b[b.Length - skip - 1 - length])
+            {
+                length++;
+            }
+
+            length = length > 64 ? length : 0;
+        }
+
+        return length;
+    }
 }
