@@ -79,9 +79,12 @@ public sealed class ResticOffsiteTests
             {{sources}}
             {{offsite}}
             """;
+        // Backup ids are per second: each run a second later on a clock of the test's own, not a second's sleep.
+        var clock = new FakeClockSequence(DateTimeOffset.UtcNow);
         async Task<(BackupRunResult Result, double Failures)> RunAsync(string offsite)
         {
-            var (runner, metrics) = BackupRig.Runner(BackupRig.Load(Yaml(offsite), dir.Path));
+            clock.Advance(TimeSpan.FromSeconds(1));
+            var (runner, metrics) = BackupRig.Runner(BackupRig.Load(Yaml(offsite), dir.Path), clock);
             var result = await runner.RunAsync(null, null, CancellationToken.None);
             return (result, metrics.BackupFailures.Get("offsite"));
         }
@@ -96,7 +99,6 @@ public sealed class ResticOffsiteTests
         Assert.True(verifyExit == 1, verifyOutput);
         Assert.Contains("restic init", verifyOutput, StringComparison.Ordinal);
 
-        await Task.Delay(TimeSpan.FromSeconds(1.1)); // backup ids are per second
         var (wrongPassword, failuresAgain) = await RunAsync(existing.Yaml(dir.File("wrong.password")));
         Assert.Equal(("offsite", 1.0), (wrongPassword.FailedStep, failuresAgain));
         Assert.Contains("wrong password", wrongPassword.Error, StringComparison.Ordinal);

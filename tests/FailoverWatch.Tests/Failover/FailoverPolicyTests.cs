@@ -230,11 +230,12 @@ public sealed class FailoverPolicyTests
     {
         // default_transaction_read_only on the primary: it answers, out of recovery, not writable. Even with failed
         // probes counted before it answered, it is healthy, not a dead primary to replace.
-        var view = View("pg1", null, Primary("pg1") with { Writable = false }, Standby("pg2"));
-        Assert.False(view.Find("pg1")!.Report.Writable);
-        var decision = Decide(view, health: Failures(3));
+        var decision = Decide(View("pg1", 1000, Primary("pg1") with { Writable = false }, Standby("pg2")), health: Failures(3));
         Assert.IsType<NoAction>(decision);
         Assert.Equal("primary pg1 is healthy", decision.Reason);
+
+        // The same failures with pg1 not answering do promote: its answer, read-only or not, is what holds it.
+        Assert.IsType<Promote>(Decide(View("pg1", 1000, Down("pg1"), Standby("pg2")), health: Failures(3)));
     }
 
     [Fact]
