@@ -15,7 +15,7 @@ namespace FailoverWatch.Coordination;
 /// without quorum (where requests hang) never hangs a monitor. A call that fails is tried once more: the client
 /// spreads calls over the endpoints, so the retry usually reaches another member.
 /// </summary>
-internal sealed class EtcdGateway : IDisposable
+internal sealed class EtcdGateway : IEtcdGateway, IDisposable
 {
     private readonly EtcdClient _client;
     private readonly TimeProvider _time;
@@ -36,7 +36,6 @@ internal sealed class EtcdGateway : IDisposable
     public Task<long> GrantLeaseAsync(TimeSpan ttl, CancellationToken cancellationToken) =>
         CallAsync(async (deadline, ct) => (await _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = (long)ttl.TotalSeconds }, deadline: deadline, cancellationToken: ct)).ID, cancellationToken);
 
-    /// <summary>Renews a lease once; the TTL left, 0 when the lease has already expired.</summary>
     public Task<long> KeepAliveAsync(long lease, CancellationToken cancellationToken) =>
         CallAsync(
             async (deadline, ct) =>
@@ -62,6 +61,9 @@ internal sealed class EtcdGateway : IDisposable
 
     public static Compare CreateRevisionIs(string key, long revision) =>
         new() { Key = ByteString.CopyFromUtf8(key), Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = revision };
+
+    public static Compare ModRevisionIs(string key, long revision) =>
+        new() { Key = ByteString.CopyFromUtf8(key), Target = Compare.Types.CompareTarget.Mod, Result = Compare.Types.CompareResult.Equal, ModRevision = revision };
 
     public static Compare LeaseIs(string key, long lease) =>
         new() { Key = ByteString.CopyFromUtf8(key), Target = Compare.Types.CompareTarget.Lease, Result = Compare.Types.CompareResult.Equal, Lease = lease };

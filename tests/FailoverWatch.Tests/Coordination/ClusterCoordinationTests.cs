@@ -1,0 +1,223 @@
+using FailoverWatch.Configuration;
+using FailoverWatch.Coordination;
+using FailoverWatch.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace FailoverWatch.Tests.Coordination;
+
+/// <summary>
+/// Coordination against an in-memory etcd on a fake clock: a monitor registers, publishes and leads whatever etcd
+/// does to its transactions and leases, leads only while its lease is valid by the monotonic clock, and the votes
+/// it counts do not depend on the other monitors' clocks.
+/// </summary>
+public sealed class ClusterCoordinationTests
+{
+    private static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(5);
+    private static readonly EtcdKeys Keys = EtcdKeys.For("/failoverwatch", "test");
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 12, 4, 12, 0, 0, TimeSpan.Zero));
+    private readonly InMemoryEtcd _etcd;
+
+    public ClusterCoordinationTests() => _etcd = new InMemoryEtcd(_clock);
+
+    [Fact]
+    public async Task a_register_resent_after_its_first_attempt_committed_late_counts_and_the_monitor_publishes_and_leads()
+    {
+        var fw1 = Monitor("fw1");
+        _etcd.LoseAnswerOnce(txn => InMemoryEtcd.Touches(txn, Keys.Monitor("fw1")));
+
+        await fw1.TickAsync(CancellationToken.None);
+
+        Assert.True(fw1.Membership.Registered);
+        Assert.True(fw1.IsLeader);
+        fw1.Observe("pg1", 1);
+        Assert.Equal(1, MonitorView.Parse(_etcd.Get(Keys.Monitor("fw1"))!.Value.Span)!.PrimaryFailures);
+    }
+
+    [Fact]
+    public async Task an_election_resent_after_its_first_attempt_committed_late_finds_itself_the_holder_and_leads_at_once()
+    {
+        var fw1 = Monitor("fw1");
+        _etcd.LoseAnswerOnce(txn => InMemoryEtcd.Touches(txn, Keys.Leader));
+
+        await fw1.TickAsync(CancellationToken.None);
+
+        Assert.True(fw1.IsLeader);
+        Assert.Equal("fw1", fw1.Leader);
+    }
+
+    [Fact]
+    public async Task every_lease_revoked_at_once_the_monitors_register_again_and_one_leads_again()
+    {
+        var fw1 = Monitor("fw1");
+        var fw2 = Monitor("fw2");
+        await TickAsync(fw1, fw2);
+        Assert.True(fw1.IsLeader);
+
+        _etcd.RevokeAllLeases();
+        await TickAsync(fw1, fw2);
+
+        Assert.True(fw1.Membership.Registered && fw2.Membership.Registered);
+        Assert.True(fw1.IsLeader ^ fw2.IsLeader);
+        Assert.Equal(2, fw2.Monitors.Count);
+    }
+
+    [Fact]
+    public async Task its_own_key_left_under_a_lease_etcd_expired_is_moved_to_the_new_lease()
+    {
+        var fw1 = Monitor("fw1");
+        await fw1.TickAsync(CancellationToken.None);
+        _etcd.ExpireKeepingKeys(_etcd.Get(Keys.Monitor("fw1"))!.Lease);
+
+        await fw1.TickAsync(CancellationToken.None);
+
+        Assert.True(fw1.Membership.Registered);
+        fw1.Observe("pg1", 2);
+        Assert.Equal(2, MonitorView.Parse(_etcd.Get(Keys.Monitor("fw1"))!.Value.Span)!.PrimaryFailures);
+    }
+
+    [Fact]
+    public async Task a_publish_refused_because_the_lease_changed_registers_again_at_the_next_tick()
+    {
+        var fw1 = Monitor("fw1");
+        await fw1.TickAsync(CancellationToken.None);
+        _etcd.RevokeAllLeases();
+
+        fw1.Observe("pg1", 1);
+        Assert.False(fw1.Membership.Registered);
+        await fw1.TickAsync(CancellationToken.None);
+        fw1.Observe("pg1", 2);
+
+        Assert.True(fw1.Membership.Registered);
+        Assert.Equal(2, MonitorView.Parse(_etcd.Get(Keys.Monitor("fw1"))!.Value.Span)!.PrimaryFailures);
+    }
+
+    [Fact]
+    public async Task a_publish_that_fails_is_sent_with_the_next_round_and_a_view_observed_during_a_write_follows_it()
+    {
+        var fw1 = Monitor("fw1");
+        await fw1.TickAsync(CancellationToken.None);
+
+        _etcd.Down = true;
+        fw1.Observe("pg1", 1);
+        _etcd.Down = false;
+        _etcd.Stalled = new TaskCompletionSource();
+        fw1.Observe("pg1", 2);
+        fw1.Observe("pg1", 3);
+        _etcd.Stalled.SetResult();
+        _etcd.Stalled = null;
+        await fw1.Membership.Publishing;
+
+        Assert.Equal(3, MonitorView.Parse(_etcd.Get(Keys.Monitor("fw1"))!.Value.Span)!.PrimaryFailures);
+    }
+
+    [Fact]
+    public async Task leadership_ends_by_the_monotonic_clock_even_when_the_wall_clock_steps_back()
+    {
+        var wall = new SkewedClock(_clock);
+        var fw1 = Monitor("fw1", wall);
+        await fw1.TickAsync(CancellationToken.None);
+        Assert.True(fw1.IsLeader);
+
+        _etcd.Down = true;
+        wall.Offset = TimeSpan.FromMinutes(-10);
+        _clock.Advance(LeaseTtl - _etcd.CallTimeout - TimeSpan.FromMilliseconds(1));
+        Assert.True(fw1.IsLeader);
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.False(fw1.IsLeader);
+    }
+
+    [Fact]
+    public async Task votes_count_whatever_the_publishers_clocks_say_even_30s_off()
+    {
+        var fw1 = Monitor("fw1");
+        var fw2 = Monitor("fw2", new SkewedClock(_clock) { Offset = TimeSpan.FromSeconds(30) });
+        var fw3 = Monitor("fw3", new SkewedClock(_clock) { Offset = TimeSpan.FromSeconds(-30) });
+        await TickAsync(fw1, fw2, fw3);
+
+        fw2.Observe("pg1", 3);
+        fw3.Observe("pg1", 3);
+        await fw1.TickAsync(CancellationToken.None);
+
+        var quorum = fw1.Quorum("pg1", 0);
+        Assert.True(fw1.IsLeader);
+        Assert.Equal(3, quorum.LiveMonitors);
+        Assert.Equal(["fw2", "fw3"], quorum.SeeingPrimaryDown);
+        Assert.True(quorum.MajoritySeesPrimaryDown);
+    }
+
+    [Fact]
+    public async Task a_monitor_that_stops_publishing_stops_counting_though_its_lease_lives()
+    {
+        var fw1 = Monitor("fw1");
+        var fw2 = Monitor("fw2");
+        var fw3 = Monitor("fw3");
+        await TickAsync(fw1, fw2, fw3);
+        fw2.Observe("pg1", 3);
+        fw3.Observe("pg1", 3);
+        await fw1.TickAsync(CancellationToken.None);
+        Assert.True(fw1.Quorum("pg1", 3).MajoritySeesPrimaryDown);
+
+        // fw3 keeps its lease (its loop ticks) but publishes nothing more: its probe rounds are stuck.
+        for (var i = 0; i < 8; i++)
+        {
+            _clock.Advance(TimeSpan.FromSeconds(1));
+            fw2.Observe("pg1", 4 + i);
+            await TickAsync(fw1, fw2, fw3);
+        }
+
+        var quorum = fw1.Quorum("pg1", 3);
+        Assert.Equal(3, fw1.Monitors.Count);
+        Assert.Equal(2, quorum.LiveMonitors);
+        Assert.Equal(["fw1", "fw2"], quorum.SeeingPrimaryDown);
+    }
+
+    private static async Task TickAsync(params ClusterCoordination[] monitors)
+    {
+        foreach (var monitor in monitors)
+        {
+            await monitor.TickAsync(CancellationToken.None);
+        }
+    }
+
+    private ClusterCoordination Monitor(string name, TimeProvider? time = null)
+    {
+        time ??= _clock;
+        var options = new FailoverWatchOptions
+        {
+            Cluster = new ClusterOptions { Name = "test" },
+            Monitor = new MonitorOptions { StateFile = "/nonexistent/state.json", ProbeInterval = TimeSpan.FromSeconds(1), FailureThreshold = 3 },
+            Coordination = new CoordinationOptions { MonitorName = name, Etcd = new EtcdOptions { Endpoints = ["http://127.0.0.1:2379"], LeaseTtl = LeaseTtl } },
+        };
+        var fence = new LeaderFence();
+        var metrics = new FailoverWatchMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        return new ClusterCoordination(
+            options,
+            _etcd,
+            Keys,
+            new EtcdStateStore(_etcd, Keys, fence, new FakeLogger<EtcdStateStore>()),
+            fence,
+            metrics,
+            new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance),
+            time,
+            new FakeLogger<ClusterCoordination>());
+    }
+
+    /// <summary>A host whose wall clock is off by <see cref="Offset"/> (stepped, or skewed), its monotonic clock that of the test.</summary>
+    private sealed class SkewedClock(FakeTimeProvider clock) : TimeProvider
+    {
+        public TimeSpan Offset { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => clock.GetUtcNow() + Offset;
+
+        public override long GetTimestamp() => clock.GetTimestamp();
+
+        public override long TimestampFrequency => clock.TimestampFrequency;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => clock.CreateTimer(callback, state, dueTime, period);
+    }
+}
