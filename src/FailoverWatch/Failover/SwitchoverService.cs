@@ -25,13 +25,16 @@ internal sealed class SwitchoverService(
 
     /// <param name="cancellationToken">The host's stopping token, never a request's: a client that goes away after
     /// stop_command must not leave a stopped primary and nothing promoted.</param>
-    public async Task<SwitchoverResult> SwitchAsync(string target, CancellationToken cancellationToken)
+    /// <param name="decisionsHeld">The caller holds the decision lock already: a round that decided a <see cref="QuorumSwitchover"/>.</param>
+    public async Task<SwitchoverResult> SwitchAsync(string target, CancellationToken cancellationToken, bool decisionsHeld = false)
     {
         using var activity = FailoverWatchActivity.Source.StartActivity("switchover");
         var started = time.GetTimestamp();
 
         // Read under the decision lock, after any failover under way has finished: that may have changed the primary.
-        return await coordinator.WithDecisionsHeldAsync(async () =>
+        return await (decisionsHeld ? SwitchHeldAsync() : coordinator.WithDecisionsHeldAsync(SwitchHeldAsync, cancellationToken));
+
+        async Task<SwitchoverResult> SwitchHeldAsync()
         {
             var primary = coordinator.RecordedPrimary ?? "";
             SwitchoverResult Result(bool ok, string message) => new(ok, primary, target, message, time.GetElapsedTime(started).TotalSeconds);
@@ -74,7 +77,7 @@ internal sealed class SwitchoverService(
             var done = Result(true, $"{target} is the primary; {primary} is stopped (rejoin it as a standby with pg_rewind or a new base backup)");
             Step(done.Message);
             return done;
-        }, cancellationToken);
+        }
     }
 
     private static string? Refusal(ClusterView view, string primary, string target)

@@ -87,4 +87,22 @@ public sealed class QuorumPolicyTests
         var behind = View("pg1", 100_000_000, Down("pg1"), Standby("pg2", received: 1000, streaming: true));
         Assert.IsType<RefuseLag>(Decide(behind, 3, quorum));
     }
+
+    [Fact]
+    public void a_majority_that_sees_the_primary_down_decides_even_when_the_leader_reaches_it_and_it_is_a_switchover()
+    {
+        var quorum = MonitorQuorum.From([Vote("fw1", 0, Now), Vote("fw2", 3, Now), Vote("fw3", 3, Now)], "pg1", 3);
+        var reachable = View("pg1", 1000, Primary("pg1"), Standby("pg2", streaming: true));
+
+        var switchover = Assert.IsType<QuorumSwitchover>(Decide(reachable, 0, quorum));
+        Assert.Equal(("pg2", "pg1"), (switchover.Target, switchover.OldPrimary));
+        Assert.Contains("2 of 3 live monitors see it down (fw2, fw3)", switchover.Reason, StringComparison.Ordinal);
+
+        // Still under pause and auto_failover, and only to a standby that streams, so it can catch up.
+        Assert.Equal("paused", Assert.IsType<HoldFailover>(FailoverPolicy.Decide(reachable, RecordedPg1 with { Paused = true }, new PrimaryHealth(0, Now, null), Settings, Now, quorum)).Label);
+        Assert.Equal("no_standby", Assert.IsType<HoldFailover>(Decide(View("pg1", 1000, Primary("pg1"), Standby("pg2", streaming: false)), 0, quorum)).Label);
+
+        // One monitor alone cut off from a primary the leader reaches changes nothing.
+        Assert.IsType<NoAction>(Decide(reachable, 0, MonitorQuorum.From([Vote("fw1", 0, Now), Vote("fw2", 3, Now), Vote("fw3", 0, Now)], "pg1", 3)));
+    }
 }
