@@ -33,6 +33,7 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
     private readonly MonitorMembership _membership;
     private readonly LeaderElection _election;
     private readonly MonitorVotes _votes;
+    private readonly ActionGuard _guard;
     private bool _imported;
     private bool? _up;
     private bool _refused;
@@ -60,6 +61,7 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
 
         // A view is republished every tick: one not renewed for a lease and two probe rounds is a monitor that stopped.
         _votes = new MonitorVotes(_name, _ttl + options.Monitor.ProbeInterval * 2, time);
+        _guard = new ActionGuard(etcd, keys, fence, _lease, _name, time, logger);
         _own = View(null, 0);
     }
 
@@ -112,6 +114,8 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
             // The tick finds etcd down and says so.
         }
     }
+
+    public Task<long?> GuardActionAsync(string action, string node, CancellationToken cancellationToken) => _guard.GuardAsync(action, node, cancellationToken);
 
     public void OnMajority(Func<CancellationToken, Task> decide) => _decideNow = decide;
 

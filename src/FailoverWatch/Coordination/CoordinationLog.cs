@@ -43,4 +43,7 @@ internal static partial class CoordinationLog
 
     [LoggerMessage(1612, LogLevel.Information, "Skipping the scheduled {Job}: this monitor is not the leader, the leader takes it")]
     public static partial void JobLeftToLeader(this ILogger logger, string job);
+
+    [LoggerMessage(1613, LogLevel.Warning, "Not running {Action} on {Node}: {Reason}")]
+    public static partial void ActionRefused(this ILogger logger, string action, string node, string reason);
 }

@@ -16,6 +16,13 @@ internal interface IMonitorLeadership
 
     /// <summary>After each probe round: this monitor's count of failed probes of <paramref name="primary"/>, for the others to see.</summary>
     void Observe(string? primary, int primaryFailures);
+
+    /// <summary>
+    /// Immediately before an action on a server (promote, fence, stop, hook): proves this monitor still leads by a
+    /// fenced etcd write that records <paramref name="action"/> on <paramref name="node"/>. The fencing token to act
+    /// under (hooks get it as FW_FENCING_TOKEN), or null: do not act.
+    /// </summary>
+    Task<long?> GuardActionAsync(string action, string node, CancellationToken cancellationToken);
 }
 
 /// <summary>Without <c>coordination:</c>: the only monitor, always the leader, deciding alone.</summary>
@@ -34,4 +41,7 @@ internal sealed class SoleMonitor : IMonitorLeadership
     public void Observe(string? primary, int primaryFailures)
     {
     }
+
+    /// <summary>Alone it always leads: token 0, at once.</summary>
+    public Task<long?> GuardActionAsync(string action, string node, CancellationToken cancellationToken) => Task.FromResult<long?>(0);
 }

@@ -1,5 +1,6 @@
 using FailoverWatch.Configuration;
 using FailoverWatch.Coordination;
+using FailoverWatch.Failover;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting.Internal;
@@ -176,6 +177,61 @@ public sealed class ClusterCoordinationTests
         Assert.Equal(["fw1", "fw2"], quorum.SeeingPrimaryDown);
     }
 
+    [Fact]
+    public async Task an_action_is_recorded_under_the_leaders_token_and_a_command_gets_the_token()
+    {
+        var fw1 = Monitor("fw1");
+        await fw1.TickAsync(CancellationToken.None);
+        var marker = Path.Combine(Directory.CreateTempSubdirectory("fw-guard-").FullName, "ran");
+
+        Assert.True(await Runner(fw1).RunAsync(ClusterCommandRunner.Fence, $"echo \"$FW_FENCING_TOKEN\" > {marker}", "pg1", ClusterCommandRunner.FailoverEvent, "pg1", "pg2", CancellationToken.None));
+
+        var token = _etcd.Get(Keys.Leader)!.CreateRevision;
+        Assert.Equal(token.ToString(System.Globalization.CultureInfo.InvariantCulture), File.ReadAllText(marker).Trim());
+        Assert.Contains($"\"action\":\"fence\",\"node\":\"pg1\",\"monitor\":\"fw1\",\"token\":{token}", _etcd.Get(Keys.Action)!.Value.ToStringUtf8(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_leader_deposed_while_it_still_believes_it_leads_runs_no_command_and_promotes_nothing()
+    {
+        var fw1 = Monitor("fw1");
+        var fw2 = Monitor("fw2");
+        await TickAsync(fw1, fw2);
+        Assert.True(fw1.IsLeader);
+
+        // fw1's lease goes (as when etcd's raft leader resumes from a pause) and fw2 is elected before fw1 ticks again.
+        _etcd.RevokeAllLeases();
+        await fw2.TickAsync(CancellationToken.None);
+        await fw2.TickAsync(CancellationToken.None);
+        Assert.True(fw1.IsLeader && fw2.IsLeader);
+        var marker = Path.Combine(Directory.CreateTempSubdirectory("fw-guard-").FullName, "ran");
+
+        Assert.False(await Runner(fw1).RunAsync(ClusterCommandRunner.Fence, $"touch {marker}", "pg1", ClusterCommandRunner.FailoverEvent, "pg1", "pg2", CancellationToken.None));
+        Assert.False(File.Exists(marker));
+        Assert.False(fw1.IsLeader);
+        Assert.NotNull(await new NodePromoter(Options("fw1"), fw1).RequestPromotionAsync("pg2", CancellationToken.None));
+        Assert.Equal(await fw2.GuardActionAsync("promote", "pg2", CancellationToken.None), _etcd.Get(Keys.Leader)!.CreateRevision);
+    }
+
+    [Fact]
+    public async Task no_action_without_etcd_or_with_less_than_a_call_left_on_the_lease()
+    {
+        var fw1 = Monitor("fw1");
+        await fw1.TickAsync(CancellationToken.None);
+
+        _etcd.Down = true;
+        Assert.Null(await fw1.GuardActionAsync("promote", "pg2", CancellationToken.None));
+        _etcd.Down = false;
+        Assert.NotNull(await fw1.GuardActionAsync("promote", "pg2", CancellationToken.None));
+
+        _clock.Advance(LeaseTtl - _etcd.CallTimeout * 2 + TimeSpan.FromMilliseconds(1));
+        Assert.True(fw1.IsLeader);
+        Assert.Null(await fw1.GuardActionAsync("promote", "pg2", CancellationToken.None));
+    }
+
+    private ClusterCommandRunner Runner(ClusterCoordination leadership) =>
+        new(Options(leadership.MonitorName), Metrics(), new FakeLogger<ClusterCommandRunner>(), leadership);
+
     private static async Task TickAsync(params ClusterCoordination[] monitors)
     {
         foreach (var monitor in monitors)
@@ -187,25 +243,29 @@ public sealed class ClusterCoordinationTests
     private ClusterCoordination Monitor(string name, TimeProvider? time = null)
     {
         time ??= _clock;
-        var options = new FailoverWatchOptions
-        {
-            Cluster = new ClusterOptions { Name = "test" },
-            Monitor = new MonitorOptions { StateFile = "/nonexistent/state.json", ProbeInterval = TimeSpan.FromSeconds(1), FailureThreshold = 3 },
-            Coordination = new CoordinationOptions { MonitorName = name, Etcd = new EtcdOptions { Endpoints = ["http://127.0.0.1:2379"], LeaseTtl = LeaseTtl } },
-        };
         var fence = new LeaderFence();
-        var metrics = new FailoverWatchMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         return new ClusterCoordination(
-            options,
+            Options(name),
             _etcd,
             Keys,
             new EtcdStateStore(_etcd, Keys, fence, new FakeLogger<EtcdStateStore>()),
             fence,
-            metrics,
+            Metrics(),
             new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance),
             time,
             new FakeLogger<ClusterCoordination>());
     }
+
+    private static FailoverWatchOptions Options(string name) => new()
+    {
+        Cluster = new ClusterOptions { Name = "test", Nodes = [new NodeOptions { Name = "pg1", Host = "127.0.0.1", Port = 1 }, new NodeOptions { Name = "pg2", Host = "127.0.0.1", Port = 1 }] },
+        Monitor = new MonitorOptions { StateFile = "/nonexistent/state.json", ProbeInterval = TimeSpan.FromSeconds(1), FailureThreshold = 3 },
+        Hooks = new HooksOptions { Timeout = TimeSpan.FromSeconds(30) },
+        Coordination = new CoordinationOptions { MonitorName = name, Etcd = new EtcdOptions { Endpoints = ["http://127.0.0.1:2379"], LeaseTtl = LeaseTtl } },
+    };
+
+    private static FailoverWatchMetrics Metrics() =>
+        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
 
     /// <summary>A host whose wall clock is off by <see cref="Offset"/> (stepped, or skewed), its monotonic clock that of the test.</summary>
     private sealed class SkewedClock(FakeTimeProvider clock) : TimeProvider

@@ -62,5 +62,7 @@ public sealed class LeaderOnlyScheduleTests : IDisposable
         public void Observe(string? primary, int primaryFailures)
         {
         }
+
+        public Task<long?> GuardActionAsync(string action, string node, CancellationToken cancellationToken) => Task.FromResult<long?>(leads ? 1 : null);
     }
 }
