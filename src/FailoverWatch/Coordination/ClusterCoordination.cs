@@ -34,6 +34,7 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
     private readonly LeaderElection _election;
     private readonly MonitorVotes _votes;
     private readonly ActionGuard _guard;
+    private readonly SwitchoverJournal _switchovers;
     private bool _imported;
     private bool? _up;
     private bool _refused;
@@ -62,6 +63,7 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
         // A view is republished every tick: one not renewed for a lease and two probe rounds is a monitor that stopped.
         _votes = new MonitorVotes(_name, _ttl + options.Monitor.ProbeInterval * 2, time);
         _guard = new ActionGuard(etcd, keys, fence, _lease, _name, time, logger);
+        _switchovers = new SwitchoverJournal(etcd, keys, fence);
         _own = View(null, 0);
     }
 
@@ -80,6 +82,8 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
     public bool IsLeader => _election.IsLeader;
 
     internal MonitorMembership Membership => _membership;
+
+    internal Task Resuming => _election.Resuming;
 
     private TimeSpan Tick => TimeSpan.FromTicks(Math.Min(_ttl.Ticks / 3, _options.Monitor.ProbeInterval.Ticks));
 
@@ -116,6 +120,10 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
     }
 
     public Task<long?> GuardActionAsync(string action, string node, CancellationToken cancellationToken) => _guard.GuardAsync(action, node, cancellationToken);
+
+    public Task RecordSwitchoverAsync(SwitchoverRecord? record, CancellationToken cancellationToken) => _switchovers.WriteAsync(record, cancellationToken);
+
+    public void OnSwitchoverFound(Func<SwitchoverRecord, CancellationToken, Task> resume) => _election.Resume = resume;
 
     public void OnMajority(Func<CancellationToken, Task> decide) => _decideNow = decide;
 

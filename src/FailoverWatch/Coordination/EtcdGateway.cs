@@ -25,7 +25,7 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
         _time = time;
         CallTimeout = TimeSpan.FromSeconds(Math.Clamp(options.LeaseTtl.TotalSeconds / 3, 0.5, 2));
         var endpoints = string.Join(",", options.Endpoints);
-        Action<GrpcChannelOptions> channel = o => o.HttpHandler = Handler(options);
+        Action<GrpcChannelOptions> channel = o => o.HttpHandler = Handler(options, CallTimeout);
         _client = options is { Username: { } user, PasswordFile: { } passwordFile }
             ? new EtcdClient(endpoints, user, File.ReadAllText(passwordFile).Trim(), configureChannelOptions: channel)
             : new EtcdClient(endpoints, configureChannelOptions: channel);
@@ -71,6 +71,8 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
     public static RequestOp Put(string key, byte[] value, long lease = 0) =>
         new() { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFrom(value), Lease = lease } };
 
+    public static RequestOp Delete(string key) => new() { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(key) } };
+
     public static RequestOp Get(string key) => new() { RequestRange = new RangeRequest { Key = ByteString.CopyFromUtf8(key) } };
 
     public void Dispose() => _client.Dispose();
@@ -98,9 +100,20 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
         }
     }
 
-    private static SocketsHttpHandler Handler(EtcdOptions options)
+    /// <summary>
+    /// Ours for the TLS settings, so it must keep what the client's own handler does: HTTP/2 pings, without which
+    /// a connection to a frozen or vanished member is found dead only when a call's deadline runs out.
+    /// </summary>
+    private static SocketsHttpHandler Handler(EtcdOptions options, TimeSpan callTimeout)
     {
-        var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, ConnectTimeout = TimeSpan.FromSeconds(2) };
+        var handler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = true,
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            KeepAlivePingDelay = callTimeout * 2,
+            KeepAlivePingTimeout = callTimeout,
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+        };
         if (options.CertFile is { } cert && options.KeyFile is { } key)
         {
             handler.SslOptions.ClientCertificates = [X509Certificate2.CreateFromPemFile(cert, key)];

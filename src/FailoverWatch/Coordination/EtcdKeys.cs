@@ -12,6 +12,9 @@ internal sealed record EtcdKeys(string Root)
     /// <summary>The last action the leader guarded (<see cref="ActionGuard"/>).</summary>
     public string Action => Root + "action";
 
+    /// <summary>The switchover under way, if any (<see cref="SwitchoverRecord"/>).</summary>
+    public string Switchover => Root + "switchover";
+
     public string Monitors => Root + "monitors/";
 
     public string Monitor(string name) => Monitors + name;

@@ -23,6 +23,15 @@ internal interface IMonitorLeadership
     /// under (hooks get it as FW_FENCING_TOKEN), or null: do not act.
     /// </summary>
     Task<long?> GuardActionAsync(string action, string node, CancellationToken cancellationToken);
+
+    /// <summary>Records the switchover under way and its phase (null: none any more), for a leader that takes over mid-way.</summary>
+    Task RecordSwitchoverAsync(SwitchoverRecord? record, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What a new leader runs when it finds a switchover under way: called as it is elected, before it acts on
+    /// anything, so whatever <paramref name="resume"/> does synchronously first (taking the decision lock) comes first.
+    /// </summary>
+    void OnSwitchoverFound(Func<SwitchoverRecord, CancellationToken, Task> resume);
 }
 
 /// <summary>Without <c>coordination:</c>: the only monitor, always the leader, deciding alone.</summary>
@@ -44,4 +53,11 @@ internal sealed class SoleMonitor : IMonitorLeadership
 
     /// <summary>Alone it always leads: token 0, at once.</summary>
     public Task<long?> GuardActionAsync(string action, string node, CancellationToken cancellationToken) => Task.FromResult<long?>(0);
+
+    /// <summary>One process: its switchover lock is the whole record.</summary>
+    public Task RecordSwitchoverAsync(SwitchoverRecord? record, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void OnSwitchoverFound(Func<SwitchoverRecord, CancellationToken, Task> resume)
+    {
+    }
 }

@@ -12,6 +12,12 @@ internal sealed class LeaderElection(IEtcdGateway etcd, EtcdKeys keys, LeaderFen
 {
     private volatile string? _leader;
 
+    /// <summary>Run when this monitor is elected and finds a switchover under way (<see cref="IMonitorLeadership.OnSwitchoverFound"/>).</summary>
+    public Func<SwitchoverRecord, CancellationToken, Task>? Resume { get; set; }
+
+    /// <summary>The last resumed switchover (completed when none), for tests.</summary>
+    internal Task Resuming { get; private set; } = Task.CompletedTask;
+
     public bool IsLeader => fence.Token != 0 && lease.Valid;
 
     /// <summary>The leader as last read from etcd; null while etcd does not answer.</summary>
@@ -26,7 +32,7 @@ internal sealed class LeaderElection(IEtcdGateway etcd, EtcdKeys keys, LeaderFen
         }
         else
         {
-            Hold(leaderKey);
+            Hold(leaderKey, switchover: null, cancellationToken);
         }
     }
 
@@ -52,34 +58,47 @@ internal sealed class LeaderElection(IEtcdGateway etcd, EtcdKeys keys, LeaderFen
         txn.Compare.Add(EtcdGateway.CreateRevisionIs(keys.Leader, 0));
         txn.Success.Add(EtcdGateway.Put(keys.Leader, System.Text.Encoding.UTF8.GetBytes(name), lease.Id));
         txn.Success.Add(EtcdGateway.Get(keys.State));
+        txn.Success.Add(EtcdGateway.Get(keys.Switchover));
         txn.Failure.Add(EtcdGateway.Get(keys.Leader));
         txn.Failure.Add(EtcdGateway.Get(keys.State));
+        txn.Failure.Add(EtcdGateway.Get(keys.Switchover));
         var response = await etcd.TxnAsync(txn, cancellationToken);
 
         // The state as of our election first, then the token: a new leader decides on what its predecessor wrote last.
-        state.Refresh(response.Responses[^1].ResponseRange.Kvs.FirstOrDefault());
+        state.Refresh(response.Responses[1].ResponseRange.Kvs.FirstOrDefault());
+        var switchover = response.Responses[2].ResponseRange.Kvs.FirstOrDefault();
         if (response.Succeeded)
         {
-            fence.Hold(response.Header.Revision);
-            logger.BecameLeader(name, response.Header.Revision);
-            _leader = name;
+            Lead(response.Header.Revision, switchover, cancellationToken);
         }
         else if (response.Responses[0].ResponseRange.Kvs.FirstOrDefault() is { } holder)
         {
             // Perhaps our own key, committed by a first attempt whose answer was lost: held all the same.
-            Hold(holder);
+            Hold(holder, switchover, cancellationToken);
         }
     }
 
-    private void Hold(KeyValue leaderKey)
+    /// <summary>A switchover found is resumed before the token is held, so its first step (taking the decision lock) precedes any round's decision.</summary>
+    private void Lead(long token, KeyValue? switchover, CancellationToken cancellationToken)
+    {
+        if (Resume is { } resume && switchover is not null && SwitchoverRecord.Parse(switchover.Value.Span) is { } record)
+        {
+            Resuming = resume(record, cancellationToken);
+        }
+
+        fence.Hold(token);
+        logger.BecameLeader(name, token);
+        _leader = name;
+    }
+
+    private void Hold(KeyValue leaderKey, KeyValue? switchover, CancellationToken cancellationToken)
     {
         var holder = leaderKey.Value.ToStringUtf8();
         if (leaderKey.Lease == lease.Id && lease.Id != 0)
         {
             if (fence.Token != leaderKey.CreateRevision)
             {
-                fence.Hold(leaderKey.CreateRevision);
-                logger.BecameLeader(name, leaderKey.CreateRevision);
+                Lead(leaderKey.CreateRevision, switchover, cancellationToken);
             }
 
             _leader = name;

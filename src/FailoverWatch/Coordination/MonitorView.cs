@@ -42,5 +42,6 @@ internal sealed record MonitorStatus(string Name, bool SeesPrimary, DateTimeOffs
 [JsonSerializable(typeof(MonitorView))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(ActionRecord))]
+[JsonSerializable(typeof(SwitchoverRecord))]
 [JsonSerializable(typeof(List<MonitorStatus>))]
 internal sealed partial class CoordinationJson : JsonSerializerContext;

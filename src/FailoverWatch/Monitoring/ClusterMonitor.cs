@@ -34,6 +34,7 @@ internal sealed class ClusterMonitor(
         }
 
         coordinator.Initialise();
+        leadership.OnSwitchoverFound(switchover.ResumeAsync);
         coordinator.UseSwitchover((target, cancellationToken) => switchover.SwitchAsync(target, cancellationToken, decisionsHeld: true));
         leadership.OnMajority(cancellationToken => latest.Current is { } view ? coordinator.OnRoundAsync(view, cancellationToken) : Task.CompletedTask);
         using var timer = new PeriodicTimer(monitor.ProbeInterval, time);

@@ -229,6 +229,32 @@ public sealed class ClusterCoordinationTests
         Assert.Null(await fw1.GuardActionAsync("promote", "pg2", CancellationToken.None));
     }
 
+    [Fact]
+    public async Task a_switchover_record_is_the_leaders_alone_expires_and_a_new_leader_is_handed_it_before_it_leads()
+    {
+        var fw1 = Monitor("fw1");
+        var fw2 = Monitor("fw2");
+        await TickAsync(fw1, fw2);
+        var record = new SwitchoverRecord("pg1", "pg2", SwitchoverRecord.Stopping, "fw1", _clock.GetUtcNow());
+        await fw1.RecordSwitchoverAsync(record, CancellationToken.None);
+        await Assert.ThrowsAsync<EtcdStateWriteException>(() => fw2.RecordSwitchoverAsync(null, CancellationToken.None));
+        (SwitchoverRecord Record, bool Leading)? handed = null;
+        fw2.OnSwitchoverFound((found, _) =>
+        {
+            handed = (found, fw2.IsLeader);
+            return Task.CompletedTask;
+        });
+
+        // fw1 dies mid-way: its lease goes, fw2 is elected and is handed the switchover while it does not lead yet.
+        await _etcd.RevokeAsync(_etcd.Get(Keys.Leader)!.Lease, CancellationToken.None);
+        await fw2.TickAsync(CancellationToken.None);
+
+        Assert.True(fw2.IsLeader);
+        Assert.Equal((record, false), handed);
+        _clock.Advance(SwitchoverRecord.Lifetime);
+        Assert.Null(_etcd.Get(Keys.Switchover));
+    }
+
     private ClusterCommandRunner Runner(ClusterCoordination leadership) =>
         new(Options(leadership.MonitorName), Metrics(), new FakeLogger<ClusterCommandRunner>(), leadership);
 

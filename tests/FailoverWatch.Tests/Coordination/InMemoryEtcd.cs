@@ -170,6 +170,16 @@ internal sealed class InMemoryEtcd(TimeProvider time) : IEtcdGateway
                 };
                 response.Responses.Add(new ResponseOp { ResponsePut = new PutResponse() });
             }
+            else if (op.RequestDeleteRange is { } delete)
+            {
+                if (_kvs.Remove(delete.Key.ToStringUtf8()) && !wrote)
+                {
+                    _revision++;
+                    wrote = true;
+                }
+
+                response.Responses.Add(new ResponseOp { ResponseDeleteRange = new DeleteRangeResponse() });
+            }
             else if (op.RequestRange is { } range)
             {
                 var found = new RangeResponse();
