@@ -35,6 +35,7 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
     private readonly MonitorVotes _votes;
     private readonly ActionGuard _guard;
     private readonly SwitchoverJournal _switchovers;
+    private readonly HistoryCompactor _compactor;
     private bool _imported;
     private bool? _up;
     private bool _refused;
@@ -64,6 +65,7 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
         _votes = new MonitorVotes(_name, _ttl + options.Monitor.ProbeInterval * 2, time);
         _guard = new ActionGuard(etcd, keys, fence, _lease, _name, time, logger);
         _switchovers = new SwitchoverJournal(etcd, keys, fence);
+        _compactor = new HistoryCompactor(etcd, logger);
         _own = View(null, 0);
     }
 
@@ -228,6 +230,10 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
         _membership.Confirm(byKey.GetValueOrDefault(_keys.Monitor(_name)));
         _votes.Update(group.Where(kv => kv.Key.ToStringUtf8().StartsWith(_keys.Monitors, StringComparison.Ordinal)));
         await _election.FollowAsync(byKey.GetValueOrDefault(_keys.Leader), cancellationToken);
+        if (IsLeader && group.Count > 0)
+        {
+            await _compactor.CompactAsync(group.Max(kv => kv.ModRevision), cancellationToken);
+        }
     }
 
     private async Task<bool> RegisterAsync(CancellationToken cancellationToken)

@@ -20,6 +20,9 @@ internal interface IEtcdGateway
 
     Task<IReadOnlyList<KeyValue>> GetPrefixAsync(string prefix, CancellationToken cancellationToken);
 
+    /// <summary>Drops every revision older than <paramref name="revision"/> (PermissionDenied without the root role under auth).</summary>
+    Task CompactAsync(long revision, CancellationToken cancellationToken);
+
     /// <summary>A transaction; after a lost answer it may be sent twice, so callers read a failed compare as "maybe mine".</summary>
     Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken);
 }

@@ -255,6 +255,40 @@ public sealed class ClusterCoordinationTests
         Assert.Null(_etcd.Get(Keys.Switchover));
     }
 
+    [Fact]
+    public async Task the_leader_alone_compacts_old_revisions_once_per_thousand_and_a_refusal_is_said_once()
+    {
+        var fw1 = Monitor("fw1");
+        var fw2 = Monitor("fw2");
+        await TickAsync(fw1, fw2);
+        for (var i = 0; i < 2100; i++)
+        {
+            fw2.Observe("pg1", i % 2);
+        }
+
+        await TickAsync(fw2, fw1);
+        var first = _etcd.CompactedTo;
+        Assert.InRange(first, 1000, _etcd.Get(Keys.Monitor("fw2"))!.ModRevision - 1000);
+        fw2.Observe("pg1", 7);
+        await fw1.TickAsync(CancellationToken.None);
+        Assert.Equal(first, _etcd.CompactedTo);
+
+        var refused = new FakeLogger<ClusterCoordination>();
+        var fw3 = Monitor("fw3", logger: refused);
+        _etcd.CompactDenied = true;
+        await _etcd.RevokeAsync(_etcd.Get(Keys.Leader)!.Lease, CancellationToken.None);
+        await fw3.TickAsync(CancellationToken.None);
+        for (var i = 0; i < 2100; i++)
+        {
+            fw3.Observe("pg1", i % 2);
+        }
+
+        await fw3.TickAsync(CancellationToken.None);
+        await fw3.TickAsync(CancellationToken.None);
+        Assert.True(fw3.IsLeader);
+        Assert.Single(refused.Collector.GetSnapshot(), r => r.Message.Contains("Compact needs the root role", StringComparison.Ordinal));
+    }
+
     private ClusterCommandRunner Runner(ClusterCoordination leadership) =>
         new(Options(leadership.MonitorName), Metrics(), new FakeLogger<ClusterCommandRunner>(), leadership);
 
@@ -266,7 +300,7 @@ public sealed class ClusterCoordinationTests
         }
     }
 
-    private ClusterCoordination Monitor(string name, TimeProvider? time = null)
+    private ClusterCoordination Monitor(string name, TimeProvider? time = null, FakeLogger<ClusterCoordination>? logger = null)
     {
         time ??= _clock;
         var fence = new LeaderFence();
@@ -279,7 +313,7 @@ public sealed class ClusterCoordinationTests
             Metrics(),
             new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance),
             time,
-            new FakeLogger<ClusterCoordination>());
+            logger ?? new FakeLogger<ClusterCoordination>());
     }
 
     private static FailoverWatchOptions Options(string name) => new()

@@ -95,6 +95,21 @@ internal sealed class InMemoryEtcd(TimeProvider time) : IEtcdGateway
     public Task<IReadOnlyList<KeyValue>> GetPrefixAsync(string prefix, CancellationToken cancellationToken) =>
         Answer<IReadOnlyList<KeyValue>>(() => [.. _kvs.Values.Where(kv => kv.Key.ToStringUtf8().StartsWith(prefix, StringComparison.Ordinal)).Select(kv => kv.Clone())]);
 
+    /// <summary>The revision compacted to, and whether Compact is refused (etcd auth without the root role).</summary>
+    public long CompactedTo { get; private set; }
+
+    public bool CompactDenied { get; set; }
+
+    public Task CompactAsync(long revision, CancellationToken cancellationToken) => Answer(() =>
+    {
+        if (CompactDenied)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "etcdserver: permission denied"));
+        }
+
+        CompactedTo = revision;
+    });
+
     public async Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken)
     {
         if (Stalled is { } stalled)
