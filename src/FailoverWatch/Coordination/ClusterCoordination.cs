@@ -55,7 +55,7 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
     {
         (_options, _etcd, _keys, _state, _fence, _metrics, _lifetime, _time, _logger) = (options, etcd, keys, state, fence, metrics, lifetime, time, logger);
         _name = options.Coordination!.Name;
-        _http = "http://" + options.Http.Listen;
+        _http = CoordinationConfigValidator.Advertised(options.Http)!.GetLeftPart(UriPartial.Authority);
         _ttl = options.Coordination.Etcd.LeaseTtl;
         _lease = new MonitorLease(etcd, _ttl, time);
         _membership = new MonitorMembership(etcd, keys, _lease, _name, _instance, Tick, time, logger);
