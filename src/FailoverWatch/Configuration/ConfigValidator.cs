@@ -34,6 +34,7 @@ internal static class ConfigValidator
         if (options.Coordination is { } coordination)
         {
             CoordinationConfigValidator.Validate(coordination, baseDirectory, Problem);
+            CoordinationConfigValidator.ValidateAdvertise(options.Http, coordination, Problem);
         }
 
         ResolvePaths(options, baseDirectory);
@@ -42,6 +43,9 @@ internal static class ConfigValidator
 
     /// <summary>Settings that work but leave a failover unsafe: printed by check-config and logged at start, never refused.</summary>
     public static IReadOnlyList<ConfigProblem> Warnings(FailoverWatchOptions options) =>
+        [.. FenceWarnings(options), .. CoordinationConfigValidator.Warnings(options)];
+
+    private static IReadOnlyList<ConfigProblem> FenceWarnings(FailoverWatchOptions options) =>
         options.Monitor.AutoFailover
             ? [.. options.Cluster.Nodes
                 .Select((node, i) => (node, i))

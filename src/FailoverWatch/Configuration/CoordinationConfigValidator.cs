@@ -65,6 +65,44 @@ internal static class CoordinationConfigValidator
         }
     }
 
+    /// <summary>
+    /// The address the other monitors forward control requests to: one they can reach. Loopback or 0.0.0.0 is
+    /// refused unless etcd is on loopback too (every monitor on one host: tests, benches).
+    /// </summary>
+    public static void ValidateAdvertise(HttpOptions http, CoordinationOptions coordination, Action<string, string> problem)
+    {
+        if (Advertised(http) is not { } uri)
+        {
+            problem("http.advertise", $"'{http.Advertise}' is not an http:// or https:// address such as https://10.0.0.21:9797");
+            return;
+        }
+
+        if (IsLocal(uri) && !coordination.Etcd.Endpoints.All(e => Uri.TryCreate(e, UriKind.Absolute, out var endpoint) && IsLocal(endpoint)))
+        {
+            problem(
+                http.Advertise is null ? "http.listen" : "http.advertise",
+                $"the other monitors cannot reach this one at {uri.Authority} (loopback or unspecified) while etcd runs on other hosts; set http.advertise to an address they reach, such as https://10.0.0.21:9797");
+        }
+    }
+
+    /// <summary>With coordination, forwarded pause/resume/switchover requests carry the admin token to the advertised address.</summary>
+    public static IEnumerable<ConfigProblem> Warnings(FailoverWatchOptions options)
+    {
+        if (options.Coordination is not null && options.Http.AdminTokenFile is not null && Advertised(options.Http) is { Scheme: "http" } uri && !IsLocal(uri))
+        {
+            yield return new ConfigProblem("http.advertise", $"forwarded control requests carry the admin token to {uri.Authority} in clear text: advertise an https:// address (a TLS proxy in front of http.listen), or keep the monitors on a private network");
+        }
+    }
+
+    /// <summary>Where this monitor says it is: http.advertise, else http://LISTEN; null when advertise is not a base URL.</summary>
+    public static Uri? Advertised(HttpOptions http) =>
+        Uri.TryCreate(http.Advertise ?? "http://" + http.Listen, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/" && uri.Query.Length == 0
+            ? uri
+            : null;
+
+    private static bool IsLocal(Uri uri) =>
+        uri.IsLoopback || (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && (address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any)));
+
     public static void ResolvePaths(EtcdOptions etcd, Func<string, string> full)
     {
         etcd.PasswordFile = etcd.PasswordFile is null ? null : full(etcd.PasswordFile);

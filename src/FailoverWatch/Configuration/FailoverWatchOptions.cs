@@ -58,6 +58,9 @@ internal sealed class HttpOptions
 {
     public string Listen { get; set; } = "127.0.0.1:9797";
     public string? AdminTokenFile { get; set; }
+
+    /// <summary>With coordination: the URL the other monitors reach this one at (forwarded control requests); default http://LISTEN.</summary>
+    public string? Advertise { get; set; }
 }
 
 internal sealed class TelemetryOptions

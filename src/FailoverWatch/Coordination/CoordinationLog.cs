@@ -43,4 +43,10 @@ internal static partial class CoordinationLog
 
     [LoggerMessage(1612, LogLevel.Information, "Skipping the scheduled {Job}: this monitor is not the leader, the leader takes it")]
     public static partial void JobLeftToLeader(this ILogger logger, string job);
+
+    [LoggerMessage(1614, LogLevel.Warning, "etcd refused to compact its history ({Error}): under etcd auth Compact needs the root role; run etcd with --auto-compaction-retention instead, or its database grows until the backend quota stops every write")]
+    public static partial void CompactionRefused(this ILogger logger, string error);
+
+    [LoggerMessage(1613, LogLevel.Warning, "Not running {Action} on {Node}: {Reason}")]
+    public static partial void ActionRefused(this ILogger logger, string action, string node, string reason);
 }

@@ -22,6 +22,7 @@ internal static class CoordinationServiceCollectionExtensions
         }
 
         services.AddSingleton(sp => new EtcdGateway(coordination.Etcd, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IEtcdGateway>(sp => sp.GetRequiredService<EtcdGateway>());
         services.AddSingleton(EtcdKeys.For(coordination.Etcd.Prefix, options.Cluster.Name));
         services.AddSingleton<LeaderFence>();
         services.AddSingleton<EtcdStateStore>();

@@ -15,7 +15,7 @@ namespace FailoverWatch.Coordination;
 /// without quorum (where requests hang) never hangs a monitor. A call that fails is tried once more: the client
 /// spreads calls over the endpoints, so the retry usually reaches another member.
 /// </summary>
-internal sealed class EtcdGateway : IDisposable
+internal sealed class EtcdGateway : IEtcdGateway, IDisposable
 {
     private readonly EtcdClient _client;
     private readonly TimeProvider _time;
@@ -25,7 +25,7 @@ internal sealed class EtcdGateway : IDisposable
         _time = time;
         CallTimeout = TimeSpan.FromSeconds(Math.Clamp(options.LeaseTtl.TotalSeconds / 3, 0.5, 2));
         var endpoints = string.Join(",", options.Endpoints);
-        Action<GrpcChannelOptions> channel = o => o.HttpHandler = Handler(options);
+        Action<GrpcChannelOptions> channel = o => o.HttpHandler = Handler(options, CallTimeout);
         _client = options is { Username: { } user, PasswordFile: { } passwordFile }
             ? new EtcdClient(endpoints, user, File.ReadAllText(passwordFile).Trim(), configureChannelOptions: channel)
             : new EtcdClient(endpoints, configureChannelOptions: channel);
@@ -36,7 +36,6 @@ internal sealed class EtcdGateway : IDisposable
     public Task<long> GrantLeaseAsync(TimeSpan ttl, CancellationToken cancellationToken) =>
         CallAsync(async (deadline, ct) => (await _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = (long)ttl.TotalSeconds }, deadline: deadline, cancellationToken: ct)).ID, cancellationToken);
 
-    /// <summary>Renews a lease once; the TTL left, 0 when the lease has already expired.</summary>
     public Task<long> KeepAliveAsync(long lease, CancellationToken cancellationToken) =>
         CallAsync(
             async (deadline, ct) =>
@@ -57,17 +56,25 @@ internal sealed class EtcdGateway : IDisposable
     public Task<IReadOnlyList<KeyValue>> GetPrefixAsync(string prefix, CancellationToken cancellationToken) =>
         CallAsync<IReadOnlyList<KeyValue>>(async (deadline, ct) => [.. (await _client.GetRangeAsync(prefix, deadline: deadline, cancellationToken: ct)).Kvs], cancellationToken);
 
+    public Task CompactAsync(long revision, CancellationToken cancellationToken) =>
+        CallAsync(async (deadline, ct) => await _client.CompactAsync(new CompactionRequest { Revision = revision }, deadline: deadline, cancellationToken: ct), cancellationToken);
+
     public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken) =>
         CallAsync(async (deadline, ct) => await _client.TransactionAsync(request, deadline: deadline, cancellationToken: ct), cancellationToken);
 
     public static Compare CreateRevisionIs(string key, long revision) =>
         new() { Key = ByteString.CopyFromUtf8(key), Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = revision };
 
+    public static Compare ModRevisionIs(string key, long revision) =>
+        new() { Key = ByteString.CopyFromUtf8(key), Target = Compare.Types.CompareTarget.Mod, Result = Compare.Types.CompareResult.Equal, ModRevision = revision };
+
     public static Compare LeaseIs(string key, long lease) =>
         new() { Key = ByteString.CopyFromUtf8(key), Target = Compare.Types.CompareTarget.Lease, Result = Compare.Types.CompareResult.Equal, Lease = lease };
 
     public static RequestOp Put(string key, byte[] value, long lease = 0) =>
         new() { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFrom(value), Lease = lease } };
+
+    public static RequestOp Delete(string key) => new() { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(key) } };
 
     public static RequestOp Get(string key) => new() { RequestRange = new RangeRequest { Key = ByteString.CopyFromUtf8(key) } };
 
@@ -96,9 +103,20 @@ internal sealed class EtcdGateway : IDisposable
         }
     }
 
-    private static SocketsHttpHandler Handler(EtcdOptions options)
+    /// <summary>
+    /// Ours for the TLS settings, so it must keep what the client's own handler does: HTTP/2 pings, without which
+    /// a connection to a frozen or vanished member is found dead only when a call's deadline runs out.
+    /// </summary>
+    private static SocketsHttpHandler Handler(EtcdOptions options, TimeSpan callTimeout)
     {
-        var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, ConnectTimeout = TimeSpan.FromSeconds(2) };
+        var handler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = true,
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            KeepAlivePingDelay = callTimeout * 2,
+            KeepAlivePingTimeout = callTimeout,
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+        };
         if (options.CertFile is { } cert && options.KeyFile is { } key)
         {
             handler.SslOptions.ClientCertificates = [X509Certificate2.CreateFromPemFile(cert, key)];

@@ -1,6 +1,6 @@
 namespace FailoverWatch.Coordination;
 
-/// <summary>The cluster's keys: <c>PREFIX/CLUSTER/leader</c>, <c>.../state</c>, <c>.../monitors/NAME</c>.</summary>
+/// <summary>The cluster's keys: <c>PREFIX/CLUSTER/leader</c>, <c>.../state</c>, <c>.../action</c>, <c>.../monitors/NAME</c>.</summary>
 internal sealed record EtcdKeys(string Root)
 {
     public static EtcdKeys For(string prefix, string cluster) => new($"{prefix}/{cluster}/");
@@ -8,6 +8,12 @@ internal sealed record EtcdKeys(string Root)
     public string Leader => Root + "leader";
 
     public string State => Root + "state";
+
+    /// <summary>The last action the leader guarded (<see cref="ActionGuard"/>).</summary>
+    public string Action => Root + "action";
+
+    /// <summary>The switchover under way, if any (<see cref="SwitchoverRecord"/>).</summary>
+    public string Switchover => Root + "switchover";
 
     public string Monitors => Root + "monitors/";
 

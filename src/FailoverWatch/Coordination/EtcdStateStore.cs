@@ -13,7 +13,7 @@ namespace FailoverWatch.Coordination;
 /// (or paused, SIGSTOP, past its lease and resumed) writes nothing: its transaction fails and it stops leading.
 /// Reads come from the coordination loop, which refreshes <see cref="Current"/> every tick.
 /// </summary>
-internal sealed class EtcdStateStore(EtcdGateway etcd, EtcdKeys keys, LeaderFence fence, ILogger<EtcdStateStore> logger) : IClusterStateStore, IDisposable
+internal sealed class EtcdStateStore(IEtcdGateway etcd, EtcdKeys keys, LeaderFence fence, ILogger<EtcdStateStore> logger) : IClusterStateStore, IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _lock = new();

@@ -16,6 +16,22 @@ internal interface IMonitorLeadership
 
     /// <summary>After each probe round: this monitor's count of failed probes of <paramref name="primary"/>, for the others to see.</summary>
     void Observe(string? primary, int primaryFailures);
+
+    /// <summary>
+    /// Immediately before an action on a server (promote, fence, stop, hook): proves this monitor still leads by a
+    /// fenced etcd write that records <paramref name="action"/> on <paramref name="node"/>. The fencing token to act
+    /// under (hooks get it as FW_FENCING_TOKEN), or null: do not act.
+    /// </summary>
+    Task<long?> GuardActionAsync(string action, string node, CancellationToken cancellationToken);
+
+    /// <summary>Records the switchover under way and its phase (null: none any more), for a leader that takes over mid-way.</summary>
+    Task RecordSwitchoverAsync(SwitchoverRecord? record, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What a new leader runs when it finds a switchover under way: called as it is elected, before it acts on
+    /// anything, so whatever <paramref name="resume"/> does synchronously first (taking the decision lock) comes first.
+    /// </summary>
+    void OnSwitchoverFound(Func<SwitchoverRecord, CancellationToken, Task> resume);
 }
 
 /// <summary>Without <c>coordination:</c>: the only monitor, always the leader, deciding alone.</summary>
@@ -32,6 +48,16 @@ internal sealed class SoleMonitor : IMonitorLeadership
     }
 
     public void Observe(string? primary, int primaryFailures)
+    {
+    }
+
+    /// <summary>Alone it always leads: token 0, at once.</summary>
+    public Task<long?> GuardActionAsync(string action, string node, CancellationToken cancellationToken) => Task.FromResult<long?>(0);
+
+    /// <summary>One process: its switchover lock is the whole record.</summary>
+    public Task RecordSwitchoverAsync(SwitchoverRecord? record, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void OnSwitchoverFound(Func<SwitchoverRecord, CancellationToken, Task> resume)
     {
     }
 }

@@ -19,13 +19,13 @@ internal sealed record MonitorQuorum(int LiveMonitors, IReadOnlyList<string> See
         $"{SeeingPrimaryDown.Count} of {LiveMonitors} live monitors see it down" + (SeeingPrimaryDown.Count > 0 ? $" ({string.Join(", ", SeeingPrimaryDown)})" : "");
 
     /// <summary>
-    /// Counts the votes of the published views: a view judging another primary, or not refreshed for
-    /// <paramref name="maxAge"/> (its monitor hung), is a live monitor that does not see the primary down.
+    /// Counts the votes of the live monitors' views (<see cref="MonitorVotes"/> leaves out those no longer
+    /// published): a view judging another primary is a live monitor that does not see the primary down.
     /// </summary>
-    public static MonitorQuorum From(IReadOnlyCollection<MonitorView> views, string? primary, int failureThreshold, DateTimeOffset now, TimeSpan maxAge) => new(
+    public static MonitorQuorum From(IReadOnlyCollection<MonitorView> views, string? primary, int failureThreshold) => new(
         views.Count,
         [.. views
-            .Where(v => primary is not null && v.Primary == primary && v.PrimaryFailures >= failureThreshold && now - v.SeenAt <= maxAge)
+            .Where(v => primary is not null && v.Primary == primary && v.PrimaryFailures >= failureThreshold)
             .Select(v => v.Name)
             .Order(StringComparer.Ordinal)]);
 }

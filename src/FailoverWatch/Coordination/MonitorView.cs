@@ -41,5 +41,7 @@ internal sealed record MonitorStatus(string Name, bool SeesPrimary, DateTimeOffs
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(MonitorView))]
 [JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(ActionRecord))]
+[JsonSerializable(typeof(SwitchoverRecord))]
 [JsonSerializable(typeof(List<MonitorStatus>))]
 internal sealed partial class CoordinationJson : JsonSerializerContext;

@@ -1,4 +1,5 @@
 using FailoverWatch.Configuration;
+using FailoverWatch.Coordination;
 using FailoverWatch.Logging;
 using FailoverWatch.Processes;
 using FailoverWatch.Telemetry;
@@ -10,8 +11,10 @@ namespace FailoverWatch.Failover;
 /// Runs the operator's commands (fence, stop, hooks) through the shell with a timeout, the FW_* environment
 /// of CONTRACT.md, a trace span each, their output logged, and each non-zero exit or timeout counted.
 /// </summary>
-internal sealed class ClusterCommandRunner(FailoverWatchOptions options, FailoverWatchMetrics metrics, ILogger<ClusterCommandRunner> logger)
+internal sealed class ClusterCommandRunner(FailoverWatchOptions options, FailoverWatchMetrics metrics, ILogger<ClusterCommandRunner> logger, IMonitorLeadership? leadership = null)
 {
+    private readonly IMonitorLeadership _leadership = leadership ?? new SoleMonitor();
+
     /// <summary>The <c>command</c> label values of <c>failoverwatch_command_failures_total</c>.</summary>
     public const string Fence = "fence";
     public const string OnFailover = "on_failover";
@@ -46,6 +49,12 @@ internal sealed class ClusterCommandRunner(FailoverWatchOptions options, Failove
             return false;
         }
 
+        // Right before the command: a leader deposed since the decision runs nothing (README, "What a stale leader can still do").
+        if (await _leadership.GuardActionAsync(purpose, node, cancellationToken) is not { } token)
+        {
+            return false;
+        }
+
         // Span names stay fence, stop and hook (the trace's shape); the tag says which hook.
         using var activity = FailoverWatchActivity.Source.StartActivity(purpose is Fence or Stop ? purpose : "hook");
         activity?.SetTag("failoverwatch.node", node);
@@ -57,6 +66,7 @@ internal sealed class ClusterCommandRunner(FailoverWatchOptions options, Failove
             ["FW_OLD_PRIMARY"] = oldPrimary ?? "",
             ["FW_NEW_PRIMARY"] = newPrimary ?? "",
             ["FW_NODE"] = node,
+            ["FW_FENCING_TOKEN"] = token.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         var result = await ExternalProcess.RunShellAsync(commandLine, options.Hooks.Timeout, cancellationToken, environment);
         var output = (result.StandardOutput + result.StandardError).Trim();

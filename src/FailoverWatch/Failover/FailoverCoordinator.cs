@@ -40,6 +40,7 @@ internal sealed class FailoverCoordinator(
     private FailoverDecision? _lastDecision;
     private DateTimeOffset? _lastCountedProbe;
     private DateTimeOffset _primaryLsnSavedAt;
+    private Func<string, CancellationToken, Task<SwitchoverResult>>? _switchover;
 
     public string? RecordedPrimary => store.Current.Primary;
 
@@ -104,6 +105,9 @@ internal sealed class FailoverCoordinator(
             _decisions.Release();
         }
     }
+
+    /// <summary>How a round carries out a <see cref="QuorumSwitchover"/>: the switchover's steps, under the lock the round holds.</summary>
+    public void UseSwitchover(Func<string, CancellationToken, Task<SwitchoverResult>> switchover) => _switchover = switchover;
 
     public async Task RecordSwitchoverAsync(string from, string to, CancellationToken cancellationToken)
     {
@@ -253,6 +257,9 @@ internal sealed class FailoverCoordinator(
             case Promote promote:
                 await FailOverAsync(promote, view, cancellationToken);
                 break;
+            case QuorumSwitchover switchover:
+                await SwitchOverForQuorumAsync(switchover, cancellationToken);
+                break;
             case ResolveSplitBrain splitBrain when store.Current.Primary is null:
                 // Fenced by the guard; the node kept is the primary from now on.
                 await store.UpdateAsync(s => s with { Primary = splitBrain.Keep }, cancellationToken);
@@ -350,6 +357,18 @@ internal sealed class FailoverCoordinator(
 
         // The hook (repointing clients) does not wait for a slow fence.
         await FinishFailoverAsync(failover.From, failover.To, ClusterCommandRunner.FailoverEvent, fence, activity, incident, cancellationToken);
+    }
+
+    /// <summary>One that fails waits as a failed promotion does, so the old primary is not stopped again every round.</summary>
+    private async Task SwitchOverForQuorumAsync(QuorumSwitchover switchover, CancellationToken cancellationToken)
+    {
+        logger.FailoverStarting(switchover.Reason);
+        var result = _switchover is null ? null : await _switchover(switchover.Target, cancellationToken);
+        if (result is not { Succeeded: true })
+        {
+            logger.PromotionFailed(switchover.Target, result?.Message ?? "this monitor cannot switch over");
+            _health = _health with { LastFailedPromotionAt = time.GetUtcNow() };
+        }
     }
 
     /// <summary>Recorded before promoting: a monitor that dies from here on finishes or abandons this failover on restart, never repeats it.</summary>

@@ -47,7 +47,9 @@ internal static class FailoverPolicy
 
         if (recorded.IsReachablePrimary)
         {
-            return new NoAction($"primary {recorded.Name} is healthy");
+            return quorum.MajoritySeesPrimaryDown
+                ? WhyNotFailOver(view, state, health, settings, now, recorded.Name, quorum) ?? SwitchAway(view, recorded.Name, settings, quorum)
+                : new NoAction($"primary {recorded.Name} is healthy");
         }
 
         if (recorded.Report.Reachable)
@@ -235,6 +237,22 @@ internal static class FailoverPolicy
                 ? $"primary {primary} is down: {quorum.Describe()} for {settings.FailureThreshold} probes in a row"
                 : $"primary {primary} failed {settings.FailureThreshold} probes in a row and no standby hears it")
             + $"; promoting {best.Name} (received {best.Report.HeldLsn}, {lag} bytes behind)");
+    }
+
+    /// <summary>The leader reaches the primary, the majority does not: a switchover to the most advanced streaming standby.</summary>
+    private static FailoverDecision SwitchAway(ClusterView view, string primary, FailoverPolicySettings settings, MonitorQuorum quorum)
+    {
+        var target = view.Nodes
+            .Where(n => n.IsReachableStandby && n.IsStreaming)
+            .OrderByDescending(n => n.Report.HeldLsn?.Value ?? 0)
+            .ThenBy(n => OrderOf(n.Name, settings))
+            .FirstOrDefault();
+        return target is null
+            ? new HoldFailover("no_standby", $"primary {primary} answers this monitor but not the others ({quorum.Describe()}), and no standby streams from it to switch over to")
+            : new QuorumSwitchover(
+                target.Name,
+                primary,
+                $"primary {primary} answers this monitor, but {quorum.Describe()}: the quorum decides; switching over to {target.Name} (stop {primary}, let {target.Name} replay all it wrote, promote), nothing lost");
     }
 
     private static int OrderOf(string node, FailoverPolicySettings settings)

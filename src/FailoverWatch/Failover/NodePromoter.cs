@@ -1,4 +1,5 @@
 using FailoverWatch.Configuration;
+using FailoverWatch.Coordination;
 using FailoverWatch.Monitoring;
 using Npgsql;
 
@@ -9,8 +10,10 @@ namespace FailoverWatch.Failover;
 /// control file names the new timeline (a fast promotion leaves that to a later checkpoint, and until then pg_rewind
 /// takes the new primary for one on the old timeline and rewinds nothing).
 /// </summary>
-internal sealed class NodePromoter(FailoverWatchOptions options)
+internal sealed class NodePromoter(FailoverWatchOptions options, IMonitorLeadership? leadership = null)
 {
+    private readonly IMonitorLeadership _leadership = leadership ?? new SoleMonitor();
+
     private static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(10);
 
     /// <summary>Sends pg_promote and waits until the node accepts writes, within <paramref name="within"/>.</summary>
@@ -20,8 +23,10 @@ internal sealed class NodePromoter(FailoverWatchOptions options)
 
     /// <summary>Sends pg_promote without waiting: the server ends recovery once it has replayed what it holds.</summary>
     /// <returns>Null once the server took the request, else why it failed.</returns>
-    public Task<string?> RequestPromotionAsync(string node, CancellationToken cancellationToken) =>
-        OnNodeAsync(node, options.Monitor.ProbeTimeout * 2, $"pg_promote was not answered within {(options.Monitor.ProbeTimeout * 2).TotalSeconds:0}s", cancellationToken, async (connection, token) =>
+    public async Task<string?> RequestPromotionAsync(string node, CancellationToken cancellationToken) =>
+        await _leadership.GuardActionAsync("promote", node, cancellationToken) is null
+            ? "this monitor no longer leads: not promoting (the leader decides)"
+            : await OnNodeAsync(node, options.Monitor.ProbeTimeout * 2, $"pg_promote was not answered within {(options.Monitor.ProbeTimeout * 2).TotalSeconds:0}s", cancellationToken, async (connection, token) =>
         {
             await using var promote = new NpgsqlCommand("SELECT pg_promote(false)", connection);
             await promote.ExecuteScalarAsync(token);

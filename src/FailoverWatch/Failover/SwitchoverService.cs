@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FailoverWatch.Configuration;
+using FailoverWatch.Coordination;
 using FailoverWatch.Logging;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Telemetry;
@@ -19,19 +20,38 @@ internal sealed class SwitchoverService(
     NodePromoter promoter,
     ClusterCommandRunner commands,
     TimeProvider time,
-    ILogger<SwitchoverService> logger)
+    ILogger<SwitchoverService> logger,
+    IMonitorLeadership? leadership = null)
 {
+    private readonly IMonitorLeadership _leadership = leadership ?? new SoleMonitor();
+
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(60);
 
     /// <param name="cancellationToken">The host's stopping token, never a request's: a client that goes away after
     /// stop_command must not leave a stopped primary and nothing promoted.</param>
-    public async Task<SwitchoverResult> SwitchAsync(string target, CancellationToken cancellationToken)
+    /// <param name="decisionsHeld">The caller holds the decision lock already: a round that decided a <see cref="QuorumSwitchover"/>.</param>
+    public async Task<SwitchoverResult> SwitchAsync(string target, CancellationToken cancellationToken, bool decisionsHeld = false)
     {
         using var activity = FailoverWatchActivity.Source.StartActivity("switchover");
         var started = time.GetTimestamp();
 
         // Read under the decision lock, after any failover under way has finished: that may have changed the primary.
-        return await coordinator.WithDecisionsHeldAsync(async () =>
+        return await (decisionsHeld ? SwitchRecordedAsync() : coordinator.WithDecisionsHeldAsync(SwitchRecordedAsync, cancellationToken));
+
+        // Whatever the outcome, the record goes with it; only a monitor that dies mid-way leaves one for the next leader.
+        async Task<SwitchoverResult> SwitchRecordedAsync()
+        {
+            try
+            {
+                return await SwitchHeldAsync();
+            }
+            finally
+            {
+                await ForgetAsync(cancellationToken);
+            }
+        }
+
+        async Task<SwitchoverResult> SwitchHeldAsync()
         {
             var primary = coordinator.RecordedPrimary ?? "";
             SwitchoverResult Result(bool ok, string message) => new(ok, primary, target, message, time.GetElapsedTime(started).TotalSeconds);
@@ -43,10 +63,20 @@ internal sealed class SwitchoverService(
             }
 
             var stopCommand = options.Cluster.Nodes.First(n => n.Name == primary).StopCommand;
+            if (await RecordAsync(primary, target, SwitchoverRecord.CatchingUp, cancellationToken) is { } unrecorded)
+            {
+                return Result(false, unrecorded);
+            }
+
             Step($"waiting for {target} to receive everything {primary} wrote");
             if (!await WaitAsync(v => v.Find(target) is { ReceiveLagBytes: 0 }, cancellationToken))
             {
                 return Result(false, $"{target} did not catch up with {primary} within {StepTimeout.TotalSeconds:0}s");
+            }
+
+            if (await RecordAsync(primary, target, SwitchoverRecord.Stopping, cancellationToken) is { } notStopping)
+            {
+                return Result(false, notStopping);
             }
 
             Step($"stopping {primary}");
@@ -55,26 +85,93 @@ internal sealed class SwitchoverService(
                 return Result(false, $"stop_command of {primary} failed; nothing was promoted");
             }
 
-            Step($"waiting for {target} to replay everything it received");
-            if (!await WaitAsync(v => v.Find(primary) is { Report.Reachable: false } && v.Find(target) is { IsStreaming: false, Report: { ReplayLsn: { } replay, ReceiveLsn: { } received } } && replay >= received, cancellationToken))
+            if (await FinishAsync(primary, target, cancellationToken) is { } failed)
             {
-                return Result(false, $"{target} did not finish replaying within {StepTimeout.TotalSeconds:0}s; {primary} is stopped and nothing was promoted");
+                return Result(false, failed);
             }
 
-            Step($"promoting {target}");
-            if (await promoter.PromoteAsync(target, options.Monitor.PromotionTimeout, cancellationToken) is { } error)
-            {
-                return Result(false, $"promotion of {target} failed: {error}; {primary} is stopped");
-            }
-
-            await coordinator.RecordSwitchoverAsync(primary, target, cancellationToken);
-            await Task.WhenAll(
-                commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, target, ClusterCommandRunner.SwitchoverEvent, primary, target, cancellationToken),
-                coordinator.CheckpointNewPrimaryAsync(target, cancellationToken));
-            var done = Result(true, $"{target} is the primary; {primary} is stopped (rejoin it as a standby with pg_rewind or a new base backup)");
+            var done = Result(true, Done(primary, target));
             Step(done.Message);
             return done;
-        }, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// A switchover a deposed or dead leader left in etcd, found by this one as it was elected: finished when the old
+    /// primary's stop ran (it no longer answers), else dropped, the old primary still running as before.
+    /// </summary>
+    public Task ResumeAsync(SwitchoverRecord record, CancellationToken cancellationToken) =>
+        coordinator.WithDecisionsHeldAsync(
+            async () =>
+            {
+                try
+                {
+                    var view = await ProbeAsync(cancellationToken);
+                    if (record.Phase != SwitchoverRecord.Stopping || view.Find(record.From) is not { Report.Reachable: false } || coordinator.RecordedPrimary != record.From)
+                    {
+                        Step($"dropping the switchover from {record.From} to {record.To} that {record.Monitor} left ({record.Phase}): {record.From} was not stopped by it");
+                        return true;
+                    }
+
+                    Step($"finishing the switchover from {record.From} to {record.To} that {record.Monitor} left after stopping {record.From}");
+                    Step(await FinishAsync(record.From, record.To, cancellationToken) is { } failed ? $"failed: {failed}" : Done(record.From, record.To));
+                    return true;
+                }
+                finally
+                {
+                    await ForgetAsync(cancellationToken);
+                }
+            },
+            cancellationToken);
+
+    private static string Done(string primary, string target) => $"{target} is the primary; {primary} is stopped (rejoin it as a standby with pg_rewind or a new base backup)";
+
+    /// <summary>After the stop: replay, promote, record, hook. Null when done, else what failed.</summary>
+    private async Task<string?> FinishAsync(string primary, string target, CancellationToken cancellationToken)
+    {
+        Step($"waiting for {target} to replay everything it received");
+        if (!await WaitAsync(v => v.Find(primary) is { Report.Reachable: false } && v.Find(target) is { IsStreaming: false, Report: { ReplayLsn: { } replay, ReceiveLsn: { } received } } && replay >= received, cancellationToken))
+        {
+            return $"{target} did not finish replaying within {StepTimeout.TotalSeconds:0}s; {primary} is stopped and nothing was promoted";
+        }
+
+        Step($"promoting {target}");
+        if (await promoter.PromoteAsync(target, options.Monitor.PromotionTimeout, cancellationToken) is { } error)
+        {
+            return $"promotion of {target} failed: {error}; {primary} is stopped";
+        }
+
+        await coordinator.RecordSwitchoverAsync(primary, target, cancellationToken);
+        await Task.WhenAll(
+            commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, target, ClusterCommandRunner.SwitchoverEvent, primary, target, cancellationToken),
+            coordinator.CheckpointNewPrimaryAsync(target, cancellationToken));
+        return null;
+    }
+
+    /// <summary>Null once etcd has it (or without coordination); else why the switchover must not go on.</summary>
+    private async Task<string?> RecordAsync(string primary, string target, string phase, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _leadership.RecordSwitchoverAsync(new SwitchoverRecord(primary, target, phase, options.Coordination?.Name ?? "", time.GetUtcNow()), cancellationToken);
+            return null;
+        }
+        catch (IOException e)
+        {
+            return e.Message;
+        }
+    }
+
+    private async Task ForgetAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _leadership.RecordSwitchoverAsync(null, cancellationToken);
+        }
+        catch (IOException)
+        {
+            // No longer the leader: the record expires, and the next leader finds the primary it names in place.
+        }
     }
 
     private static string? Refusal(ClusterView view, string primary, string target)

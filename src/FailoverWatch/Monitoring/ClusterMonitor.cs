@@ -18,6 +18,7 @@ internal sealed class ClusterMonitor(
     ClusterMetricsPublisher metrics,
     NodeChangeLogger changes,
     FailoverCoordinator coordinator,
+    SwitchoverService switchover,
     IMonitorLeadership leadership,
     MonitorHeartbeat heartbeat,
     TimeProvider time,
@@ -33,6 +34,8 @@ internal sealed class ClusterMonitor(
         }
 
         coordinator.Initialise();
+        leadership.OnSwitchoverFound(switchover.ResumeAsync);
+        coordinator.UseSwitchover((target, cancellationToken) => switchover.SwitchAsync(target, cancellationToken, decisionsHeld: true));
         leadership.OnMajority(cancellationToken => latest.Current is { } view ? coordinator.OnRoundAsync(view, cancellationToken) : Task.CompletedTask);
         using var timer = new PeriodicTimer(monitor.ProbeInterval, time);
         try

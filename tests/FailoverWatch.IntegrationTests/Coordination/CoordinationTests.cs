@@ -139,6 +139,61 @@ public sealed class CoordinationTests
     }
 
     [Fact]
+    public async Task both_followers_cut_off_from_a_primary_the_leader_reaches_make_the_quorum_switch_over_losing_nothing()
+    {
+        await using var group = await MonitorGroup.StartAsync(Fast);
+        var leader = await group.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+        await FailoverTests.WaitForPrimaryAsync(group[leader], "pg1");
+        var pair = group.Cluster.Pair;
+        await pair.Primary.ExecuteAsync("CREATE TABLE written_before_the_cut (id int); INSERT INTO written_before_the_cut VALUES (42)", CancellationToken.None);
+
+        // The clients' side (both other monitors) loses the primary; the leader still reaches it.
+        foreach (var follower in Enumerable.Range(0, 3).Where(i => i != leader))
+        {
+            group.RelayOf(follower).Cut();
+        }
+
+        await group.UntilAsync(
+            async () => !await pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None),
+            TimeSpan.FromSeconds(60),
+            "pg2 promoted by the quorum's switchover");
+        await group[leader].WaitForOutputAsync("the quorum decides");
+        Assert.Equal(42, await pair.Standby.QueryScalarAsync<int>("SELECT id FROM written_before_the_cut", CancellationToken.None));
+        await Wait.UntilAsync(async () => (await group.StateAsync()).Primary == "pg2", TimeSpan.FromSeconds(15), "pg2 recorded in etcd");
+        var record = Assert.Single((await group.StateAsync()).History);
+        Assert.Equal(("pg1", "pg2", "switchover"), (record.From, record.To, record.Reason));
+        Assert.Null(group.Cluster.Marker("fenced-pg1"));
+    }
+
+    [Fact]
+    public async Task a_leader_killed_after_stopping_the_primary_in_a_switchover_leaves_it_to_the_next_which_finishes_it()
+    {
+        // pg1's stop_command stops it, says so, then hangs: the leader is killed while it waits.
+        await using var group = await MonitorGroup.StartAsync(Fast, pg1StopCommand: c => $"{TestCluster.StopCommand(c.Pair.Primary, "fast")} && touch {c.File("stopped-pg1")} && sleep 20");
+        var leader = await group.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+        await FailoverTests.WaitForPrimaryAsync(group[leader], "pg1");
+        var pair = group.Cluster.Pair;
+        await pair.Primary.ExecuteAsync("CREATE TABLE written_before_the_switchover (id int); INSERT INTO written_before_the_switchover VALUES (7)", CancellationToken.None);
+
+        var request = group[leader].PostAsync("switchover?to=pg2", group.Cluster.AdminToken);
+        await Wait.UntilAsync(() => File.Exists(group.Cluster.File("stopped-pg1")), TimeSpan.FromSeconds(60), "pg1 stopped by the switchover");
+        await group.KillMonitorAsync(leader);
+        await Assert.ThrowsAnyAsync<Exception>(() => request);
+
+        await group.UntilAsync(
+            async () => !await pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None),
+            TimeSpan.FromSeconds(60),
+            "pg2 promoted by the next leader");
+        var next = await group.WaitForLeaderAsync(LeaseTtl * 4, notIndex: leader);
+        await group[next].WaitForOutputAsync("finishing the switchover from pg1 to pg2");
+        Assert.Equal(7, await pair.Standby.QueryScalarAsync<int>("SELECT id FROM written_before_the_switchover", CancellationToken.None));
+        await Wait.UntilAsync(async () => (await group.StateAsync()).Primary == "pg2", TimeSpan.FromSeconds(15), "pg2 recorded in etcd");
+        var record = Assert.Single((await group.StateAsync()).History);
+        Assert.Equal(("pg1", "pg2", "switchover"), (record.From, record.To, record.Reason));
+        Assert.Null(group.Cluster.Marker("fenced-pg1"));
+    }
+
+    [Fact]
     public async Task a_leader_killed_in_the_middle_of_a_failover_is_finished_by_the_next_never_repeated()
     {
         // The first fence of pg1 (already dead) hangs: the leader is killed while its failover is recorded as under way.

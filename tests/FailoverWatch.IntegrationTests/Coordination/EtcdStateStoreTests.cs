@@ -49,6 +49,27 @@ public sealed class EtcdStateStoreTests
     }
 
     [Fact]
+    public async Task the_compactor_compacts_real_etcd_and_takes_history_compacted_by_others_in_its_stride()
+    {
+        await using var cluster = await LocalEtcdCluster.StartAsync();
+        using var etcd = new EtcdGateway(new EtcdOptions { Endpoints = [.. cluster.ClientUrls] }, TimeProvider.System);
+        var keys = EtcdKeys.For("/failoverwatch", "compact");
+        var txn = new TxnRequest();
+        txn.Success.Add(EtcdGateway.Put(keys.State, [1]));
+        var revision = 0L;
+        for (var i = 0; i < HistoryCompactor.KeepRevisions * 2 + 1; i++)
+        {
+            revision = (await etcd.TxnAsync(txn, CancellationToken.None)).Header.Revision;
+        }
+
+        // etcd says OutOfRange for a revision compacted already: taken as done, not as a failure.
+        await etcd.CompactAsync(revision - 10, CancellationToken.None);
+        await new HistoryCompactor(etcd, NullLogger.Instance).CompactAsync(revision, CancellationToken.None);
+        var again = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => etcd.CompactAsync(revision - HistoryCompactor.KeepRevisions, CancellationToken.None));
+        Assert.Equal(Grpc.Core.StatusCode.OutOfRange, again.StatusCode);
+    }
+
+    [Fact]
     public async Task an_existing_state_file_is_imported_once_when_etcd_holds_no_state()
     {
         await using var cluster = await LocalEtcdCluster.StartAsync();

@@ -44,14 +44,14 @@ public sealed class MonitorGroup : IAsyncDisposable
 
     public string ConfigPath(int index) => Cluster.File($"{Name(index)}.yaml");
 
-    public static async Task<MonitorGroup> StartAsync(string monitorSettings, string walReceiverTimeout = "5s", Func<TestCluster, string>? pg1FenceCommand = null, int count = 3)
+    public static async Task<MonitorGroup> StartAsync(string monitorSettings, string walReceiverTimeout = "5s", Func<TestCluster, string>? pg1FenceCommand = null, int count = 3, Func<TestCluster, string>? pg1StopCommand = null)
     {
         var etcd = await LocalEtcdCluster.StartAsync();
         TestCluster? cluster = null;
         MonitorGroup? group = null;
         try
         {
-            cluster = await TestCluster.StartAsync(monitorSettings, walReceiverTimeout: walReceiverTimeout, pg1FenceCommand: pg1FenceCommand);
+            cluster = await TestCluster.StartAsync(monitorSettings, walReceiverTimeout: walReceiverTimeout, pg1FenceCommand: pg1FenceCommand, pg1StopCommand: pg1StopCommand);
             group = new MonitorGroup(etcd, cluster, count);
             for (var i = 0; i < count; i++)
             {

@@ -62,5 +62,13 @@ public sealed class LeaderOnlyScheduleTests : IDisposable
         public void Observe(string? primary, int primaryFailures)
         {
         }
+
+        public Task<long?> GuardActionAsync(string action, string node, CancellationToken cancellationToken) => Task.FromResult<long?>(leads ? 1 : null);
+
+        public Task RecordSwitchoverAsync(SwitchoverRecord? record, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public void OnSwitchoverFound(Func<SwitchoverRecord, CancellationToken, Task> resume)
+        {
+        }
     }
 }

@@ -1,7 +1,6 @@
 using FailoverWatch.Coordination;
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
-using Microsoft.Extensions.Time.Testing;
 using static FailoverWatch.Tests.Failover.Reports;
 
 namespace FailoverWatch.Tests.Coordination;
@@ -13,7 +12,6 @@ public sealed class QuorumPolicyTests
         FailureThreshold: 3, MaxLagOnFailoverBytes: 16 << 20, AutoFailover: true,
         Nodes: [new("pg1", PrimaryAddress, 5432), new("pg2", "10.0.0.2", 5432)], RetryAfterFailedPromotion: TimeSpan.FromSeconds(30), PromotionTimeout: TimeSpan.FromSeconds(60));
 
-    private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(7);
     private static readonly FailoverState RecordedPg1 = new() { Primary = "pg1" };
 
     // The hung primary: no answer, and the standby still says "streaming" until its wal_receiver_timeout.
@@ -28,8 +26,7 @@ public sealed class QuorumPolicyTests
     [Fact]
     public void a_majority_of_live_monitors_seeing_the_primary_down_outweighs_a_standby_that_still_streams()
     {
-        var clock = new FakeTimeProvider(Now);
-        var quorum = MonitorQuorum.From([Vote("fw1", 3, clock.GetUtcNow()), Vote("fw2", 4, clock.GetUtcNow()), Vote("fw3", 1, clock.GetUtcNow())], "pg1", 3, clock.GetUtcNow(), MaxAge);
+        var quorum = MonitorQuorum.From([Vote("fw1", 3, Now), Vote("fw2", 4, Now), Vote("fw3", 1, Now)], "pg1", 3);
 
         var promote = Assert.IsType<Promote>(Decide(HungPrimary, 3, quorum));
         Assert.Equal("pg2", promote.Target);
@@ -40,14 +37,14 @@ public sealed class QuorumPolicyTests
     public void the_majority_decides_even_before_the_leader_itself_has_counted_to_the_threshold()
     {
         // A leader elected a moment ago (its predecessor died with the primary) acts on the others' counts at once.
-        var quorum = MonitorQuorum.From([Vote("fw2", 3, Now), Vote("fw3", 3, Now)], "pg1", 3, Now, MaxAge);
+        var quorum = MonitorQuorum.From([Vote("fw2", 3, Now), Vote("fw3", 3, Now)], "pg1", 3);
         Assert.IsType<Promote>(Decide(View("pg1", 1000, Down("pg1"), Standby("pg2")), 0, quorum));
     }
 
     [Fact]
     public void one_monitor_cut_off_from_the_primary_holds_the_failover()
     {
-        var quorum = MonitorQuorum.From([Vote("fw1", 5, Now), Vote("fw2", 0, Now), Vote("fw3", 0, Now)], "pg1", 3, Now, MaxAge);
+        var quorum = MonitorQuorum.From([Vote("fw1", 5, Now), Vote("fw2", 0, Now), Vote("fw3", 0, Now)], "pg1", 3);
 
         var hold = Assert.IsType<HoldFailover>(Decide(View("pg1", 1000, Down("pg1"), Standby("pg2")), 5, quorum));
         Assert.Equal("no_quorum", hold.Label);
@@ -57,17 +54,14 @@ public sealed class QuorumPolicyTests
     [Fact]
     public void two_of_four_is_no_majority()
     {
-        var quorum = MonitorQuorum.From([Vote("a", 3, Now), Vote("b", 3, Now), Vote("c", 0, Now), Vote("d", 0, Now)], "pg1", 3, Now, MaxAge);
+        var quorum = MonitorQuorum.From([Vote("a", 3, Now), Vote("b", 3, Now), Vote("c", 0, Now), Vote("d", 0, Now)], "pg1", 3);
         Assert.Equal("no_quorum", Assert.IsType<HoldFailover>(Decide(HungPrimary, 3, quorum)).Label);
     }
 
     [Fact]
-    public void votes_not_refreshed_within_the_max_age_or_about_another_primary_do_not_count()
+    public void votes_about_another_primary_do_not_count()
     {
-        var clock = new FakeTimeProvider(Now);
-        var old = clock.GetUtcNow();
-        clock.Advance(MaxAge + TimeSpan.FromSeconds(1));
-        var quorum = MonitorQuorum.From([Vote("fw1", 3, clock.GetUtcNow()), Vote("fw2", 9, old), Vote("fw3", 9, clock.GetUtcNow(), primary: "pg2")], "pg1", 3, clock.GetUtcNow(), MaxAge);
+        var quorum = MonitorQuorum.From([Vote("fw1", 3, Now), Vote("fw2", 9, Now, primary: "pg2")], "pg1", 3);
 
         Assert.Equal(["fw1"], quorum.SeeingPrimaryDown);
         Assert.False(quorum.MajoritySeesPrimaryDown);
@@ -76,7 +70,7 @@ public sealed class QuorumPolicyTests
     [Fact]
     public void with_one_live_monitor_the_single_monitor_rules_apply_and_a_streaming_standby_holds()
     {
-        var quorum = MonitorQuorum.From([Vote("fw1", 3, Now)], "pg1", 3, Now, MaxAge);
+        var quorum = MonitorQuorum.From([Vote("fw1", 3, Now)], "pg1", 3);
 
         Assert.False(quorum.Votes);
         Assert.Equal("standby_streaming", Assert.IsType<HoldFailover>(Decide(HungPrimary, 3, quorum)).Label);
@@ -86,11 +80,29 @@ public sealed class QuorumPolicyTests
     [Fact]
     public void a_majority_still_respects_pause_and_the_lag_limit()
     {
-        var quorum = MonitorQuorum.From([Vote("fw1", 3, Now), Vote("fw2", 3, Now), Vote("fw3", 3, Now)], "pg1", 3, Now, MaxAge);
+        var quorum = MonitorQuorum.From([Vote("fw1", 3, Now), Vote("fw2", 3, Now), Vote("fw3", 3, Now)], "pg1", 3);
         var paused = FailoverPolicy.Decide(HungPrimary, RecordedPg1 with { Paused = true }, new PrimaryHealth(3, null, null), Settings, Now, quorum);
         Assert.Equal("paused", Assert.IsType<HoldFailover>(paused).Label);
 
         var behind = View("pg1", 100_000_000, Down("pg1"), Standby("pg2", received: 1000, streaming: true));
         Assert.IsType<RefuseLag>(Decide(behind, 3, quorum));
+    }
+
+    [Fact]
+    public void a_majority_that_sees_the_primary_down_decides_even_when_the_leader_reaches_it_and_it_is_a_switchover()
+    {
+        var quorum = MonitorQuorum.From([Vote("fw1", 0, Now), Vote("fw2", 3, Now), Vote("fw3", 3, Now)], "pg1", 3);
+        var reachable = View("pg1", 1000, Primary("pg1"), Standby("pg2", streaming: true));
+
+        var switchover = Assert.IsType<QuorumSwitchover>(Decide(reachable, 0, quorum));
+        Assert.Equal(("pg2", "pg1"), (switchover.Target, switchover.OldPrimary));
+        Assert.Contains("2 of 3 live monitors see it down (fw2, fw3)", switchover.Reason, StringComparison.Ordinal);
+
+        // Still under pause and auto_failover, and only to a standby that streams, so it can catch up.
+        Assert.Equal("paused", Assert.IsType<HoldFailover>(FailoverPolicy.Decide(reachable, RecordedPg1 with { Paused = true }, new PrimaryHealth(0, Now, null), Settings, Now, quorum)).Label);
+        Assert.Equal("no_standby", Assert.IsType<HoldFailover>(Decide(View("pg1", 1000, Primary("pg1"), Standby("pg2", streaming: false)), 0, quorum)).Label);
+
+        // One monitor alone cut off from a primary the leader reaches changes nothing.
+        Assert.IsType<NoAction>(Decide(reachable, 0, MonitorQuorum.From([Vote("fw1", 0, Now), Vote("fw2", 3, Now), Vote("fw3", 0, Now)], "pg1", 3)));
     }
 }

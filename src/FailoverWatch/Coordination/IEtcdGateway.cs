@@ -1,0 +1,28 @@
+using Etcdserverpb;
+using Mvccpb;
+
+namespace FailoverWatch.Coordination;
+
+/// <summary>The etcd calls coordination makes (<see cref="EtcdGateway"/>); an interface so its logic is tested against an in-memory etcd.</summary>
+internal interface IEtcdGateway
+{
+    /// <summary>Bounds each call; a lease renewed is counted valid this much less than etcd says, for the answer's way back.</summary>
+    TimeSpan CallTimeout { get; }
+
+    Task<long> GrantLeaseAsync(TimeSpan ttl, CancellationToken cancellationToken);
+
+    /// <summary>Renews a lease once; the TTL left, 0 when the lease has already expired.</summary>
+    Task<long> KeepAliveAsync(long lease, CancellationToken cancellationToken);
+
+    Task RevokeAsync(long lease, CancellationToken cancellationToken);
+
+    Task<KeyValue?> GetAsync(string key, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<KeyValue>> GetPrefixAsync(string prefix, CancellationToken cancellationToken);
+
+    /// <summary>Drops every revision older than <paramref name="revision"/> (PermissionDenied without the root role under auth).</summary>
+    Task CompactAsync(long revision, CancellationToken cancellationToken);
+
+    /// <summary>A transaction; after a lost answer it may be sent twice, so callers read a failed compare as "maybe mine".</summary>
+    Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken);
+}

@@ -1,0 +1,343 @@
+using FailoverWatch.Configuration;
+using FailoverWatch.Coordination;
+using FailoverWatch.Failover;
+using FailoverWatch.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace FailoverWatch.Tests.Coordination;
+
+/// <summary>
+/// Coordination against an in-memory etcd on a fake clock: a monitor registers, publishes and leads whatever etcd
+/// does to its transactions and leases, leads only while its lease is valid by the monotonic clock, and the votes
+/// it counts do not depend on the other monitors' clocks.
+/// </summary>
+public sealed class ClusterCoordinationTests
+{
+    private static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(5);
+    private static readonly EtcdKeys Keys = EtcdKeys.For("/failoverwatch", "test");
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 12, 4, 12, 0, 0, TimeSpan.Zero));
+    private readonly InMemoryEtcd _etcd;
+
+    public ClusterCoordinationTests() => _etcd = new InMemoryEtcd(_clock);
+
+    [Fact]
+    public async Task a_register_resent_after_its_first_attempt_committed_late_counts_and_the_monitor_publishes_and_leads()
+    {
+        var fw1 = Monitor("fw1");
+        _etcd.LoseAnswerOnce(txn => InMemoryEtcd.Touches(txn, Keys.Monitor("fw1")));
+
+        await fw1.TickAsync(CancellationToken.None);
+
+        Assert.True(fw1.Membership.Registered);
+        Assert.True(fw1.IsLeader);
+        fw1.Observe("pg1", 1);
+        Assert.Equal(1, MonitorView.Parse(_etcd.Get(Keys.Monitor("fw1"))!.Value.Span)!.PrimaryFailures);
+    }
+
+    [Fact]
+    public async Task an_election_resent_after_its_first_attempt_committed_late_finds_itself_the_holder_and_leads_at_once()
+    {
+        var fw1 = Monitor("fw1");
+        _etcd.LoseAnswerOnce(txn => InMemoryEtcd.Touches(txn, Keys.Leader));
+
+        await fw1.TickAsync(CancellationToken.None);
+
+        Assert.True(fw1.IsLeader);
+        Assert.Equal("fw1", fw1.Leader);
+    }
+
+    [Fact]
+    public async Task every_lease_revoked_at_once_the_monitors_register_again_and_one_leads_again()
+    {
+        var fw1 = Monitor("fw1");
+        var fw2 = Monitor("fw2");
+        await TickAsync(fw1, fw2);
+        Assert.True(fw1.IsLeader);
+
+        _etcd.RevokeAllLeases();
+        await TickAsync(fw1, fw2);
+
+        Assert.True(fw1.Membership.Registered && fw2.Membership.Registered);
+        Assert.True(fw1.IsLeader ^ fw2.IsLeader);
+        Assert.Equal(2, fw2.Monitors.Count);
+    }
+
+    [Fact]
+    public async Task its_own_key_left_under_a_lease_etcd_expired_is_moved_to_the_new_lease()
+    {
+        var fw1 = Monitor("fw1");
+        await fw1.TickAsync(CancellationToken.None);
+        _etcd.ExpireKeepingKeys(_etcd.Get(Keys.Monitor("fw1"))!.Lease);
+
+        await fw1.TickAsync(CancellationToken.None);
+
+        Assert.True(fw1.Membership.Registered);
+        fw1.Observe("pg1", 2);
+        Assert.Equal(2, MonitorView.Parse(_etcd.Get(Keys.Monitor("fw1"))!.Value.Span)!.PrimaryFailures);
+    }
+
+    [Fact]
+    public async Task a_publish_refused_because_the_lease_changed_registers_again_at_the_next_tick()
+    {
+        var fw1 = Monitor("fw1");
+        await fw1.TickAsync(CancellationToken.None);
+        _etcd.RevokeAllLeases();
+
+        fw1.Observe("pg1", 1);
+        Assert.False(fw1.Membership.Registered);
+        await fw1.TickAsync(CancellationToken.None);
+        fw1.Observe("pg1", 2);
+
+        Assert.True(fw1.Membership.Registered);
+        Assert.Equal(2, MonitorView.Parse(_etcd.Get(Keys.Monitor("fw1"))!.Value.Span)!.PrimaryFailures);
+    }
+
+    [Fact]
+    public async Task a_publish_that_fails_is_sent_with_the_next_round_and_a_view_observed_during_a_write_follows_it()
+    {
+        var fw1 = Monitor("fw1");
+        await fw1.TickAsync(CancellationToken.None);
+
+        _etcd.Down = true;
+        fw1.Observe("pg1", 1);
+        _etcd.Down = false;
+        _etcd.Stalled = new TaskCompletionSource();
+        fw1.Observe("pg1", 2);
+        fw1.Observe("pg1", 3);
+        _etcd.Stalled.SetResult();
+        _etcd.Stalled = null;
+        await fw1.Membership.Publishing;
+
+        Assert.Equal(3, MonitorView.Parse(_etcd.Get(Keys.Monitor("fw1"))!.Value.Span)!.PrimaryFailures);
+    }
+
+    [Fact]
+    public async Task leadership_ends_by_the_monotonic_clock_even_when_the_wall_clock_steps_back()
+    {
+        var wall = new SkewedClock(_clock);
+        var fw1 = Monitor("fw1", wall);
+        await fw1.TickAsync(CancellationToken.None);
+        Assert.True(fw1.IsLeader);
+
+        _etcd.Down = true;
+        wall.Offset = TimeSpan.FromMinutes(-10);
+        _clock.Advance(LeaseTtl - _etcd.CallTimeout - TimeSpan.FromMilliseconds(1));
+        Assert.True(fw1.IsLeader);
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.False(fw1.IsLeader);
+    }
+
+    [Fact]
+    public async Task votes_count_whatever_the_publishers_clocks_say_even_30s_off()
+    {
+        var fw1 = Monitor("fw1");
+        var fw2 = Monitor("fw2", new SkewedClock(_clock) { Offset = TimeSpan.FromSeconds(30) });
+        var fw3 = Monitor("fw3", new SkewedClock(_clock) { Offset = TimeSpan.FromSeconds(-30) });
+        await TickAsync(fw1, fw2, fw3);
+
+        fw2.Observe("pg1", 3);
+        fw3.Observe("pg1", 3);
+        await fw1.TickAsync(CancellationToken.None);
+
+        var quorum = fw1.Quorum("pg1", 0);
+        Assert.True(fw1.IsLeader);
+        Assert.Equal(3, quorum.LiveMonitors);
+        Assert.Equal(["fw2", "fw3"], quorum.SeeingPrimaryDown);
+        Assert.True(quorum.MajoritySeesPrimaryDown);
+    }
+
+    [Fact]
+    public async Task a_monitor_that_stops_publishing_stops_counting_though_its_lease_lives()
+    {
+        var fw1 = Monitor("fw1");
+        var fw2 = Monitor("fw2");
+        var fw3 = Monitor("fw3");
+        await TickAsync(fw1, fw2, fw3);
+        fw2.Observe("pg1", 3);
+        fw3.Observe("pg1", 3);
+        await fw1.TickAsync(CancellationToken.None);
+        Assert.True(fw1.Quorum("pg1", 3).MajoritySeesPrimaryDown);
+
+        // fw3 keeps its lease (its loop ticks) but publishes nothing more: its probe rounds are stuck.
+        for (var i = 0; i < 8; i++)
+        {
+            _clock.Advance(TimeSpan.FromSeconds(1));
+            fw2.Observe("pg1", 4 + i);
+            await TickAsync(fw1, fw2, fw3);
+        }
+
+        var quorum = fw1.Quorum("pg1", 3);
+        Assert.Equal(3, fw1.Monitors.Count);
+        Assert.Equal(2, quorum.LiveMonitors);
+        Assert.Equal(["fw1", "fw2"], quorum.SeeingPrimaryDown);
+    }
+
+    [Fact]
+    public async Task an_action_is_recorded_under_the_leaders_token_and_a_command_gets_the_token()
+    {
+        var fw1 = Monitor("fw1");
+        await fw1.TickAsync(CancellationToken.None);
+        var marker = Path.Combine(Directory.CreateTempSubdirectory("fw-guard-").FullName, "ran");
+
+        Assert.True(await Runner(fw1).RunAsync(ClusterCommandRunner.Fence, $"echo \"$FW_FENCING_TOKEN\" > {marker}", "pg1", ClusterCommandRunner.FailoverEvent, "pg1", "pg2", CancellationToken.None));
+
+        var token = _etcd.Get(Keys.Leader)!.CreateRevision;
+        Assert.Equal(token.ToString(System.Globalization.CultureInfo.InvariantCulture), File.ReadAllText(marker).Trim());
+        Assert.Contains($"\"action\":\"fence\",\"node\":\"pg1\",\"monitor\":\"fw1\",\"token\":{token}", _etcd.Get(Keys.Action)!.Value.ToStringUtf8(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_leader_deposed_while_it_still_believes_it_leads_runs_no_command_and_promotes_nothing()
+    {
+        var fw1 = Monitor("fw1");
+        var fw2 = Monitor("fw2");
+        await TickAsync(fw1, fw2);
+        Assert.True(fw1.IsLeader);
+
+        // fw1's lease goes (as when etcd's raft leader resumes from a pause) and fw2 is elected before fw1 ticks again.
+        _etcd.RevokeAllLeases();
+        await fw2.TickAsync(CancellationToken.None);
+        await fw2.TickAsync(CancellationToken.None);
+        Assert.True(fw1.IsLeader && fw2.IsLeader);
+        var marker = Path.Combine(Directory.CreateTempSubdirectory("fw-guard-").FullName, "ran");
+
+        Assert.False(await Runner(fw1).RunAsync(ClusterCommandRunner.Fence, $"touch {marker}", "pg1", ClusterCommandRunner.FailoverEvent, "pg1", "pg2", CancellationToken.None));
+        Assert.False(File.Exists(marker));
+        Assert.False(fw1.IsLeader);
+        Assert.NotNull(await new NodePromoter(Options("fw1"), fw1).RequestPromotionAsync("pg2", CancellationToken.None));
+        Assert.Equal(await fw2.GuardActionAsync("promote", "pg2", CancellationToken.None), _etcd.Get(Keys.Leader)!.CreateRevision);
+    }
+
+    [Fact]
+    public async Task no_action_without_etcd_or_with_less_than_a_call_left_on_the_lease()
+    {
+        var fw1 = Monitor("fw1");
+        await fw1.TickAsync(CancellationToken.None);
+
+        _etcd.Down = true;
+        Assert.Null(await fw1.GuardActionAsync("promote", "pg2", CancellationToken.None));
+        _etcd.Down = false;
+        Assert.NotNull(await fw1.GuardActionAsync("promote", "pg2", CancellationToken.None));
+
+        _clock.Advance(LeaseTtl - _etcd.CallTimeout * 2 + TimeSpan.FromMilliseconds(1));
+        Assert.True(fw1.IsLeader);
+        Assert.Null(await fw1.GuardActionAsync("promote", "pg2", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task a_switchover_record_is_the_leaders_alone_expires_and_a_new_leader_is_handed_it_before_it_leads()
+    {
+        var fw1 = Monitor("fw1");
+        var fw2 = Monitor("fw2");
+        await TickAsync(fw1, fw2);
+        var record = new SwitchoverRecord("pg1", "pg2", SwitchoverRecord.Stopping, "fw1", _clock.GetUtcNow());
+        await fw1.RecordSwitchoverAsync(record, CancellationToken.None);
+        await Assert.ThrowsAsync<EtcdStateWriteException>(() => fw2.RecordSwitchoverAsync(null, CancellationToken.None));
+        (SwitchoverRecord Record, bool Leading)? handed = null;
+        fw2.OnSwitchoverFound((found, _) =>
+        {
+            handed = (found, fw2.IsLeader);
+            return Task.CompletedTask;
+        });
+
+        // fw1 dies mid-way: its lease goes, fw2 is elected and is handed the switchover while it does not lead yet.
+        await _etcd.RevokeAsync(_etcd.Get(Keys.Leader)!.Lease, CancellationToken.None);
+        await fw2.TickAsync(CancellationToken.None);
+
+        Assert.True(fw2.IsLeader);
+        Assert.Equal((record, false), handed);
+        _clock.Advance(SwitchoverRecord.Lifetime);
+        Assert.Null(_etcd.Get(Keys.Switchover));
+    }
+
+    [Fact]
+    public async Task the_leader_alone_compacts_old_revisions_once_per_thousand_and_a_refusal_is_said_once()
+    {
+        var fw1 = Monitor("fw1");
+        var fw2 = Monitor("fw2");
+        await TickAsync(fw1, fw2);
+        for (var i = 0; i < 2100; i++)
+        {
+            fw2.Observe("pg1", i % 2);
+        }
+
+        await TickAsync(fw2, fw1);
+        var first = _etcd.CompactedTo;
+        Assert.InRange(first, 1000, _etcd.Get(Keys.Monitor("fw2"))!.ModRevision - 1000);
+        fw2.Observe("pg1", 7);
+        await fw1.TickAsync(CancellationToken.None);
+        Assert.Equal(first, _etcd.CompactedTo);
+
+        var refused = new FakeLogger<ClusterCoordination>();
+        var fw3 = Monitor("fw3", logger: refused);
+        _etcd.CompactDenied = true;
+        await _etcd.RevokeAsync(_etcd.Get(Keys.Leader)!.Lease, CancellationToken.None);
+        await fw3.TickAsync(CancellationToken.None);
+        for (var i = 0; i < 2100; i++)
+        {
+            fw3.Observe("pg1", i % 2);
+        }
+
+        await fw3.TickAsync(CancellationToken.None);
+        await fw3.TickAsync(CancellationToken.None);
+        Assert.True(fw3.IsLeader);
+        Assert.Single(refused.Collector.GetSnapshot(), r => r.Message.Contains("Compact needs the root role", StringComparison.Ordinal));
+    }
+
+    private ClusterCommandRunner Runner(ClusterCoordination leadership) =>
+        new(Options(leadership.MonitorName), Metrics(), new FakeLogger<ClusterCommandRunner>(), leadership);
+
+    private static async Task TickAsync(params ClusterCoordination[] monitors)
+    {
+        foreach (var monitor in monitors)
+        {
+            await monitor.TickAsync(CancellationToken.None);
+        }
+    }
+
+    private ClusterCoordination Monitor(string name, TimeProvider? time = null, FakeLogger<ClusterCoordination>? logger = null)
+    {
+        time ??= _clock;
+        var fence = new LeaderFence();
+        return new ClusterCoordination(
+            Options(name),
+            _etcd,
+            Keys,
+            new EtcdStateStore(_etcd, Keys, fence, new FakeLogger<EtcdStateStore>()),
+            fence,
+            Metrics(),
+            new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance),
+            time,
+            logger ?? new FakeLogger<ClusterCoordination>());
+    }
+
+    private static FailoverWatchOptions Options(string name) => new()
+    {
+        Cluster = new ClusterOptions { Name = "test", Nodes = [new NodeOptions { Name = "pg1", Host = "127.0.0.1", Port = 1 }, new NodeOptions { Name = "pg2", Host = "127.0.0.1", Port = 1 }] },
+        Monitor = new MonitorOptions { StateFile = "/nonexistent/state.json", ProbeInterval = TimeSpan.FromSeconds(1), FailureThreshold = 3 },
+        Hooks = new HooksOptions { Timeout = TimeSpan.FromSeconds(30) },
+        Coordination = new CoordinationOptions { MonitorName = name, Etcd = new EtcdOptions { Endpoints = ["http://127.0.0.1:2379"], LeaseTtl = LeaseTtl } },
+    };
+
+    private static FailoverWatchMetrics Metrics() =>
+        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+
+    /// <summary>A host whose wall clock is off by <see cref="Offset"/> (stepped, or skewed), its monotonic clock that of the test.</summary>
+    private sealed class SkewedClock(FakeTimeProvider clock) : TimeProvider
+    {
+        public TimeSpan Offset { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => clock.GetUtcNow() + Offset;
+
+        public override long GetTimestamp() => clock.GetTimestamp();
+
+        public override long TimestampFrequency => clock.TimestampFrequency;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => clock.CreateTimer(callback, state, dueTime, period);
+    }
+}

@@ -1,0 +1,249 @@
+using Etcdserverpb;
+using FailoverWatch.Coordination;
+using Grpc.Core;
+using Mvccpb;
+
+namespace FailoverWatch.Tests.Coordination;
+
+/// <summary>
+/// etcd's key-value store, leases and transactions as coordination uses them, in memory on a fake clock, with the
+/// faults that matter: no answer, an answer lost after the commit (so the gateway sends it again), every lease
+/// revoked at once (an etcd leader resuming after a pause), a lease expired before its keys are deleted.
+/// </summary>
+internal sealed class InMemoryEtcd(TimeProvider time) : IEtcdGateway
+{
+    private readonly Lock _lock = new();
+    private readonly SortedDictionary<string, KeyValue> _kvs = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, (long Ttl, DateTimeOffset ExpiresAt)> _leases = [];
+    private readonly List<Func<TxnRequest, bool>> _loseAnswer = [];
+    private long _revision = 1;
+    private long _nextLease = 1000;
+
+    public TimeSpan CallTimeout { get; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Every call fails as without quorum.</summary>
+    public bool Down { get; set; }
+
+    /// <summary>Transactions wait for this while it is set (a write in flight).</summary>
+    public TaskCompletionSource? Stalled { get; set; }
+
+    public int Transactions { get; private set; }
+
+    /// <summary>The next transaction that matches commits, its answer is lost, and the gateway's resend is what the caller sees.</summary>
+    public void LoseAnswerOnce(Func<TxnRequest, bool> which)
+    {
+        lock (_lock)
+        {
+            _loseAnswer.Add(which);
+        }
+    }
+
+    public static bool Touches(TxnRequest txn, string key) => txn.Compare.Any(c => c.Key.ToStringUtf8() == key);
+
+    /// <summary>What an etcd leader resuming after a pause may do (etcd PR 16822): every lease revoked, their keys gone.</summary>
+    public void RevokeAllLeases()
+    {
+        lock (_lock)
+        {
+            foreach (var lease in _leases.Keys.ToList())
+            {
+                Revoke(lease);
+            }
+        }
+    }
+
+    /// <summary>A lease etcd counts as expired while the deletion of its keys has not gone through yet.</summary>
+    public void ExpireKeepingKeys(long lease)
+    {
+        lock (_lock)
+        {
+            _leases.Remove(lease);
+        }
+    }
+
+    public KeyValue? Get(string key)
+    {
+        lock (_lock)
+        {
+            Expire();
+            return _kvs.GetValueOrDefault(key)?.Clone();
+        }
+    }
+
+    public Task<long> GrantLeaseAsync(TimeSpan ttl, CancellationToken cancellationToken) => Answer(() =>
+    {
+        var id = ++_nextLease;
+        _leases[id] = ((long)ttl.TotalSeconds, time.GetUtcNow() + ttl);
+        return id;
+    });
+
+    public Task<long> KeepAliveAsync(long lease, CancellationToken cancellationToken) => Answer(() =>
+    {
+        if (!_leases.TryGetValue(lease, out var held))
+        {
+            return 0L;
+        }
+
+        _leases[lease] = (held.Ttl, time.GetUtcNow() + TimeSpan.FromSeconds(held.Ttl));
+        return held.Ttl;
+    });
+
+    public Task RevokeAsync(long lease, CancellationToken cancellationToken) => Answer(() => Revoke(lease));
+
+    public Task<KeyValue?> GetAsync(string key, CancellationToken cancellationToken) => Answer(() => _kvs.GetValueOrDefault(key)?.Clone());
+
+    public Task<IReadOnlyList<KeyValue>> GetPrefixAsync(string prefix, CancellationToken cancellationToken) =>
+        Answer<IReadOnlyList<KeyValue>>(() => [.. _kvs.Values.Where(kv => kv.Key.ToStringUtf8().StartsWith(prefix, StringComparison.Ordinal)).Select(kv => kv.Clone())]);
+
+    /// <summary>The revision compacted to, and whether Compact is refused (etcd auth without the root role).</summary>
+    public long CompactedTo { get; private set; }
+
+    public bool CompactDenied { get; set; }
+
+    public Task CompactAsync(long revision, CancellationToken cancellationToken) => Answer(() =>
+    {
+        if (CompactDenied)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "etcdserver: permission denied"));
+        }
+
+        CompactedTo = revision;
+    });
+
+    public async Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken)
+    {
+        if (Stalled is { } stalled)
+        {
+            await stalled.Task.WaitAsync(cancellationToken);
+        }
+
+        return await Answer(() =>
+        {
+            Transactions++;
+            var lost = _loseAnswer.FirstOrDefault(which => which(request));
+            if (lost is not null)
+            {
+                _loseAnswer.Remove(lost);
+                Apply(request);
+            }
+
+            return Apply(request);
+        });
+    }
+
+    private Task<T> Answer<T>(Func<T> call)
+    {
+        lock (_lock)
+        {
+            if (Down)
+            {
+                return Task.FromException<T>(new RpcException(new Status(StatusCode.Unavailable, "etcdserver: no leader")));
+            }
+
+            Expire();
+            return Task.FromResult(call());
+        }
+    }
+
+    private Task Answer(Action call) => Answer(() =>
+    {
+        call();
+        return true;
+    });
+
+    private TxnResponse Apply(TxnRequest request)
+    {
+        var succeeded = request.Compare.All(Holds);
+        var response = new TxnResponse { Succeeded = succeeded };
+        var ops = succeeded ? request.Success : request.Failure;
+        var wrote = false;
+        foreach (var op in ops)
+        {
+            if (op.RequestPut is { } put)
+            {
+                if (!wrote)
+                {
+                    _revision++;
+                    wrote = true;
+                }
+
+                if (put.Lease != 0 && !_leases.ContainsKey(put.Lease))
+                {
+                    throw new RpcException(new Status(StatusCode.NotFound, "etcdserver: requested lease not found"));
+                }
+
+                var key = put.Key.ToStringUtf8();
+                var old = _kvs.GetValueOrDefault(key);
+                _kvs[key] = new KeyValue
+                {
+                    Key = put.Key,
+                    Value = put.Value,
+                    Lease = put.Lease,
+                    CreateRevision = old?.CreateRevision ?? _revision,
+                    ModRevision = _revision,
+                    Version = (old?.Version ?? 0) + 1,
+                };
+                response.Responses.Add(new ResponseOp { ResponsePut = new PutResponse() });
+            }
+            else if (op.RequestDeleteRange is { } delete)
+            {
+                if (_kvs.Remove(delete.Key.ToStringUtf8()) && !wrote)
+                {
+                    _revision++;
+                    wrote = true;
+                }
+
+                response.Responses.Add(new ResponseOp { ResponseDeleteRange = new DeleteRangeResponse() });
+            }
+            else if (op.RequestRange is { } range)
+            {
+                var found = new RangeResponse();
+                if (_kvs.GetValueOrDefault(range.Key.ToStringUtf8()) is { } kv)
+                {
+                    found.Kvs.Add(kv.Clone());
+                }
+
+                response.Responses.Add(new ResponseOp { ResponseRange = found });
+            }
+        }
+
+        response.Header = new ResponseHeader { Revision = _revision };
+        return response;
+    }
+
+    private bool Holds(Compare compare)
+    {
+        var kv = _kvs.GetValueOrDefault(compare.Key.ToStringUtf8());
+        return compare.Target switch
+        {
+            Compare.Types.CompareTarget.Create => (kv?.CreateRevision ?? 0) == compare.CreateRevision,
+            Compare.Types.CompareTarget.Mod => (kv?.ModRevision ?? 0) == compare.ModRevision,
+            Compare.Types.CompareTarget.Lease => (kv?.Lease ?? 0) == compare.Lease,
+            Compare.Types.CompareTarget.Value => kv is not null && kv.Value == compare.Value,
+            _ => throw new NotSupportedException(compare.Target.ToString()),
+        };
+    }
+
+    private void Expire()
+    {
+        foreach (var lease in _leases.Where(l => l.Value.ExpiresAt <= time.GetUtcNow()).Select(l => l.Key).ToList())
+        {
+            Revoke(lease);
+        }
+    }
+
+    private void Revoke(long lease)
+    {
+        _leases.Remove(lease);
+        var gone = _kvs.Where(kv => kv.Value.Lease == lease).Select(kv => kv.Key).ToList();
+        if (gone.Count > 0)
+        {
+            _revision++;
+        }
+
+        foreach (var key in gone)
+        {
+            _kvs.Remove(key);
+        }
+    }
+}
