@@ -35,6 +35,7 @@ internal static class ConfigValidator
             CoordinationConfigValidator.Validate(coordination, baseDirectory, Problem);
         }
 
+        ReplicationConfigValidator.Validate(options.Replication, options.Cluster.Nodes.Count, Problem);
         ResolvePaths(options, baseDirectory);
         return problems;
     }
