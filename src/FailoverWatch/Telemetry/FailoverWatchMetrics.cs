@@ -43,6 +43,8 @@ internal sealed class FailoverWatchMetrics
         RestoreTestFailures = new(factory, meter, "failoverwatch_backup_restore_test_failures_total", "Scheduled restore tests that failed", "kind");
         Incidents = new(factory, meter, "failoverwatch_incidents_total", "Incidents recorded (failover, held_failover, refused_promotion, split_brain, adoption); details in GET /incidents", "cluster", "kind");
         FailoverReady = new(factory, meter, "failoverwatch_failover_ready", "1 when a failover to this standby would work now (the checks of failoverwatch doctor)", node);
+        SyncStandby = new(factory, meter, "failoverwatch_sync_standby", "1 while the node is a recorded synchronous standby (holds every acknowledged commit)", node);
+        ReplicationDegraded = new(factory, meter, "failoverwatch_replication_degraded", "1 while replication.mode is sync or strict but fewer than replication.number standbys are recorded as confirming every commit", "cluster");
     }
 
     public CollectorRegistry Registry { get; }
@@ -74,4 +76,6 @@ internal sealed class FailoverWatchMetrics
     public GaugeInstrument IsLeader { get; }
     public GaugeInstrument CoordinationUp { get; }
     public GaugeInstrument Monitors { get; }
+    public GaugeInstrument SyncStandby { get; }
+    public GaugeInstrument ReplicationDegraded { get; }
 }
