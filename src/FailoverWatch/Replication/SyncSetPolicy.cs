@@ -14,11 +14,14 @@ internal sealed record SyncStandbyRow(string Name, bool Streaming, string? SyncS
 }
 
 /// <summary>What one round read on the primary, in one query: its setting, its WAL position, its standbys and the commits waiting on them.</summary>
-/// <param name="Waiters">One key per backend waiting on <c>SyncRep</c> (pid and start of its statement), so one long wait is told from many short ones.</param>
-internal sealed record PrimaryReplication(string Setting, Lsn CurrentLsn, IReadOnlyList<SyncStandbyRow> Standbys, IReadOnlyList<string> Waiters)
+/// <param name="Waiters">Per backend waiting on <c>SyncRep</c>: a key (pid and start of its statement), so one long wait is told from many short ones, and how long ago its statement started.</param>
+internal sealed record PrimaryReplication(string Setting, Lsn CurrentLsn, IReadOnlyList<SyncStandbyRow> Standbys, IReadOnlyList<SyncWaiter> Waiters)
 {
     public SyncStandbyRow? Find(string name) => Standbys.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
 }
+
+/// <summary>A backend waiting on <c>SyncRep</c>; <paramref name="Running"/> is how long its statement has run (the server's clock).</summary>
+internal sealed record SyncWaiter(string Key, TimeSpan Running);
 
 /// <summary>
 /// What the monitor remembers between rounds, never stored: the WAL position each standby must flush before it is named
@@ -28,7 +31,8 @@ internal sealed record PrimaryReplication(string Setting, Lsn CurrentLsn, IReadO
 internal sealed record SyncProgress(
     ImmutableDictionary<string, Lsn> NameAfter,
     ImmutableDictionary<string, Lsn> RecordAfter,
-    ImmutableDictionary<string, DateTimeOffset> WaitersSince)
+    ImmutableDictionary<string, DateTimeOffset> WaitersSince,
+    DateTimeOffset? LastRoundAt = null)
 {
     public static SyncProgress Start { get; } = new(
         ImmutableDictionary<string, Lsn>.Empty,
@@ -97,16 +101,23 @@ internal static class SyncSetPolicy
         return Record(primary, recorded, named, next);
     }
 
-    /// <summary>Each waiting commit is timed from the first round that saw it: a healthy standby's commits wait milliseconds.</summary>
-    private static SyncProgress TrackWaiters(SyncProgress progress, IReadOnlyList<string> waiters, DateTimeOffset now)
+    /// <summary>
+    /// Each waiting commit is timed from when it began to wait, as near as can be told: not before its statement started,
+    /// nor before the last round that did not see it (a long statement's commit waits only from its end). A healthy
+    /// standby's commits wait milliseconds, and are never seen in two rounds.
+    /// </summary>
+    private static SyncProgress TrackWaiters(SyncProgress progress, IReadOnlyList<SyncWaiter> waiters, DateTimeOffset now)
     {
         var since = ImmutableDictionary.CreateBuilder<string, DateTimeOffset>();
         foreach (var waiter in waiters)
         {
-            since[waiter] = progress.WaitersSince.TryGetValue(waiter, out var seen) ? seen : now;
+            var started = now - waiter.Running;
+            since[waiter.Key] = progress.WaitersSince.TryGetValue(waiter.Key, out var seen)
+                ? seen
+                : progress.LastRoundAt is { } last && last > started ? last : started;
         }
 
-        return progress with { WaitersSince = since.ToImmutable() };
+        return progress with { WaitersSince = since.ToImmutable(), LastRoundAt = now };
     }
 
     private static DateTimeOffset? OldestWait(SyncProgress progress) =>

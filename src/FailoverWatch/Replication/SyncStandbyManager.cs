@@ -8,7 +8,7 @@ using Npgsql;
 namespace FailoverWatch.Replication;
 
 /// <summary>
-/// Carries out <see cref="SyncSetPolicy"/> on the primary, one step a round: reads its replication state, then either
+/// Carries out <see cref="SyncSetPolicy"/> on the primary each round: reads its replication state, then either
 /// sets <c>synchronous_standby_names</c> (<c>ALTER SYSTEM</c> and <c>pg_reload_conf()</c>) or records the change in the
 /// cluster state (file or etcd, through the same store as every other decision). A step that fails stops there: the
 /// next round starts again from what the primary and the state say, so a state that cannot be written drops nothing.
@@ -18,7 +18,8 @@ internal sealed class SyncStandbyManager(FailoverWatchOptions options, IClusterS
     // Read in this order: a WAL position read after the rows is one the standbys shown there as sync had to confirm.
     private const string ReadQuery = """
         SELECT coalesce(application_name, ''), state = 'streaming', sync_state, flush_lsn::text FROM pg_stat_replication;
-        SELECT pid::text || '@' || coalesce(query_start::text, '') FROM pg_stat_activity WHERE wait_event = 'SyncRep';
+        SELECT pid::text || '@' || coalesce(query_start::text, ''), coalesce(extract(epoch FROM clock_timestamp() - query_start), 0)::float8
+        FROM pg_stat_activity WHERE wait_event = 'SyncRep';
         SELECT current_setting('synchronous_standby_names'), pg_current_wal_lsn()::text
         """;
 
@@ -52,10 +53,20 @@ internal sealed class SyncStandbyManager(FailoverWatchOptions options, IClusterS
             await using var connection = await dataSource.OpenConnectionAsync(deadline.Token);
             var reading = await ReadAsync(connection, deadline.Token);
             var settings = new SyncSettings(replication.Mode, replication.Number, replication.DegradeAfter, [.. options.Cluster.Nodes.Select(n => n.Name).Where(n => n != primary)]);
-            var round = SyncSetPolicy.Decide(settings, reading, state.Replication, _progress, time.GetUtcNow());
-            step = round.Step;
-            await CarryOutAsync(primary, step, connection, deadline.Token);
-            _progress = round.Progress;
+            // A state write done, the next step may follow on the same reading (un-recorded, then un-named at once):
+            // each is decided afresh from the state as written. A change on the server needs a new reading.
+            for (var steps = 0; steps < 3; steps++)
+            {
+                var round = SyncSetPolicy.Decide(settings, reading, store.Current.Replication, _progress, time.GetUtcNow());
+                step = round.Step;
+                await CarryOutAsync(primary, step, connection, deadline.Token);
+                _progress = round.Progress;
+                if (step is not (SyncRecord or SyncUnrecord))
+                {
+                    break;
+                }
+            }
+
             _asyncChecked = true;
         }
         catch (Exception e) when (e is NpgsqlException or PostgresException or IOException or UnauthorizedAccessException
@@ -120,10 +131,10 @@ internal sealed class SyncStandbyManager(FailoverWatchOptions options, IClusterS
         }
 
         await reader.NextResultAsync(cancellationToken);
-        var waiters = new List<string>();
+        var waiters = new List<SyncWaiter>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            waiters.Add(reader.GetString(0));
+            waiters.Add(new SyncWaiter(reader.GetString(0), TimeSpan.FromSeconds(Math.Max(0, reader.GetDouble(1)))));
         }
 
         await reader.NextResultAsync(cancellationToken);

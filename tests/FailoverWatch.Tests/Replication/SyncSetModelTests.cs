@@ -82,7 +82,7 @@ public sealed class SyncSetModelTests
         {
             var effective = SyncStandbyNames.Parse(Effective) ?? [];
             var rows = Flush.OrderBy(f => f.Key).Select(f => new SyncStandbyRow(f.Key, true, effective.Contains(f.Key) ? "sync" : "async", new Lsn(f.Value))).ToList();
-            var round = SyncSetPolicy.Decide(Settings, new PrimaryReplication(Configured, new Lsn(Lsn), rows, [.. Waiting.Select(w => w.Key)]), State, Progress, Now);
+            var round = SyncSetPolicy.Decide(Settings, new PrimaryReplication(Configured, new Lsn(Lsn), rows, [.. Waiting.Select(w => new SyncWaiter(w.Key, TimeSpan.Zero))]), State, Progress, Now);
             seen?.Invoke(round.Step);
             return round.Step switch
             {

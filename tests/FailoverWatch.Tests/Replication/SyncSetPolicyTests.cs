@@ -47,7 +47,7 @@ public sealed class SyncSetPolicyTests
     [Fact]
     public void a_commit_waiting_less_than_degrade_after_drops_nothing_then_the_standby_is_unrecorded_before_it_is_unnamed()
     {
-        var waiting = Primary("\"pg2\"", 200, Row("pg2", 150, "sync")) with { Waiters = ["41@t"] };
+        var waiting = Primary("\"pg2\"", 200, Row("pg2", 150, "sync")) with { Waiters = [new SyncWaiter("41@t", TimeSpan.Zero)] };
         var round = SyncSetPolicy.Decide(Sync, waiting, Recorded("pg2"), SyncProgress.Start, Start);
         Assert.IsType<SyncNothing>(round.Step);
 
@@ -75,11 +75,27 @@ public sealed class SyncSetPolicyTests
         var progress = SyncProgress.Start;
         for (var second = 0; second < 20; second++)
         {
-            var primary = Primary("\"pg2\"", 200, Row("pg2", 190, "sync")) with { Waiters = [$"{second}@t"] };
+            var primary = Primary("\"pg2\"", 200, Row("pg2", 190, "sync")) with { Waiters = [new SyncWaiter($"{second}@t", TimeSpan.FromMilliseconds(3))] };
             var round = SyncSetPolicy.Decide(Sync, primary, Recorded("pg2"), progress, Start.AddSeconds(second));
             Assert.IsType<SyncNothing>(round.Step);
             progress = round.Progress;
         }
+    }
+
+    [Fact]
+    public void a_wait_is_timed_from_its_statement_start_but_never_from_before_the_last_round_that_did_not_see_it()
+    {
+        var fresh = Primary("\"pg2\"", 200, Row("pg2", 150, "sync")) with { Waiters = [new SyncWaiter("41@t", TimeSpan.FromSeconds(4.5))] };
+        var round = SyncSetPolicy.Decide(Sync, fresh, SyncReplicationState.None, SyncProgress.Start, Start);
+        Assert.Equal(Start.AddSeconds(-4.5), round.Progress.WaitersSince["41@t"]);
+        Assert.IsType<SyncUnrecord>(SyncSetPolicy.Decide(Sync, fresh, Recorded("pg2"), round.Progress, Start.AddSeconds(0.5)).Step);
+
+        // A statement that ran 60 s and then waited to commit: not seen a second ago, so waiting a second at most.
+        var seenBefore = SyncSetPolicy.Decide(Sync, Primary("\"pg2\"", 200, Row("pg2", 150, "sync")), Recorded("pg2"), SyncProgress.Start, Start).Progress;
+        var longStatement = fresh with { Waiters = [new SyncWaiter("42@t", TimeSpan.FromSeconds(60))] };
+        round = SyncSetPolicy.Decide(Sync, longStatement, Recorded("pg2"), seenBefore, Start.AddSeconds(1));
+        Assert.IsType<SyncNothing>(round.Step);
+        Assert.Equal(Start, round.Progress.WaitersSince["42@t"]);
     }
 
     [Fact]
@@ -96,7 +112,7 @@ public sealed class SyncSetPolicyTests
     [Fact]
     public void strict_never_drops_a_standby_however_long_commits_wait()
     {
-        var waiting = Primary("\"pg2\"", 200, Row("pg2", 150, "sync")) with { Waiters = ["41@t"] };
+        var waiting = Primary("\"pg2\"", 200, Row("pg2", 150, "sync")) with { Waiters = [new SyncWaiter("41@t", TimeSpan.Zero)] };
         var progress = SyncProgress.Start;
         for (var second = 0; second < 600; second += 30)
         {
