@@ -2,6 +2,7 @@ using System.Diagnostics;
 using FailoverWatch.Configuration;
 using FailoverWatch.Logging;
 using FailoverWatch.Monitoring;
+using FailoverWatch.Replication;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.Logging;
 
@@ -19,7 +20,8 @@ internal sealed class SwitchoverService(
     NodePromoter promoter,
     ClusterCommandRunner commands,
     TimeProvider time,
-    ILogger<SwitchoverService> logger)
+    ILogger<SwitchoverService> logger,
+    SyncStandbyManager? replication = null)
 {
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(60);
 
@@ -62,6 +64,11 @@ internal sealed class SwitchoverService(
             }
 
             Step($"promoting {target}");
+            if (replication is not null)
+            {
+                await replication.PrepareTargetAsync(target, cancellationToken);
+            }
+
             if (await promoter.PromoteAsync(target, options.Monitor.PromotionTimeout, cancellationToken) is { } error)
             {
                 return Result(false, $"promotion of {target} failed: {error}; {primary} is stopped");
