@@ -19,9 +19,9 @@ public sealed class SynchronousReplicationTests
     private const string Pg2Recorded = "failoverwatch_sync_standby{cluster=\"test\",node=\"pg2\"}";
     private const string Degraded = "failoverwatch_replication_degraded{cluster=\"test\"}";
 
-    private static async Task<TestCluster> StartAsync(string mode, string degradeAfter)
+    private static async Task<TestCluster> StartAsync(string mode, string degradeAfter, string? statePath = null)
     {
-        var cluster = await TestCluster.StartAsync(Fast, relayReplication: true);
+        var cluster = await TestCluster.StartAsync(Fast, relayReplication: true, statePath: statePath);
         await File.AppendAllTextAsync(cluster.ConfigPath, $"replication:\n  mode: {mode}\n  number: 1\n  degrade_after: {degradeAfter}\n");
         return cluster;
     }
@@ -72,6 +72,30 @@ public sealed class SynchronousReplicationTests
         await WaitForRecordedAsync(cluster, monitor, TimeSpan.FromSeconds(30), "pg2 named and recorded again after the thaw");
         await monitor.WaitForOutputAsync("Synchronous replication degraded");
         Console.WriteLine($"named and recorded again {thawed.Elapsed.TotalSeconds:0.0}s after the thaw; a frozen commit returned after {took.TotalSeconds:0.0}s");
+    }
+
+    [Fact]
+    public async Task sync_drops_nothing_while_the_state_cannot_be_written_so_commits_wait_as_in_strict()
+    {
+        using var stateDirectory = new TempDirectory();
+        await using var mount = await TmpfsMount.MountAsync(stateDirectory.File("state"), "1m");
+        await using var cluster = await StartAsync("sync", "2s", Path.Combine(mount.Path, "state.json"));
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await WaitForPrimaryAsync(monitor, "pg1");
+        await WaitForRecordedAsync(cluster, monitor, TimeSpan.FromSeconds(20), "pg2 named and recorded as synchronous");
+        await cluster.Pair.Primary.ExecuteAsync("CREATE TABLE t (id int)", CancellationToken.None);
+
+        await mount.MakeReadOnlyAsync();
+        cluster.Pair.ReplicationRelay!.Cut();
+        var commit = TimedCommitAsync(cluster.Pair.Primary, "INSERT INTO t VALUES (1)");
+        await monitor.WaitForOutputAsync("Synchronous replication step on pg1 not done");
+        await Wait.HoldsAsync(() => Task.FromResult(!commit.IsCompleted), TimeSpan.FromSeconds(4), "the commit waits: pg2 cannot be un-recorded, so it is not un-named");
+        Assert.Equal("\"pg2\"", await NamedAsync(cluster.Pair.Primary));
+
+        await mount.MakeWritableAsync();
+        await commit.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal("", await NamedAsync(cluster.Pair.Primary));
+        Assert.Empty(FailoverWatch.Failover.FailoverStateStore.Load(cluster.StatePath).Replication.Standbys);
     }
 
     [Fact]
