@@ -39,6 +39,14 @@ public sealed class SynchronousReplicationTests
         Assert.Equal("pg2", replication.GetProperty("sync_standbys")[0].GetString());
     }
 
+    /// <summary>pg1 primary, pg2 named and recorded, and a table t to commit into.</summary>
+    private static async Task RecordedWithTableAsync(TestCluster cluster, MonitorProcess monitor)
+    {
+        await WaitForPrimaryAsync(monitor, "pg1");
+        await WaitForRecordedAsync(cluster, monitor, TimeSpan.FromSeconds(20), "pg2 named and recorded as synchronous");
+        await cluster.Pair.Primary.ExecuteAsync("CREATE TABLE t (id int)", CancellationToken.None);
+    }
+
     private static async Task<TimeSpan> TimedCommitAsync(LocalPostgresServer server, string sql)
     {
         var clock = Stopwatch.StartNew();
@@ -51,18 +59,16 @@ public sealed class SynchronousReplicationTests
     {
         await using var cluster = await StartAsync("sync", "3s");
         await using var monitor = await MonitorProcess.StartAsync(cluster);
-        await WaitForPrimaryAsync(monitor, "pg1");
-        await WaitForRecordedAsync(cluster, monitor, TimeSpan.FromSeconds(20), "pg2 named and recorded as synchronous");
-        await cluster.Pair.Primary.ExecuteAsync("CREATE TABLE t (id int)", CancellationToken.None);
+        await RecordedWithTableAsync(cluster, monitor);
 
         cluster.Pair.ReplicationRelay!.Cut();
-        var took = await TimedCommitAsync(cluster.Pair.Primary, "INSERT INTO t VALUES (1)");
+        var took = await TimedCommitAsync(cluster.Pair.Primary, "INSERT INTO t VALUES (1)").WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(took >= TimeSpan.FromSeconds(3) && took < TimeSpan.FromSeconds(12), $"the commit returned after {took.TotalSeconds:0.0}s, degrade_after is 3s");
         Assert.Equal("", await NamedAsync(cluster.Pair.Primary));
         Assert.Equal(0, await monitor.MetricAsync(Pg2Recorded));
         Assert.Equal(1, await monitor.MetricAsync(Degraded));
         Assert.NotEqual(System.Text.Json.JsonValueKind.Null, (await monitor.StatusAsync()).GetProperty("replication").GetProperty("degraded_since").ValueKind);
-        Assert.True(await TimedCommitAsync(cluster.Pair.Primary, "INSERT INTO t VALUES (2)") < TimeSpan.FromSeconds(2), "commits flow while degraded");
+        Assert.True(await TimedCommitAsync(cluster.Pair.Primary, "INSERT INTO t VALUES (2)").WaitAsync(TimeSpan.FromSeconds(20)) < TimeSpan.FromSeconds(2.5), "commits flow while degraded");
 
         // Still frozen: not named again, however long.
         await Wait.HoldsAsync(async () => await NamedAsync(cluster.Pair.Primary) == "", TimeSpan.FromSeconds(3), "no standby named while the link is frozen");
@@ -81,9 +87,7 @@ public sealed class SynchronousReplicationTests
         await using var mount = await TmpfsMount.MountAsync(stateDirectory.File("state"), "1m");
         await using var cluster = await StartAsync("sync", "2s", Path.Combine(mount.Path, "state.json"));
         await using var monitor = await MonitorProcess.StartAsync(cluster);
-        await WaitForPrimaryAsync(monitor, "pg1");
-        await WaitForRecordedAsync(cluster, monitor, TimeSpan.FromSeconds(20), "pg2 named and recorded as synchronous");
-        await cluster.Pair.Primary.ExecuteAsync("CREATE TABLE t (id int)", CancellationToken.None);
+        await RecordedWithTableAsync(cluster, monitor);
 
         await mount.MakeReadOnlyAsync();
         cluster.Pair.ReplicationRelay!.Cut();
@@ -99,13 +103,27 @@ public sealed class SynchronousReplicationTests
     }
 
     [Fact]
+    public async Task a_switchover_resets_the_targets_inherited_setting_so_writes_on_the_new_primary_do_not_block()
+    {
+        await using var cluster = await StartAsync("sync", "3s");
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await RecordedWithTableAsync(cluster, monitor);
+        await cluster.Pair.Standby.ExecuteAsync("ALTER SYSTEM SET synchronous_standby_names = '\"pg1\"'", CancellationToken.None);
+        await cluster.Pair.Standby.ExecuteAsync("SELECT pg_reload_conf()", CancellationToken.None);
+
+        var (exit, output) = await MonitorProcess.RunCliAsync("switchover", "--config", cluster.ConfigPath, "--to", "pg2");
+        Assert.True(exit == 0, output + monitor.Output);
+        Assert.True(await TimedCommitAsync(cluster.Pair.Standby, "INSERT INTO t VALUES (1)").WaitAsync(TimeSpan.FromSeconds(20)) < TimeSpan.FromSeconds(5), "writes on the new primary do not block");
+        Assert.Equal("", await NamedAsync(cluster.Pair.Standby));
+        await Wait.UntilAsync(async () => await monitor.MetricAsync(Pg2Recorded) == 0 && await monitor.MetricAsync(Degraded) == 1, TimeSpan.FromSeconds(10), "nothing recorded for the new primary");
+    }
+
+    [Fact]
     public async Task strict_keeps_the_commit_waiting_while_the_standby_is_frozen()
     {
         await using var cluster = await StartAsync("strict", "2s");
         await using var monitor = await MonitorProcess.StartAsync(cluster);
-        await WaitForPrimaryAsync(monitor, "pg1");
-        await WaitForRecordedAsync(cluster, monitor, TimeSpan.FromSeconds(20), "pg2 named and recorded as synchronous");
-        await cluster.Pair.Primary.ExecuteAsync("CREATE TABLE t (id int)", CancellationToken.None);
+        await RecordedWithTableAsync(cluster, monitor);
 
         cluster.Pair.ReplicationRelay!.Cut();
         var commit = TimedCommitAsync(cluster.Pair.Primary, "INSERT INTO t VALUES (1)");
@@ -182,7 +200,7 @@ public sealed class SynchronousReplicationTests
         if (mode == "sync")
         {
             Assert.Empty(lost);
-            Assert.True(await TimedCommitAsync(cluster.Pair.Standby, "INSERT INTO acked VALUES (-1)") < TimeSpan.FromSeconds(5), "writes on the new primary do not block");
+            Assert.True(await TimedCommitAsync(cluster.Pair.Standby, "INSERT INTO acked VALUES (-1)").WaitAsync(TimeSpan.FromSeconds(20)) < TimeSpan.FromSeconds(5), "writes on the new primary do not block");
             Assert.Equal("", await NamedAsync(cluster.Pair.Standby));
         }
         else

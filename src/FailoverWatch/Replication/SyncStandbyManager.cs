@@ -44,8 +44,9 @@ internal sealed class SyncStandbyManager(FailoverWatchOptions options, IClusterS
             _progress = SyncProgress.Start;
         }
 
+        // Within one probe timeout: the round holds the decision lock, and a hung primary must not delay its failover long.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(options.Monitor.ProbeTimeout * 2);
+        deadline.CancelAfter(options.Monitor.ProbeTimeout);
         SyncStep step = new SyncNothing("not read");
         try
         {
