@@ -25,7 +25,7 @@ internal static class StatusCommand
             await using var prober = new ClusterProber(options, TimeProvider.System);
             var reports = await prober.ProbeAllAsync(cancellationToken);
             var view = ClusterView.Build(reports, state.Primary, null, DateTimeOffset.UtcNow);
-            var document = StatusDocument.From(options.Cluster.Name, view, state, options.Monitor.AutoFailover, new Dictionary<string, DateTimeOffset>());
+            var document = StatusDocument.From(options.Cluster.Name, view, state, options.Monitor.AutoFailover, new Dictionary<string, DateTimeOffset>()) with { Replication = ReplicationStatusDocument.From(options.Replication, state) };
             Console.WriteLine(parseResult.GetValue(json) ? JsonSerializer.Serialize(document, StatusJsonContext.Indented.StatusDocument) : Table(document));
             return view.Primaries.Any(p => p.Report.Writable) ? 0 : 1;
         });

@@ -37,6 +37,7 @@ internal static class ConfigValidator
             CoordinationConfigValidator.ValidateAdvertise(options.Http, coordination, Problem);
         }
 
+        ReplicationConfigValidator.Validate(options.Replication, options.Cluster.Nodes.Count, Problem);
         ResolvePaths(options, baseDirectory);
         return problems;
     }

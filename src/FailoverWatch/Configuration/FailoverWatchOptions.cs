@@ -10,6 +10,7 @@ internal sealed class FailoverWatchOptions
     public HttpOptions Http { get; set; } = new();
     public TelemetryOptions Telemetry { get; set; } = new();
     public CoordinationOptions? Coordination { get; set; }
+    public ReplicationOptions Replication { get; set; } = new();
 }
 
 internal sealed class ClusterOptions

@@ -4,6 +4,7 @@ using FailoverWatch.Coordination;
 using FailoverWatch.Incidents;
 using FailoverWatch.Logging;
 using FailoverWatch.Monitoring;
+using FailoverWatch.Replication;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.Logging;
 
@@ -25,7 +26,8 @@ internal sealed class FailoverCoordinator(
     FailoverWatchMetrics metrics,
     TimeProvider time,
     ILogger<FailoverCoordinator> logger,
-    IMonitorLeadership? leadership = null)
+    IMonitorLeadership? leadership = null,
+    SyncStandbyManager? replication = null)
 {
     private static readonly TimeSpan PrimaryLsnSaveEvery = TimeSpan.FromSeconds(10);
     private readonly string _cluster = options.Cluster.Name;
@@ -112,7 +114,7 @@ internal sealed class FailoverCoordinator(
     public async Task RecordSwitchoverAsync(string from, string to, CancellationToken cancellationToken)
     {
         var record = new FailoverRecord(from, to, time.GetUtcNow(), FailoverResults.Promoted, "switchover");
-        PublishState(await store.UpdateAsync(s => s with { Primary = to, History = [.. s.History, record] }, cancellationToken));
+        PublishState(await store.UpdateAsync(s => s with { Primary = to, History = [.. s.History, record], Replication = s.Replication.ForNewPrimary(record.At) }, cancellationToken));
         _health = PrimaryHealth.Initial;
     }
 
@@ -170,6 +172,12 @@ internal sealed class FailoverCoordinator(
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             logger.DecisionFailed(decision.Reason, e);
+        }
+
+        // Under the decision lock: the synchronous set never changes while a failover or switchover runs.
+        if (replication is not null && decision is NoAction && store.Current is { InProgress: null, Primary: { } primary } && view.Primaries is [{ Name: var writable }] && writable == primary)
+        {
+            await replication.RunRoundAsync(primary, cancellationToken);
         }
 
         try
@@ -392,6 +400,11 @@ internal sealed class FailoverCoordinator(
     /// <summary>pg_promote, recorded as sent, then the wait (up to promotion_timeout) until the target accepts writes.</summary>
     private async Task<string?> PromoteAsync(FailoverInProgress failover, ClusterView view, IncidentHandle incident, CancellationToken cancellationToken)
     {
+        if (replication is not null)
+        {
+            await replication.PrepareTargetAsync(failover.To, cancellationToken);
+        }
+
         var requested = time.GetUtcNow();
         var refused = await promoter.RequestPromotionAsync(failover.To, cancellationToken);
         incident.Phase(IncidentPhases.Promote, refused is null, refused, cancellationToken, requested);
@@ -440,7 +453,7 @@ internal sealed class FailoverCoordinator(
         var record = new FailoverRecord(from, to, time.GetUtcNow(), result, reason);
         var alreadyRecorded = since is { } start && store.Current.History.Any(h => h.Result == result && h.To == to && h.At >= start);
         var state = await store.UpdateAsync(
-            s => s with { Primary = to, History = alreadyRecorded ? s.History : [.. s.History, record], PromotionPending = s.PromotionPending == to ? null : s.PromotionPending },
+            s => s with { Primary = to, History = alreadyRecorded ? s.History : [.. s.History, record], PromotionPending = s.PromotionPending == to ? null : s.PromotionPending, Replication = s.Replication.ForNewPrimary(record.At) },
             cancellationToken);
         if (!alreadyRecorded && result == FailoverResults.Promoted)
         {
@@ -507,6 +520,7 @@ internal sealed class FailoverCoordinator(
     {
         metrics.AutoFailoverEnabled.Set(options.Monitor.AutoFailover && !state.Paused ? 1 : 0, _cluster);
         metrics.Paused.Set(state.Paused ? 1 : 0, _cluster);
+        replication?.Publish(state);
         if (state.LastFailover is { } last)
         {
             metrics.LastFailoverTimestamp.SetTime(last.At, _cluster);

@@ -110,7 +110,7 @@ internal static class FailoverPolicy
         }
 
         return WhyNotFailOver(view, state, health, settings, now, recorded.Name, quorum)
-            ?? ChooseStandby(view, recorded.Name, settings, quorum);
+            ?? ChooseStandby(view, state, recorded.Name, settings, quorum);
     }
 
     private static FailoverDecision ResumeInterrupted(ClusterView view, FailoverInProgress failover, FailoverPolicySettings settings, DateTimeOffset now)
@@ -205,8 +205,13 @@ internal static class FailoverPolicy
             : new HoldFailover("no_standby", $"primary {primary} is down and no standby answers");
     }
 
-    private static FailoverDecision ChooseStandby(ClusterView view, string primary, FailoverPolicySettings settings, MonitorQuorum quorum)
+    private static FailoverDecision ChooseStandby(ClusterView view, FailoverState state, string primary, FailoverPolicySettings settings, MonitorQuorum quorum)
     {
+        if (state.Replication.Standbys is { Count: > 0 } synchronous)
+        {
+            return ChooseSynchronousStandby(view, synchronous, primary, settings, quorum);
+        }
+
         var best = view.Nodes
             .Where(n => n.IsReachableStandby)
             .OrderByDescending(n => n.Report.HeldLsn?.Value ?? 0)
@@ -233,9 +238,7 @@ internal static class FailoverPolicy
         return new Promote(
             best.Name,
             primary,
-            (quorum.MajoritySeesPrimaryDown
-                ? $"primary {primary} is down: {quorum.Describe()} for {settings.FailureThreshold} probes in a row"
-                : $"primary {primary} failed {settings.FailureThreshold} probes in a row and no standby hears it")
+            WhyDown(primary, settings, quorum)
             + $"; promoting {best.Name} (received {best.Report.HeldLsn}, {lag} bytes behind)");
     }
 
@@ -254,6 +257,37 @@ internal static class FailoverPolicy
                 primary,
                 $"primary {primary} answers this monitor, but {quorum.Describe()}: the quorum decides; switching over to {target.Name} (stop {primary}, let {target.Name} replay all it wrote, promote), nothing lost");
     }
+
+    /// <summary>
+    /// A recorded synchronous standby holds every acknowledged commit; any other may lack some. What it lacks of the
+    /// primary's WAL was never acknowledged (commits that waited on it), so neither max_lag_on_failover nor an unknown
+    /// position holds it back.
+    /// </summary>
+    private static FailoverDecision ChooseSynchronousStandby(ClusterView view, IReadOnlyList<string> synchronous, string primary, FailoverPolicySettings settings, MonitorQuorum quorum)
+    {
+        var best = view.Nodes
+            .Where(n => n.IsReachableStandby && synchronous.Contains(n.Name))
+            .OrderByDescending(n => n.Report.HeldLsn?.Value ?? 0)
+            .ThenBy(n => OrderOf(n.Name, settings))
+            .FirstOrDefault();
+        if (best is null)
+        {
+            return new HoldFailover(
+                "sync_standby_unreachable",
+                $"not failing over: primary {primary} is down, and {string.Join(", ", synchronous)}, recorded as holding every acknowledged commit, does not answer as a standby; promoting another could lose acknowledged commits");
+        }
+
+        return new Promote(
+            best.Name,
+            primary,
+            WhyDown(primary, settings, quorum)
+            + $"; promoting {best.Name}, a recorded synchronous standby holding every acknowledged commit (received {best.Report.HeldLsn}{(best.ReceiveLagBytes is { } lag ? $", {lag} bytes of unacknowledged WAL behind" : "")})");
+    }
+
+    private static string WhyDown(string primary, FailoverPolicySettings settings, MonitorQuorum quorum) =>
+        quorum.MajoritySeesPrimaryDown
+            ? $"primary {primary} is down: {quorum.Describe()} for {settings.FailureThreshold} probes in a row"
+            : $"primary {primary} failed {settings.FailureThreshold} probes in a row and no standby hears it";
 
     private static int OrderOf(string node, FailoverPolicySettings settings)
     {

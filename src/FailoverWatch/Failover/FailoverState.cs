@@ -1,4 +1,5 @@
 using FailoverWatch.Incidents;
+using FailoverWatch.Replication;
 
 namespace FailoverWatch.Failover;
 
@@ -41,6 +42,9 @@ internal sealed record FailoverState
 
     /// <summary>The last incidents (failovers, held failovers, refusals, split brains, adoptions), oldest first.</summary>
     public IReadOnlyList<Incident> Incidents { get; init => field = value ?? []; } = [];
+
+    /// <summary>Synchronous replication: the standbys recorded as holding every acknowledged commit (see SyncSetPolicy).</summary>
+    public SyncReplicationState Replication { get; init => field = value ?? SyncReplicationState.None; } = SyncReplicationState.None;
 
     public static FailoverState Empty { get; } = new();
 }

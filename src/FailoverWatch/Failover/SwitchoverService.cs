@@ -3,6 +3,7 @@ using FailoverWatch.Configuration;
 using FailoverWatch.Coordination;
 using FailoverWatch.Logging;
 using FailoverWatch.Monitoring;
+using FailoverWatch.Replication;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.Logging;
 
@@ -21,7 +22,8 @@ internal sealed class SwitchoverService(
     ClusterCommandRunner commands,
     TimeProvider time,
     ILogger<SwitchoverService> logger,
-    IMonitorLeadership? leadership = null)
+    IMonitorLeadership? leadership = null,
+    SyncStandbyManager? replication = null)
 {
     private readonly IMonitorLeadership _leadership = leadership ?? new SoleMonitor();
 
@@ -136,6 +138,11 @@ internal sealed class SwitchoverService(
         }
 
         Step($"promoting {target}");
+        if (replication is not null)
+        {
+            await replication.PrepareTargetAsync(target, cancellationToken);
+        }
+
         if (await promoter.PromoteAsync(target, options.Monitor.PromotionTimeout, cancellationToken) is { } error)
         {
             return $"promotion of {target} failed: {error}; {primary} is stopped";

@@ -2,6 +2,7 @@ using FailoverWatch.Failover;
 using FailoverWatch.Incidents;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Readiness;
+using FailoverWatch.Replication;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FailoverWatch.Hosting;
@@ -19,6 +20,7 @@ internal static class MonitoringServiceCollectionExtensions
         services.AddSingleton<NodePromoter>();
         services.AddSingleton<ClusterCommandRunner>();
         services.AddSingleton<IncidentRecorder>();
+        services.AddSingleton<SyncStandbyManager>();
         services.AddSingleton<FailoverCoordinator>();
         services.AddSingleton<SwitchoverService>();
         services.AddHostedService<ClusterMonitor>();

@@ -41,7 +41,7 @@ internal static class EndpointRouteBuilderExtensions
         var coordination = services.GetService<ClusterCoordination>();
         var forwarder = services.GetService<LeaderForwarder>();
         app.MapGet("/status", () => Results.Json(
-            StatusDocument.From(options.Cluster.Name, latest.Current, coordinator.State, options.Monitor.AutoFailover, backups.LastSuccess) with { FailoverReadiness = readiness.Current, Coordination = coordination?.StatusFields() },
+            StatusDocument.From(options.Cluster.Name, latest.Current, coordinator.State, options.Monitor.AutoFailover, backups.LastSuccess) with { FailoverReadiness = readiness.Current, Coordination = coordination?.StatusFields(), Replication = ReplicationStatusDocument.From(options.Replication, coordinator.State) },
             StatusJsonContext.Default.StatusDocument));
 
         // HAProxy's health checks: from the last round, no probe of their own.

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FailoverWatch.Configuration;
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Readiness;
@@ -21,6 +22,10 @@ internal sealed record StatusDocument(
     /// <summary>The host's last run of the doctor's checks: per standby whether a failover to it would work, and why not.</summary>
     [JsonPropertyName("failover_readiness")]
     public ReadinessReport? FailoverReadiness { get; init; }
+
+    /// <summary>Synchronous replication: the mode, the recorded synchronous standbys, and since when fewer than needed are.</summary>
+    [JsonPropertyName("replication")]
+    public ReplicationStatusDocument? Replication { get; init; }
 
     /// <summary>With coordination: <c>monitor_name</c>, <c>leader</c>, <c>monitors</c>, at the top level beside the rest.</summary>
     /// <remarks>set, not init: the generated JSON metadata treats init properties as constructor parameters, which extension data cannot be.</remarks>
@@ -70,6 +75,15 @@ internal sealed record LastFailoverDocument(
     [property: JsonPropertyName("to")] string To,
     [property: JsonPropertyName("at")] DateTimeOffset At,
     [property: JsonPropertyName("reason")] string Reason);
+
+internal sealed record ReplicationStatusDocument(
+    [property: JsonPropertyName("mode")] string Mode,
+    [property: JsonPropertyName("sync_standbys")] IReadOnlyList<string> SyncStandbys,
+    [property: JsonPropertyName("degraded_since")] DateTimeOffset? DegradedSince)
+{
+    public static ReplicationStatusDocument From(ReplicationOptions replication, FailoverState state) =>
+        new(replication.Mode, state.Replication.Standbys, replication.Synchronous ? state.Replication.DegradedSince : null);
+}
 
 /// <summary>The answer of <c>POST /pause</c> and <c>/resume</c>.</summary>
 internal sealed record PausedDocument([property: JsonPropertyName("paused")] bool Paused);

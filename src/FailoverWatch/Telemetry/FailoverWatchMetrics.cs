@@ -45,6 +45,8 @@ internal sealed class FailoverWatchMetrics
         DecisionRunning = new(factory, meter, "failoverwatch_decision_running_seconds", "How long the failover decision being carried out has run (0 when none is); past its bound, /healthz fails", "cluster");
         DecisionBound = new(factory, meter, "failoverwatch_decision_bound_seconds", "The longest a failover decision may run with every wait in it bounded (from promotion_timeout and hooks.timeout)", "cluster");
         FailoverReady = new(factory, meter, "failoverwatch_failover_ready", "1 when a failover to this standby would work now (the checks of failoverwatch doctor)", node);
+        SyncStandby = new(factory, meter, "failoverwatch_sync_standby", "1 while the node is a recorded synchronous standby (holds every acknowledged commit)", node);
+        ReplicationDegraded = new(factory, meter, "failoverwatch_replication_degraded", "1 while replication.mode is sync or strict but fewer than replication.number standbys are recorded as confirming every commit", "cluster");
     }
 
     public CollectorRegistry Registry { get; }
@@ -78,4 +80,6 @@ internal sealed class FailoverWatchMetrics
     public GaugeInstrument IsLeader { get; }
     public GaugeInstrument CoordinationUp { get; }
     public GaugeInstrument Monitors { get; }
+    public GaugeInstrument SyncStandby { get; }
+    public GaugeInstrument ReplicationDegraded { get; }
 }

@@ -25,5 +25,7 @@ public static class ContractMetrics
 
     public static readonly string[] Incidents = ["failoverwatch_incidents_total"];
 
-    public static readonly string[] All = [.. Monitoring, .. Backup, .. Readiness, .. Incidents];
+    public static readonly string[] Replication = ["failoverwatch_sync_standby", "failoverwatch_replication_degraded"];
+
+    public static readonly string[] All = [.. Monitoring, .. Backup, .. Readiness, .. Incidents, .. Replication];
 }
