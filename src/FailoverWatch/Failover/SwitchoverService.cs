@@ -19,7 +19,8 @@ internal sealed class SwitchoverService(
     NodePromoter promoter,
     ClusterCommandRunner commands,
     TimeProvider time,
-    ILogger<SwitchoverService> logger)
+    ILogger<SwitchoverService> logger,
+    Rejoin.RejoinService? rejoins = null)
 {
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(60);
 
@@ -71,6 +72,7 @@ internal sealed class SwitchoverService(
             await Task.WhenAll(
                 commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, target, ClusterCommandRunner.SwitchoverEvent, primary, target, cancellationToken),
                 coordinator.CheckpointNewPrimaryAsync(target, cancellationToken));
+            rejoins?.Request(primary, Incidents.IncidentHandle.None);
             var done = Result(true, $"{target} is the primary; {primary} is stopped (rejoin it as a standby with pg_rewind or a new base backup)");
             Step(done.Message);
             return done;

@@ -47,7 +47,8 @@ public sealed class TestCluster : IAsyncDisposable
         string? statePath = null,
         string monitorUser = LocalPostgresServer.Superuser,
         Func<TestCluster, string>? onFailoverHook = null,
-        Func<TestCluster, string>? pg1StopCommand = null)
+        Func<TestCluster, string>? pg1StopCommand = null,
+        Func<TestCluster, string>? pg1RejoinCommand = null)
     {
         var pair = await PostgresPair.StartAsync(relayReplication, walReceiverTimeout);
         LocalPostgresServer? cascaded = null;
@@ -65,7 +66,7 @@ public sealed class TestCluster : IAsyncDisposable
         var relay = relayMonitor ? TcpRelay.Start(pair.Primary.Port) : null;
         var cluster = new TestCluster(pair, cascaded, relay, OsUser.FreeLoopbackPort(), statePath);
         await System.IO.File.WriteAllTextAsync(cluster.File("admin-token"), cluster.AdminToken);
-        await System.IO.File.WriteAllTextAsync(cluster.ConfigPath, cluster.Config(monitorSettings, pg1FenceCommand, monitorUser, onFailoverHook, pg1StopCommand));
+        await System.IO.File.WriteAllTextAsync(cluster.ConfigPath, cluster.Config(monitorSettings, pg1FenceCommand, monitorUser, onFailoverHook, pg1StopCommand, pg1RejoinCommand));
         return cluster;
     }
 
@@ -79,7 +80,7 @@ public sealed class TestCluster : IAsyncDisposable
     public string RecordTo(string marker) => $"echo \\\"$FW_EVENT old=$FW_OLD_PRIMARY new=$FW_NEW_PRIMARY\\\" >> {File(marker)}";
 
     /// <remarks>Commands given are written inside YAML double quotes: a <c>"</c> in them must be <c>\"</c>.</remarks>
-    private string Config(string monitorSettings, Func<TestCluster, string>? pg1FenceCommand, string monitorUser, Func<TestCluster, string>? onFailoverHook, Func<TestCluster, string>? pg1StopCommand)
+    private string Config(string monitorSettings, Func<TestCluster, string>? pg1FenceCommand, string monitorUser, Func<TestCluster, string>? onFailoverHook, Func<TestCluster, string>? pg1StopCommand, Func<TestCluster, string>? pg1RejoinCommand)
     {
         var pg1Fence = pg1FenceCommand?.Invoke(this) ?? $"{RecordTo("fenced-pg1")}; {StopCommand(Pair.Primary)}";
         var pg2Fence = $"{RecordTo("fenced-pg2")}; {StopCommand(Pair.Standby)}";
@@ -93,6 +94,7 @@ public sealed class TestCluster : IAsyncDisposable
                   user: {monitorUser}
                   stop_command: "{pg1StopCommand?.Invoke(this) ?? StopCommand(Pair.Primary, "fast")}"
                   fence_command: "{pg1Fence}"
+                  rejoin_command: "{pg1RejoinCommand?.Invoke(this) ?? ""}"
                 - name: pg2
                   host: 127.0.0.1
                   port: {Pair.Standby.Port}

@@ -1,0 +1,65 @@
+using System.Globalization;
+using FailoverWatch.IntegrationTests.Fixtures;
+
+namespace FailoverWatch.IntegrationTests;
+
+/// <summary>The host's rejoin_command: after a failover the fenced old primary comes back as a standby by itself.</summary>
+public sealed class RejoinHostTests
+{
+    private const int LostCommits = 10;
+
+    [Fact]
+    public async Task after_a_failover_the_host_rejoins_the_fenced_old_primary_saving_its_lost_commits_first()
+    {
+        await using var cluster = await TestCluster.StartAsync(
+            "probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3\nrejoin_retry: 5s\nrejoin_timeout: 3m",
+            relayReplication: true,
+            // A dead server's immediate stop finds nothing to stop; systemctl stop would say 0 too.
+            pg1FenceCommand: c => $"{c.RecordTo("fenced-pg1")}; {TestCluster.StopCommand(c.Pair.Primary)} || true",
+            pg1RejoinCommand: c => "sh " + c.File("rejoin-pg1.sh"));
+        var (pg1, pg2) = (cluster.Pair.Primary, cluster.Pair.Standby);
+
+        // As an ssh forced command would: the new primary's address comes from the host's environment.
+        await File.WriteAllTextAsync(cluster.File("rejoin-pg1.sh"), MonitorProcess.ShellCommandLine(
+            "rejoin", "--pgdata", pg1.DataDirectory, "--node", "pg1", "--start-command", pg1.StartCommandLine(), "--stream-timeout", "60s")
+            + " --source \"host=$FW_NEW_PRIMARY_HOST port=$FW_NEW_PRIMARY_PORT user=postgres dbname=postgres\"\n");
+        await pg1.ExecuteAsync("CREATE TABLE lost_rows (id int)", CancellationToken.None);
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
+        await Wait.UntilAsync(
+            async () => await pg2.QueryScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = 'lost_rows'", CancellationToken.None) == 1,
+            TimeSpan.FromSeconds(30),
+            "pg2 has the table");
+
+        cluster.Pair.ReplicationRelay!.Cut();
+        for (var i = 0; i < LostCommits; i++)
+        {
+            await pg1.ExecuteAsync(string.Create(CultureInfo.InvariantCulture, $"INSERT INTO lost_rows VALUES ({i})"), CancellationToken.None);
+        }
+
+        await pg1.SignalAsync("KILL", CancellationToken.None);
+        await FailoverTests.WaitForWritableAsync(pg2, TimeSpan.FromSeconds(60));
+        try
+        {
+            await Wait.UntilAsync(
+                async () => await monitor.MetricAsync("failoverwatch_rejoins_total{cluster=\"test\",node=\"pg1\",result=\"streaming\"}") == 1,
+                TimeSpan.FromSeconds(120),
+                "pg1 rejoined by the host");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\nmonitor:\n{monitor.Output}\npg1's log:\n{await File.ReadAllTextAsync(pg1.LogFile)}", e);
+        }
+
+        await RejoinCommandTests.AssertStreamsAsync(pg1, pg2);
+        Assert.True(await monitor.MetricAsync("failoverwatch_salvaged_commits_total{cluster=\"test\",node=\"pg1\"}") >= LostCommits);
+        Assert.Equal(0, await monitor.MetricAsync("failoverwatch_command_failures_total{cluster=\"test\",command=\"rejoin\"}"));
+        var incident = (await monitor.IncidentsAsync()).Last(i => i.GetProperty("kind").GetString() == "failover");
+        Assert.Equal("pg1", incident.GetProperty("rejoin").GetProperty("node").GetString());
+        Assert.True(incident.GetProperty("rejoin").GetProperty("rewound").GetBoolean());
+        Assert.True(incident.GetProperty("salvage").GetProperty("commits").GetInt32() >= LostCommits);
+        Assert.Contains("postgres.public.lost_rows", incident.GetProperty("salvage").GetProperty("relations").EnumerateArray().Select(r => r.GetString()));
+        Assert.Contains(incident.GetProperty("phases").EnumerateArray(), p => p.GetProperty("name").GetString() == "rejoin" && p.GetProperty("ok").GetBoolean());
+        Assert.Null(cluster.Marker("hook-split-brain"));
+    }
+}
