@@ -4,6 +4,7 @@ using FailoverWatch.Configuration;
 using FailoverWatch.Coordination;
 using FailoverWatch.Failover;
 using FailoverWatch.Incidents;
+using FailoverWatch.Monitoring;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,7 +13,8 @@ namespace FailoverWatch.Rejoin;
 
 /// <summary>
 /// Brings nodes back as standbys of the recorded primary with their <c>rejoin_command</c>: the fenced old primary
-/// after a failover, the stopped one after a switchover. One run at a time, beside the monitor loop and without
+/// after a failover, the stopped one after a switchover, and a standby with a rejoin_command that has not streamed for
+/// <see cref="NotStreamingFor"/> while the primary is up (a third node left following the old primary). One run at a time, beside the monitor loop and without
 /// the decision lock (a rejoin may take many minutes: probing, split-brain handling and /status go on), bounded by
 /// <c>monitor.rejoin_timeout</c>, tried again after <c>monitor.rejoin_retry</c> until it works. Nothing runs while
 /// paused, while a failover is under way, or on a monitor that is not the leader.
@@ -21,6 +23,7 @@ internal sealed class RejoinService(
     FailoverWatchOptions options,
     IClusterStateStore store,
     ClusterCommandRunner commands,
+    LatestClusterView latest,
     FailoverWatchMetrics metrics,
     TimeProvider time,
     ILogger<RejoinService> logger,
@@ -28,11 +31,13 @@ internal sealed class RejoinService(
 {
     public const string StreamingResult = "streaming";
     public const string FailedResult = "failed";
+    public static readonly TimeSpan NotStreamingFor = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
 
     private readonly IMonitorLeadership _leadership = leadership ?? new SoleMonitor();
     private readonly Lock _gate = new();
     private readonly Dictionary<string, (IncidentHandle Incident, DateTimeOffset Due)> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _notStreamingSince = new(StringComparer.Ordinal);
 
     /// <summary>Rejoins <paramref name="node"/> as soon as nothing holds it back; its outcome goes into <paramref name="incident"/>.</summary>
     public void Request(string node, IncidentHandle incident)
@@ -62,6 +67,7 @@ internal sealed class RejoinService(
 
         while (!stoppingToken.IsCancellationRequested)
         {
+            WatchStandbys();
             if (NextDue() is { } node)
             {
                 await RunAsync(node.Name, node.Incident, stoppingToken);
@@ -69,6 +75,44 @@ internal sealed class RejoinService(
             else
             {
                 await Task.Delay(Tick, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Asks for a rejoin of each standby that has not streamed for <see cref="NotStreamingFor"/> while the recorded
+    /// primary is up. Only reachable standbys: a node that is down is the fence's and the failover's business, and an
+    /// operator gives no rejoin_command to a standby meant to be archive-only.
+    /// </summary>
+    private void WatchStandbys()
+    {
+        var view = latest.Current;
+        var primary = store.Current.Primary;
+        if (view is null || primary is null || view.Find(primary) is not { IsReachablePrimary: true })
+        {
+            _notStreamingSince.Clear();
+            return;
+        }
+
+        foreach (var node in options.Cluster.Nodes.Where(n => n.Name != primary && !string.IsNullOrWhiteSpace(n.RejoinCommand)))
+        {
+            if (view.Find(node.Name) is not { IsReachableStandby: true, IsStreaming: false })
+            {
+                _notStreamingSince.Remove(node.Name);
+                continue;
+            }
+
+            var since = _notStreamingSince.TryGetValue(node.Name, out var at) ? at : _notStreamingSince[node.Name] = view.At;
+            bool pending;
+            lock (_gate)
+            {
+                pending = _pending.ContainsKey(node.Name);
+            }
+
+            if (!pending && view.At - since >= NotStreamingFor)
+            {
+                _notStreamingSince.Remove(node.Name);
+                Request(node.Name, IncidentHandle.None);
             }
         }
     }
