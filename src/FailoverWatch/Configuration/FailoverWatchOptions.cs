@@ -30,6 +30,8 @@ internal sealed class NodeOptions
     public string? FenceCommand { get; set; }
     /// <summary>Brings this node back as a standby of the new primary (<c>failoverwatch rejoin</c> on its host, usually over ssh).</summary>
     public string? RejoinCommand { get; set; }
+    /// <summary>The role rejoin_command's pg_rewind reads the new primary with (doctor checks its grants); default <see cref="User"/>.</summary>
+    public string? RejoinUser { get; set; }
 }
 
 internal sealed class MonitorOptions
