@@ -13,12 +13,12 @@ internal static class RejoinConfigValidator
     {
         if (monitor.RejoinTimeout <= TimeSpan.Zero || monitor.RejoinTimeout > MaxTimeout)
         {
-            problem("monitor.rejoin_timeout", $"{Duration.Format(monitor.RejoinTimeout)} must be above zero and at most {Duration.Format(MaxTimeout)}");
+            problem("monitor.rejoin_timeout", $"{Duration.Format(monitor.RejoinTimeout)} must be above zero and at most {MaxTimeout.TotalHours:0}h");
         }
 
         if (monitor.RejoinRetry < MinRetry || monitor.RejoinRetry > MaxRetry)
         {
-            problem("monitor.rejoin_retry", $"{Duration.Format(monitor.RejoinRetry)} must be between {Duration.Format(MinRetry)} and {Duration.Format(MaxRetry)}");
+            problem("monitor.rejoin_retry", $"{Duration.Format(monitor.RejoinRetry)} must be between {Duration.Format(MinRetry)} and {MaxRetry.TotalHours:0}h");
         }
     }
 }
