@@ -69,6 +69,27 @@ public sealed class RejoinHostTests
         Assert.Equal(1, await pg3.QueryScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = 'lost_rows'", CancellationToken.None));
     }
 
+    [Fact]
+    public async Task after_a_switchover_the_host_rejoins_the_stopped_old_primary_without_rewinding_it()
+    {
+        await using var cluster = await TestCluster.StartAsync(
+            "probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3", pg1RejoinCommand: c => "sh " + c.File("rejoin-pg1.sh"));
+        var (pg1, pg2) = (cluster.Pair.Primary, cluster.Pair.Standby);
+        await WriteRejoinScriptAsync(cluster, pg1);
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
+
+        var (exit, output) = await MonitorProcess.RunCliAsync("switchover", "--config", cluster.ConfigPath, "--to", "pg2");
+        Assert.True(exit == 0, output);
+        await Wait.UntilAsync(
+            async () => await monitor.MetricAsync("failoverwatch_rejoins_total{cluster=\"test\",node=\"pg1\",result=\"streaming\"}") == 1,
+            TimeSpan.FromSeconds(90),
+            "pg1 rejoined after the switchover");
+        await RejoinCommandTests.AssertStreamsAsync(pg1, pg2);
+        Assert.Equal(0, await monitor.MetricAsync("failoverwatch_salvaged_commits_total{cluster=\"test\",node=\"pg1\"}"));
+        Assert.Contains("rewound: False", monitor.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>As an ssh forced command would: the new primary's address comes from the host's environment.</summary>
     private static Task WriteRejoinScriptAsync(TestCluster cluster, LocalServers.LocalPostgresServer node) =>
         File.WriteAllTextAsync(cluster.File($"rejoin-{node.Name}.sh"), MonitorProcess.ShellCommandLine(
