@@ -114,6 +114,59 @@ public sealed class RejoinCommandTests
         Assert.Empty(Directory.GetFileSystemEntries(salvage.Path));
     }
 
+    [Fact]
+    public async Task a_node_configured_outside_its_data_directory_is_rewound_and_started_with_its_own_port_and_settings()
+    {
+        await using var pair = await PostgresPair.StartAsync(relayReplication: true);
+        using var salvage = new TempDirectory();
+        var (pg1, pg2) = (pair.Primary, pair.Standby);
+        await pg1.ExecuteAsync("CREATE TABLE lost_rows (id int)", CancellationToken.None);
+        await WaitForReplayAsync(pg1, pg2);
+
+        // Debian's layout: postgresql.conf, pg_hba.conf and pg_ident.conf in a folder of their own, the port in postgresql.conf.
+        await pg1.StopAsync(CancellationToken.None);
+        var etc = Path.Combine(Path.GetDirectoryName(pg1.DataDirectory)!, "etc");
+        Directory.CreateDirectory(etc);
+        foreach (var name in new[] { "postgresql.conf", "pg_hba.conf", "pg_ident.conf" })
+        {
+            File.Move(Path.Combine(pg1.DataDirectory, name), Path.Combine(etc, name));
+        }
+
+        var configFile = Path.Combine(etc, "postgresql.conf");
+        await File.AppendAllTextAsync(configFile, string.Create(CultureInfo.InvariantCulture,
+            $"\ndata_directory = '{pg1.DataDirectory}'\nhba_file = '{etc}/pg_hba.conf'\nident_file = '{etc}/pg_ident.conf'\nport = {pg1.Port}\nwork_mem = '7MB'\n"));
+        OsUser.GiveToServerAccount(etc);
+        var hba = await File.ReadAllTextAsync(Path.Combine(etc, "pg_hba.conf"));
+        var (program, arguments) = OsUser.AsServerAccount(PostgresBinaries.Find().Tool("pg_ctl"), ["-D", etc, "-l", pg1.LogFile, "-w", "-t", "60", "start"]);
+        var start = string.Join(' ', [program, .. arguments]);
+        await ExternalShellAsync(start);
+        await pair.WaitForStreamingAsync();
+
+        pair.ReplicationRelay!.Cut();
+        await pg1.ExecuteAsync("INSERT INTO lost_rows SELECT generate_series(1, 5)", CancellationToken.None);
+        await pg1.SignalAsync("KILL", CancellationToken.None);
+        await Wait.UntilAsync(() => pg1.PostmasterPid is null, TimeSpan.FromSeconds(30), "pg1's postmaster gone");
+        await PromoteAsync(pg2);
+
+        var (exitCode, output) = await MonitorProcess.RunCliAsync(
+            "rejoin", "--pgdata", pg1.DataDirectory, "--node", "pg1", "--config-file", configFile, "--start-command", start, "--salvage-dir", salvage.Path,
+            "--stream-timeout", "60s", "--source", string.Create(CultureInfo.InvariantCulture, $"host=127.0.0.1 port={pg2.Port} user=postgres dbname=postgres"));
+
+        Assert.True(exitCode == 0, output + await ServerLogAsync(pg1));
+        Assert.True(LastJsonLine(output).GetProperty("rewound").GetBoolean());
+        await AssertStreamsAsync(pg1, pg2);
+        Assert.Equal(configFile, await pg1.QueryScalarAsync<string>("SHOW config_file", CancellationToken.None));
+        Assert.Equal("7MB", await pg1.QueryScalarAsync<string>("SHOW work_mem", CancellationToken.None));
+        Assert.Equal(hba, await File.ReadAllTextAsync(Path.Combine(etc, "pg_hba.conf")));
+        Assert.False(File.Exists(Path.Combine(pg1.DataDirectory, "postgresql.conf")));
+    }
+
+    private static async Task ExternalShellAsync(string commandLine)
+    {
+        var result = await FailoverWatch.Processes.ExternalProcess.RunShellAsync(commandLine, TimeSpan.FromSeconds(90), CancellationToken.None);
+        Assert.True(result.Succeeded, result.StandardError + result.StandardOutput);
+    }
+
     internal static Task<(int ExitCode, string Output)> RejoinAsync(LocalPostgresServer node, LocalPostgresServer source, params string[] more) =>
         MonitorProcess.RunCliAsync(
         [

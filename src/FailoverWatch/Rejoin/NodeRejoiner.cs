@@ -201,6 +201,12 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
     /// </summary>
     private async Task RestoreConfigFilesAsync(Dictionary<string, byte[]> kept, CancellationToken cancellationToken)
     {
+        // With the configuration outside PGDATA (Debian), what pg_rewind brought in was never the node's.
+        foreach (var copied in OwnConfigFiles.Select(name => Path.Combine(_pgdata, name)).Where(path => !kept.ContainsKey(path) && path != Path.Combine(_pgdata, "postgresql.auto.conf")))
+        {
+            File.Delete(copied);
+        }
+
         foreach (var (path, bytes) in kept)
         {
             var lines = System.Text.Encoding.UTF8.GetString(bytes).Split('\n')
