@@ -17,6 +17,7 @@ var root = new RootCommand("FailoverWatch: watches a PostgreSQL streaming-replic
     BackupsCommand.Create(),
     VerifyCommand.Create(),
     RestoreCommand.Create(),
+    RejoinCommand.Create(),
 };
 
 // Ctrl-C cancels the command, which then cleans up (the demo stops and removes its servers, a backup its partial

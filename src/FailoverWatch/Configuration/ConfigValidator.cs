@@ -123,6 +123,8 @@ internal static class ConfigValidator
             problem("monitor.promotion_timeout", "must be above zero");
         }
 
+        Rejoin.RejoinConfigValidator.Validate(monitor, problem);
+
         if (string.IsNullOrWhiteSpace(monitor.StateFile))
         {
             problem("monitor.state_file", "missing");

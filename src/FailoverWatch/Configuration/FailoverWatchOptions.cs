@@ -29,6 +29,10 @@ internal sealed class NodeOptions
     public string? PasswordFile { get; set; }
     public string? StopCommand { get; set; }
     public string? FenceCommand { get; set; }
+    /// <summary>Brings this node back as a standby of the new primary (<c>failoverwatch rejoin</c> on its host, usually over ssh).</summary>
+    public string? RejoinCommand { get; set; }
+    /// <summary>The role rejoin_command's pg_rewind reads the new primary with (doctor checks its grants); default <see cref="User"/>.</summary>
+    public string? RejoinUser { get; set; }
 }
 
 internal sealed class MonitorOptions
@@ -45,6 +49,10 @@ internal sealed class MonitorOptions
     public string StateFile { get; set; } = "/var/lib/failoverwatch/state.json";
     /// <summary>How often the host re-runs the doctor's checks for <c>failoverwatch_failover_ready</c> (also after any role change).</summary>
     public TimeSpan ReadinessInterval { get; set; } = TimeSpan.FromMinutes(1);
+    /// <summary>Bound on one rejoin_command run (the rejoin itself never kills a running pg_rewind).</summary>
+    public TimeSpan RejoinTimeout { get; set; } = TimeSpan.FromMinutes(30);
+    /// <summary>A failed rejoin is tried again this long after.</summary>
+    public TimeSpan RejoinRetry { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 internal sealed class HooksOptions

@@ -20,8 +20,9 @@ internal sealed class ClusterCommandRunner(FailoverWatchOptions options, Failove
     public const string OnFailover = "on_failover";
     public const string OnSplitBrain = "on_split_brain";
     public const string Stop = "stop";
+    public const string Rejoin = "rejoin";
 
-    public static readonly string[] Commands = [Fence, OnFailover, OnSplitBrain, Stop];
+    public static readonly string[] Commands = [Fence, OnFailover, OnSplitBrain, Stop, Rejoin];
 
     public const string FailoverEvent = "failover";
     public const string SplitBrainEvent = "split_brain";
@@ -49,14 +50,22 @@ internal sealed class ClusterCommandRunner(FailoverWatchOptions options, Failove
             return false;
         }
 
+        return (await RunForResultAsync(purpose, commandLine, node, eventName, oldPrimary, newPrimary, null, options.Hooks.Timeout, cancellationToken)).Succeeded;
+    }
+
+    /// <summary>As <see cref="RunAsync"/>, with more environment and a bound of its own; the whole result, output included.</summary>
+    public async Task<ProcessResult> RunForResultAsync(
+        string purpose, string commandLine, string node, string eventName, string? oldPrimary, string? newPrimary,
+        IReadOnlyDictionary<string, string>? moreEnvironment, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         // Right before the command: a leader deposed since the decision runs nothing (README, "What a stale leader can still do").
         if (await _leadership.GuardActionAsync(purpose, node, cancellationToken) is not { } token)
         {
-            return false;
+            return new ProcessResult(-1, "", "not run: this monitor is no longer the leader", TimedOut: false);
         }
 
         // Span names stay fence, stop and hook (the trace's shape); the tag says which hook.
-        using var activity = FailoverWatchActivity.Source.StartActivity(purpose is Fence or Stop ? purpose : "hook");
+        using var activity = FailoverWatchActivity.Source.StartActivity(purpose is Fence or Stop or Rejoin ? purpose : "hook");
         activity?.SetTag("failoverwatch.node", node);
         activity?.SetTag("failoverwatch.command", purpose);
         var environment = new Dictionary<string, string>
@@ -68,7 +77,12 @@ internal sealed class ClusterCommandRunner(FailoverWatchOptions options, Failove
             ["FW_NODE"] = node,
             ["FW_FENCING_TOKEN"] = token.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        var result = await ExternalProcess.RunShellAsync(commandLine, options.Hooks.Timeout, cancellationToken, environment);
+        foreach (var (key, value) in moreEnvironment ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        var result = await ExternalProcess.RunShellAsync(commandLine, timeout, cancellationToken, environment);
         var output = (result.StandardOutput + result.StandardError).Trim();
         if (result.Succeeded)
         {
@@ -81,6 +95,6 @@ internal sealed class ClusterCommandRunner(FailoverWatchOptions options, Failove
             logger.CommandFailed(purpose, node, result.Describe(), output);
         }
 
-        return result.Succeeded;
+        return result;
     }
 }

@@ -27,7 +27,8 @@ internal sealed class FailoverCoordinator(
     TimeProvider time,
     ILogger<FailoverCoordinator> logger,
     IMonitorLeadership? leadership = null,
-    SyncStandbyManager? replication = null)
+    SyncStandbyManager? replication = null,
+    Rejoin.RejoinService? rejoins = null)
 {
     private static readonly TimeSpan PrimaryLsnSaveEvery = TimeSpan.FromSeconds(10);
     private readonly string _cluster = options.Cluster.Name;
@@ -477,6 +478,11 @@ internal sealed class FailoverCoordinator(
             {
                 // A split-brain round fences it again should it ever come back writable.
                 logger.FenceFailed(from);
+            }
+            else
+            {
+                // Fenced, so nothing else touches it now: it may come back as a standby.
+                rejoins?.Request(from, incident);
             }
 
             await store.UpdateAsync(s => s with { InProgress = null }, cancellationToken);

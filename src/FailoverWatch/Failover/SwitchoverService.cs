@@ -23,7 +23,8 @@ internal sealed class SwitchoverService(
     TimeProvider time,
     ILogger<SwitchoverService> logger,
     IMonitorLeadership? leadership = null,
-    SyncStandbyManager? replication = null)
+    SyncStandbyManager? replication = null,
+    Rejoin.RejoinService? rejoins = null)
 {
     private readonly IMonitorLeadership _leadership = leadership ?? new SoleMonitor();
 
@@ -152,6 +153,7 @@ internal sealed class SwitchoverService(
         await Task.WhenAll(
             commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, target, ClusterCommandRunner.SwitchoverEvent, primary, target, cancellationToken),
             coordinator.CheckpointNewPrimaryAsync(target, cancellationToken));
+        rejoins?.Request(primary, Incidents.IncidentHandle.None);
         return null;
     }
 

@@ -23,6 +23,8 @@ internal static class MonitoringServiceCollectionExtensions
         services.AddSingleton<SyncStandbyManager>();
         services.AddSingleton<FailoverCoordinator>();
         services.AddSingleton<SwitchoverService>();
+        services.AddSingleton<Rejoin.RejoinService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Rejoin.RejoinService>());
         services.AddHostedService<ClusterMonitor>();
         services.AddSingleton<FailoverReadiness>();
         services.AddSingleton<ReadinessMonitor>();

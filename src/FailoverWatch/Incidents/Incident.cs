@@ -30,6 +30,12 @@ internal sealed record Incident
 
     public IReadOnlyList<IncidentPhase> Phases { get; init => field = value ?? []; } = [];
 
+    /// <summary>The rejoin of the old primary that followed, once it streams.</summary>
+    public IncidentRejoin? Rejoin { get; init; }
+
+    /// <summary>What only the old primary had, saved before its rewind (null: nothing past the fork).</summary>
+    public Rejoin.SalvageRecord? Salvage { get; init; }
+
     /// <summary>The rounds up to and including the deciding one, oldest first, each with what the policy was given.</summary>
     public IReadOnlyList<IncidentRound> Rounds { get; init => field = value ?? []; } = [];
 
@@ -39,7 +45,10 @@ internal sealed record Incident
     public DateTimeOffset At => Phases.Count > 0 ? Phases[0].At : Rounds.LastOrDefault()?.At ?? default;
 }
 
-/// <param name="Name">detected, decided, fence, promote, writable, checkpoint, hook.</param>
+/// <summary>A node brought back as a standby: whether it had to be rewound, and how long its rejoin_command took.</summary>
+internal sealed record IncidentRejoin(string Node, bool Rewound, double TookSeconds);
+
+/// <param name="Name">detected, decided, fence, promote, writable, checkpoint, hook, rejoin.</param>
 /// <param name="Ok">False when the step failed; <paramref name="Detail"/> says why.</param>
 internal sealed record IncidentPhase(string Name, DateTimeOffset At, bool Ok, string? Detail);
 
@@ -80,4 +89,5 @@ internal static class IncidentPhases
     public const string Writable = "writable";
     public const string Checkpoint = "checkpoint";
     public const string Hook = "hook";
+    public const string Rejoin = "rejoin";
 }

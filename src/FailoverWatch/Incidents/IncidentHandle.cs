@@ -28,6 +28,19 @@ internal sealed class IncidentHandle
 
     public static IncidentHandle None { get; } = new(null, null, null, ownSpan: false);
 
+    /// <summary>The incident's id (<c>FW_INCIDENT</c>), or null for <see cref="None"/>.</summary>
+    public string? Id => _recorder is null ? null : Current().Id;
+
+    /// <summary>A rejoin that ended, even long after the incident closed: its phase and, when it worked, its records.</summary>
+    public void Rejoined(string node, bool ok, string? detail, IncidentRejoin? rejoin, Rejoin.SalvageRecord? salvage, CancellationToken cancellationToken)
+    {
+        Phase(IncidentPhases.Rejoin, ok, ok ? node : $"{node}: {detail}", cancellationToken);
+        if (ok && _recorder is not null)
+        {
+            Change(i => i with { Rejoin = rejoin, Salvage = salvage }, cancellationToken);
+        }
+    }
+
     /// <param name="at">When the phase began, for one timed by its start (promote); default now.</param>
     public void Phase(string name, bool ok, string? detail, CancellationToken cancellationToken, DateTimeOffset? at = null)
     {

@@ -112,6 +112,13 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
         return string.Join(' ', [program, .. arguments]);
     }
 
+    /// <summary>The shell command line that starts this server on its port as the server account: a start command for <c>rejoin</c>.</summary>
+    public string StartCommandLine()
+    {
+        var (program, arguments) = OsUser.AsServerAccount(_binaries.Tool("pg_ctl"), ["-D", DataDirectory, "-l", LogFile, "-o", $"'-p {Port}'", "-w", "-t", "60", "start"]);
+        return string.Join(' ', [program, .. arguments]);
+    }
+
     /// <summary>The postmaster's process id, or null when no server runs from this folder.</summary>
     public int? PostmasterPid
     {

@@ -31,7 +31,7 @@ internal sealed class FailoverWatchMetrics
         AutoFailoverEnabled = new(factory, meter, "failoverwatch_auto_failover_enabled", "0 while automatic failover is off or paused", "cluster");
         Paused = new(factory, meter, "failoverwatch_paused", "1 while automatic failover is paused for maintenance (failoverwatch pause); 0 when resumed or off by configuration", "cluster");
         SplitBrains = new(factory, meter, "failoverwatch_split_brain_total", "Times more than one writable node was seen", "cluster");
-        CommandFailures = new(factory, meter, "failoverwatch_command_failures_total", "Operator commands (fence, on_failover, on_split_brain, stop) that exited non-zero or ran past hooks.timeout", "cluster", "command");
+        CommandFailures = new(factory, meter, "failoverwatch_command_failures_total", "Operator commands (fence, on_failover, on_split_brain, stop, rejoin) that exited non-zero or ran past hooks.timeout", "cluster", "command");
         BackupLastSuccess = new(factory, meter, "failoverwatch_backup_last_success_timestamp_seconds", "Unix time of the last successful backup of the kind", "kind");
         BackupDuration = new(factory, meter, "failoverwatch_backup_duration_seconds", "Duration of the last backup run of the kind", "kind");
         BackupSize = new(factory, meter, "failoverwatch_backup_size_bytes", "Size of the last backup of the kind", "kind");
@@ -44,6 +44,8 @@ internal sealed class FailoverWatchMetrics
         Incidents = new(factory, meter, "failoverwatch_incidents_total", "Incidents recorded (failover, held_failover, refused_promotion, split_brain, adoption); details in GET /incidents", "cluster", "kind");
         DecisionRunning = new(factory, meter, "failoverwatch_decision_running_seconds", "How long the failover decision being carried out has run (0 when none is); past its bound, /healthz fails", "cluster");
         DecisionBound = new(factory, meter, "failoverwatch_decision_bound_seconds", "The longest a failover decision may run with every wait in it bounded (from promotion_timeout and hooks.timeout)", "cluster");
+        Rejoins = new(factory, meter, "failoverwatch_rejoins_total", "rejoin_command runs by result: streaming, failed", "cluster", "node", "result");
+        SalvagedCommits = new(factory, meter, "failoverwatch_salvaged_commits_total", "Commits found past a fork on a rejoined node and saved before its rewind", "cluster", "node");
         FailoverReady = new(factory, meter, "failoverwatch_failover_ready", "1 when a failover to this standby would work now (the checks of failoverwatch doctor)", node);
         SyncStandby = new(factory, meter, "failoverwatch_sync_standby", "1 while the node is a recorded synchronous standby (holds every acknowledged commit)", node);
         ReplicationDegraded = new(factory, meter, "failoverwatch_replication_degraded", "1 while replication.mode is sync or strict but fewer than replication.number standbys are recorded as confirming every commit", "cluster");
@@ -76,6 +78,8 @@ internal sealed class FailoverWatchMetrics
     public GaugeInstrument FailoverReady { get; }
     public GaugeInstrument DecisionRunning { get; }
     public GaugeInstrument DecisionBound { get; }
+    public CounterInstrument Rejoins { get; }
+    public CounterInstrument SalvagedCommits { get; }
     public CounterInstrument Incidents { get; }
     public GaugeInstrument IsLeader { get; }
     public GaugeInstrument CoordinationUp { get; }

@@ -79,6 +79,12 @@ internal sealed class CounterInstrument : MetricInstrument
         _meterCounter.Add(1, Tags(labelValues));
     }
 
+    public void Add(long amount, params string[] labelValues)
+    {
+        _counter.WithLabels(labelValues).Inc(amount);
+        _meterCounter.Add(amount, Tags(labelValues));
+    }
+
     public double Get(params string[] labelValues) => _counter.WithLabels(labelValues).Value;
 }
 

@@ -49,6 +49,13 @@ public sealed partial class MonitorProcess : IAsyncDisposable
     private static (string Program, string[] Arguments) Command(string[] arguments) =>
         PublishedBinary is { } binary ? (binary, arguments) : ("dotnet", [Path.Combine(AppContext.BaseDirectory, "failoverwatch.dll"), .. arguments]);
 
+    /// <summary>The <c>/bin/sh</c> command line that runs <c>failoverwatch ARGS</c>, each argument quoted (a <c>$VAR</c> in one stays as written).</summary>
+    public static string ShellCommandLine(params string[] arguments)
+    {
+        var (program, all) = Command(arguments);
+        return string.Join(' ', new[] { program }.Concat(all).Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
+    }
+
     /// <summary>Runs <c>failoverwatch ARGS</c> to the end: exit status and everything it printed.</summary>
     public static async Task<(int ExitCode, string Output)> RunCliAsync(params string[] arguments)
     {

@@ -47,7 +47,9 @@ public sealed class TestCluster : IAsyncDisposable
         string? statePath = null,
         string monitorUser = LocalPostgresServer.Superuser,
         Func<TestCluster, string>? onFailoverHook = null,
-        Func<TestCluster, string>? pg1StopCommand = null)
+        Func<TestCluster, string>? pg1StopCommand = null,
+        Func<TestCluster, string>? pg1RejoinCommand = null,
+        Func<TestCluster, string>? pg3RejoinCommand = null)
     {
         var pair = await PostgresPair.StartAsync(relayReplication, walReceiverTimeout);
         LocalPostgresServer? cascaded = null;
@@ -55,6 +57,10 @@ public sealed class TestCluster : IAsyncDisposable
         {
             using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(3));
             cascaded = cascadedStandby ? await LocalPostgresServer.CreateStandbyAsync(pair.Standby, "pg3", pair.DirectoryPath, cancel.Token) : null;
+
+            // With a rejoin_command pg3 is a third node beside pg2 instead: a standby of the primary, through the same relay.
+            cascaded = pg3RejoinCommand is null ? cascaded : await LocalPostgresServer.CreateStandbyAsync(
+                pair.Primary, "pg3", pair.DirectoryPath, cancel.Token, pair.ReplicationRelay?.Port, ["wal_retrieve_retry_interval = '500ms'"]);
         }
         catch
         {
@@ -65,7 +71,7 @@ public sealed class TestCluster : IAsyncDisposable
         var relay = relayMonitor ? TcpRelay.Start(pair.Primary.Port) : null;
         var cluster = new TestCluster(pair, cascaded, relay, OsUser.FreeLoopbackPort(), statePath);
         await System.IO.File.WriteAllTextAsync(cluster.File("admin-token"), cluster.AdminToken);
-        await System.IO.File.WriteAllTextAsync(cluster.ConfigPath, cluster.Config(monitorSettings, pg1FenceCommand, monitorUser, onFailoverHook, pg1StopCommand));
+        await System.IO.File.WriteAllTextAsync(cluster.ConfigPath, cluster.Config(monitorSettings, pg1FenceCommand, monitorUser, onFailoverHook, pg1StopCommand, pg1RejoinCommand, pg3RejoinCommand));
         return cluster;
     }
 
@@ -79,7 +85,7 @@ public sealed class TestCluster : IAsyncDisposable
     public string RecordTo(string marker) => $"echo \\\"$FW_EVENT old=$FW_OLD_PRIMARY new=$FW_NEW_PRIMARY\\\" >> {File(marker)}";
 
     /// <remarks>Commands given are written inside YAML double quotes: a <c>"</c> in them must be <c>\"</c>.</remarks>
-    private string Config(string monitorSettings, Func<TestCluster, string>? pg1FenceCommand, string monitorUser, Func<TestCluster, string>? onFailoverHook, Func<TestCluster, string>? pg1StopCommand)
+    private string Config(string monitorSettings, Func<TestCluster, string>? pg1FenceCommand, string monitorUser, Func<TestCluster, string>? onFailoverHook, Func<TestCluster, string>? pg1StopCommand, Func<TestCluster, string>? pg1RejoinCommand, Func<TestCluster, string>? pg3RejoinCommand)
     {
         var pg1Fence = pg1FenceCommand?.Invoke(this) ?? $"{RecordTo("fenced-pg1")}; {StopCommand(Pair.Primary)}";
         var pg2Fence = $"{RecordTo("fenced-pg2")}; {StopCommand(Pair.Standby)}";
@@ -93,13 +99,14 @@ public sealed class TestCluster : IAsyncDisposable
                   user: {monitorUser}
                   stop_command: "{pg1StopCommand?.Invoke(this) ?? StopCommand(Pair.Primary, "fast")}"
                   fence_command: "{pg1Fence}"
+                  rejoin_command: "{pg1RejoinCommand?.Invoke(this) ?? ""}"
                 - name: pg2
                   host: 127.0.0.1
                   port: {Pair.Standby.Port}
                   user: {monitorUser}
                   stop_command: "{StopCommand(Pair.Standby, "fast")}"
                   fence_command: "{pg2Fence}"
-            {CascadedNode()}
+            {CascadedNode(pg3RejoinCommand)}
             monitor:
               state_file: {StatePath}
             {Indent(monitorSettings)}
@@ -114,9 +121,9 @@ public sealed class TestCluster : IAsyncDisposable
             """);
     }
 
-    private string CascadedNode() => Cascaded is null
+    private string CascadedNode(Func<TestCluster, string>? rejoinCommand) => Cascaded is null
         ? ""
-        : string.Create(CultureInfo.InvariantCulture, $"    - {{ name: pg3, host: 127.0.0.1, port: {Cascaded.Port}, user: postgres }}");
+        : string.Create(CultureInfo.InvariantCulture, $"    - {{ name: pg3, host: 127.0.0.1, port: {Cascaded.Port}, user: postgres, rejoin_command: \"{rejoinCommand?.Invoke(this) ?? ""}\" }}");
 
     private static string Indent(string settings) =>
         string.Join("\n", settings.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => "  " + l.Trim()));

@@ -1,0 +1,288 @@
+using System.Globalization;
+using System.Text.Json;
+using FailoverWatch.Failover;
+using FailoverWatch.LocalServers;
+using FailoverWatch.Monitoring;
+using FailoverWatch.Processes;
+
+namespace FailoverWatch.Rejoin;
+
+/// <summary>
+/// Makes a node a streaming standby of a newer primary, on the node's own host: checks that this is the right
+/// direction before touching anything, saves the WAL only this node has, rewinds only when it diverged, and starts
+/// it with its own configuration. Progress goes to <paramref name="progress"/>, one line a step.
+/// </summary>
+internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binaries, TextWriter progress, TimeProvider time)
+{
+    private static readonly TimeSpan ToolTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>Files pg_rewind copies from the source that describe the node itself.</summary>
+    private static readonly string[] OwnConfigFiles = ["postgresql.conf", "postgresql.auto.conf", "pg_hba.conf", "pg_ident.conf"];
+
+    private readonly string _pgdata = Path.GetFullPath(request.DataDirectory);
+
+    private string Parent => Path.GetDirectoryName(_pgdata.TrimEnd('/'))!;
+
+    private string BaseName => Path.GetFileName(_pgdata.TrimEnd('/'));
+
+    /// <summary>Left while pg_rewind runs: a directory it did not finish must not be started.</summary>
+    public string RewindMarker => Path.Combine(Parent, BaseName + ".rewind-in-progress");
+
+    public async Task<RejoinOutcome> RunAsync(CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        if (!File.Exists(Path.Combine(_pgdata, "global", "pg_control")))
+        {
+            throw new RejoinRefusedException($"{_pgdata} is not a PostgreSQL data directory: give the node's PGDATA with --pgdata.");
+        }
+
+        using var lockHandle = StateFileLock.TryAcquire(Path.Combine(Parent, BaseName + ".rejoin"), out var holder)
+            ?? throw new RejoinRefusedException($"another rejoin of {_pgdata} runs ({holder}): let it finish.");
+        if (File.Exists(RewindMarker))
+        {
+            throw new RejoinRefusedException(
+                $"a pg_rewind of {_pgdata} did not finish ({RewindMarker} is there), so the directory may be unusable: take a fresh base backup of the primary into it, then remove {RewindMarker}.");
+        }
+
+        var local = await ControlDataAsync(cancellationToken);
+        if (!local.Checksums && !local.WalLogHints)
+        {
+            throw new RejoinRefusedException(
+                $"{_pgdata} has neither data checksums nor wal_log_hints, which pg_rewind needs: set wal_log_hints = on (restart) on every node, and rebuild this one from a base backup of the primary.");
+        }
+
+        var running = await IsRunningAsync(cancellationToken);
+        if (running && local.IsPrimaryState)
+        {
+            throw new RejoinRefusedException($"{_pgdata} is a running primary: nothing was touched; fence (stop) it first if another node is the primary now.");
+        }
+
+        var source = new RejoinSource(request.Source);
+        var (fork, history) = await CheckSourceAsync(source, local, cancellationToken);
+        progress.WriteLine($"source is the primary on timeline {history.Timeline}; this node left at {fork} from timeline {local.Timeline}");
+
+        if (running)
+        {
+            progress.WriteLine("stopping the local server");
+            await RunCommandOrToolAsync(request.StopCommand, "pg_ctl", ["-D", _pgdata, "-m", "fast", "-w", "-t", "300", "stop"], "stop", cancellationToken);
+            local = await ControlDataAsync(cancellationToken);
+        }
+
+        var salvage = await new WalSalvage(binaries, _pgdata, request.Node, request.SalvageDirectory, time)
+            .SaveAsync(local.Timeline, fork, history.Bytes, history.Timeline, source, cancellationToken);
+        var kept = KeepConfigFiles();
+        if (salvage is not null)
+        {
+            progress.WriteLine($"saved {salvage.Commits} commits past the fork to {salvage.Dir}");
+            await RewindAsync(cancellationToken);
+        }
+
+        await RestoreConfigFilesAsync(kept, cancellationToken);
+        await StartAsync(cancellationToken);
+        await WaitForStreamingAsync(source, cancellationToken);
+        return new RejoinOutcome(request.Node, salvage is not null, Math.Round(time.GetElapsedTime(started).TotalSeconds, 1), salvage);
+    }
+
+    public static string ToJson(RejoinOutcome outcome) => JsonSerializer.Serialize(outcome, RejoinJsonContext.Default.RejoinOutcome);
+
+    private async Task<(Lsn Fork, (int Timeline, byte[] Bytes) History)> CheckSourceAsync(RejoinSource source, ControlData local, CancellationToken cancellationToken)
+    {
+        RejoinSource.Facts facts;
+        try
+        {
+            facts = await source.ReadAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+        {
+            throw new RejoinRefusedException($"the source does not answer ({e.Message}): nothing was touched; check --source and that the new primary runs, then run rejoin again.");
+        }
+
+        if (!facts.IsPrimary)
+        {
+            throw new RejoinRefusedException("the source is a standby, not a primary: nothing was touched; point --source at the current primary.");
+        }
+
+        if (facts.SystemIdentifier != local.SystemIdentifier)
+        {
+            throw new RejoinRefusedException(
+                $"the source belongs to another cluster (system identifier {facts.SystemIdentifier}, this node {local.SystemIdentifier}): nothing was touched; point --source at this cluster's primary.");
+        }
+
+        if (facts.Timeline <= local.Timeline)
+        {
+            throw new RejoinRefusedException(
+                $"the source is on timeline {facts.Timeline} and this node on {local.Timeline}: the source is not a primary that replaced this node, so nothing was touched; point --source at the newer primary.");
+        }
+
+        var (text, bytes) = await source.HistoryFileAsync(facts.Timeline, cancellationToken);
+        var fork = TimelineHistory.ForkPoint(TimelineHistory.Parse(text), local.Timeline)
+            ?? throw new RejoinRefusedException(
+                $"timeline {local.Timeline} of this node is not in the source's history: they are different branches, so nothing was touched; rebuild this node from a base backup of the primary.");
+        if (facts.CheckpointTimeline < facts.Timeline)
+        {
+            try
+            {
+                await source.CheckpointAsync(cancellationToken);
+            }
+            catch (Npgsql.PostgresException e)
+            {
+                throw new RejoinRefusedException($"the source has not checkpointed since its promotion and CHECKPOINT failed ({e.MessageText}): run CHECKPOINT on it (or grant pg_checkpoint), then run rejoin again.");
+            }
+        }
+
+        return (fork, (facts.Timeline, bytes));
+    }
+
+    private async Task<ControlData> ControlDataAsync(CancellationToken cancellationToken)
+    {
+        var result = await RunToolAsync("pg_controldata", ["-D", _pgdata], ToolTimeout, cancellationToken);
+        return result.Succeeded
+            ? ControlData.Parse(result.StandardOutput)
+            : throw new RejoinRefusedException($"pg_controldata could not read {_pgdata} ({result.Describe()}): run rejoin as the PostgreSQL OS user.");
+    }
+
+    private async Task<bool> IsRunningAsync(CancellationToken cancellationToken) =>
+        (await RunToolAsync("pg_ctl", ["-D", _pgdata, "status"], ToolTimeout, cancellationToken)).ExitCode == 0;
+
+    /// <summary>
+    /// pg_rewind with no time limit and no cancellation, in a session of its own: stopped half-way it leaves a
+    /// directory that cannot start, so not even a killed rejoin takes it down.
+    /// </summary>
+    private async Task RewindAsync(CancellationToken cancellationToken)
+    {
+        List<string> arguments = ["--target-pgdata", _pgdata, "--source-server", request.Source.ToString()];
+        if (request.ConfigFile is not null)
+        {
+            arguments.Add("--config-file=" + request.ConfigFile);
+        }
+
+        if (await HasRestoreCommandAsync(cancellationToken))
+        {
+            arguments.Add("--restore-target-wal");
+        }
+
+        await File.WriteAllTextAsync(RewindMarker, string.Create(CultureInfo.InvariantCulture, $"pg_rewind started {time.GetUtcNow():O} by pid {Environment.ProcessId}\n"), cancellationToken);
+        progress.WriteLine("running pg_rewind");
+        var result = await RunToolAsync("pg_rewind", arguments, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        var output = result.StandardError + result.StandardOutput;
+        if (!result.Succeeded && output.Contains("rewinding from last common checkpoint", StringComparison.Ordinal))
+        {
+            throw new RejoinRefusedException(
+                $"pg_rewind failed half-way ({result.Describe()}), so {_pgdata} cannot be started: take a fresh base backup of the primary into it, then remove {RewindMarker}.");
+        }
+
+        File.Delete(RewindMarker);
+        if (!result.Succeeded)
+        {
+            throw new RejoinRefusedException(
+                $"pg_rewind failed before it changed anything ({result.Describe()}): check that the source user has superuser or EXECUTE on pg_ls_dir, pg_stat_file and pg_read_binary_file and that the WAL since the fork is still on the source, then run rejoin again.");
+        }
+    }
+
+    private async Task<bool> HasRestoreCommandAsync(CancellationToken cancellationToken)
+    {
+        List<string> arguments = ["-D", _pgdata, "-C", "restore_command"];
+        if (request.ConfigFile is not null)
+        {
+            arguments.AddRange(["-c", "config_file=" + request.ConfigFile]);
+        }
+
+        var result = await RunToolAsync("postgres", arguments, ToolTimeout, cancellationToken);
+        return result.Succeeded && result.StandardOutput.Trim().Length > 0;
+    }
+
+    private Dictionary<string, byte[]> KeepConfigFiles() =>
+        OwnConfigFiles.Select(name => Path.Combine(_pgdata, name)).Where(File.Exists).ToDictionary(path => path, File.ReadAllBytes);
+
+    /// <summary>
+    /// Puts back the node's own configuration, which pg_rewind replaced with the source's (its port, its
+    /// <c>synchronous_standby_names</c>), leaving out what only a primary or the old upstream should have; then
+    /// names the new upstream and makes the node a standby.
+    /// </summary>
+    private async Task RestoreConfigFilesAsync(Dictionary<string, byte[]> kept, CancellationToken cancellationToken)
+    {
+        // With the configuration outside PGDATA (Debian), what pg_rewind brought in was never the node's.
+        foreach (var copied in OwnConfigFiles.Select(name => Path.Combine(_pgdata, name)).Where(path => !kept.ContainsKey(path) && path != Path.Combine(_pgdata, "postgresql.auto.conf")))
+        {
+            File.Delete(copied);
+        }
+
+        foreach (var (path, bytes) in kept)
+        {
+            var lines = System.Text.Encoding.UTF8.GetString(bytes).Split('\n')
+                .Where(line => !IsSetting(line, "synchronous_standby_names") && !IsSetting(line, "primary_conninfo"));
+            await File.WriteAllTextAsync(path, string.Join('\n', lines), cancellationToken);
+        }
+
+        var conninfo = (request.PrimaryConninfo ?? request.Source).With("application_name", request.Node).ToString();
+        var auto = Path.Combine(_pgdata, "postgresql.auto.conf");
+        await File.AppendAllTextAsync(auto, $"\nprimary_conninfo = '{conninfo.Replace("'", "''", StringComparison.Ordinal)}'\n", cancellationToken);
+        var signal = Path.Combine(_pgdata, "standby.signal");
+        await File.WriteAllTextAsync(signal, "", cancellationToken);
+        File.Delete(Path.Combine(_pgdata, "recovery.signal"));
+        foreach (var path in kept.Keys.Append(auto).Append(signal).Distinct())
+        {
+            OsUser.GiveToServerAccount(path);
+        }
+    }
+
+    private static bool IsSetting(string line, string name) =>
+        line.TrimStart().StartsWith(name, StringComparison.OrdinalIgnoreCase)
+        && line.TrimStart()[name.Length..].TrimStart() is var rest && (rest.StartsWith('=') || rest.StartsWith('\''));
+
+    private Task StartAsync(CancellationToken cancellationToken)
+    {
+        progress.WriteLine("starting the server as a standby");
+        List<string> arguments = ["-D", _pgdata, "-l", Path.Combine(Parent, BaseName + ".rejoin.log"), "-w", "-t", "300", "start"];
+        if (request.ConfigFile is not null)
+        {
+            arguments.InsertRange(0, ["-o", "-c config_file=" + request.ConfigFile]);
+        }
+
+        return RunCommandOrToolAsync(request.StartCommand, "pg_ctl", arguments, "start", cancellationToken);
+    }
+
+    private async Task WaitForStreamingAsync(RejoinSource source, CancellationToken cancellationToken)
+    {
+        var waitStarted = time.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                if (await source.StreamsToAsync(request.Node, cancellationToken))
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+            {
+                // The new primary may be busy or restarting; the deadline decides.
+            }
+
+            if (time.GetElapsedTime(waitStarted) > request.StreamTimeout)
+            {
+                throw new RejoinRefusedException(
+                    $"the node runs as a standby but does not stream from the source after {request.StreamTimeout.TotalSeconds:0} s: read its server log (primary_conninfo, pg_hba.conf on the source, the REPLICATION grant), then run rejoin again.");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500), time, cancellationToken);
+        }
+    }
+
+    private async Task RunCommandOrToolAsync(string? commandLine, string tool, IEnumerable<string> arguments, string what, CancellationToken cancellationToken)
+    {
+        var result = commandLine is not null
+            ? await ExternalProcess.RunShellAsync(commandLine, ToolTimeout, cancellationToken)
+            : await RunToolAsync(tool, arguments, ToolTimeout, cancellationToken);
+        if (!result.Succeeded)
+        {
+            throw new RejoinRefusedException($"the {what} of the local server failed ({result.Describe()}): see its log, fix it and run rejoin again.");
+        }
+    }
+
+    private Task<ProcessResult> RunToolAsync(string tool, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var (fileName, args) = OsUser.AsServerAccount(binaries.Tool(tool), arguments);
+        return ExternalProcess.RunAsync(fileName, args, timeout, cancellationToken, new Dictionary<string, string> { ["TZ"] = "UTC" }, workingDirectory: Parent);
+    }
+}

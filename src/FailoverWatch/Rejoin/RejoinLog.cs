@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace FailoverWatch.Rejoin;
+
+/// <summary>The log lines of the host's rejoins (event ids 2600-2699).</summary>
+internal static partial class RejoinLog
+{
+    [LoggerMessage(2600, LogLevel.Information, "Rejoin of {Node} as a standby of {Primary} due now")]
+    public static partial void RejoinQueued(this ILogger logger, string node, string primary);
+
+    [LoggerMessage(2601, LogLevel.Warning, "{Node} has no rejoin_command: bring it back as a standby by hand (failoverwatch rejoin on its host)")]
+    public static partial void NoRejoinCommand(this ILogger logger, string node);
+
+    [LoggerMessage(2602, LogLevel.Information, "{Node} rejoined as a streaming standby of {Primary} (rewound: {Rewound}, commits saved from past the fork: {Commits}, in {Dir})")]
+    public static partial void Rejoined(this ILogger logger, string node, string primary, bool rewound, int commits, string dir);
+
+    [LoggerMessage(2603, LogLevel.Warning, "Rejoin of {Node} failed; tried again in {Retry}")]
+    public static partial void RejoinFailed(this ILogger logger, string node, string retry);
+}

@@ -1,0 +1,214 @@
+using System.Globalization;
+using System.Text.Json;
+using FailoverWatch.IntegrationTests.Fixtures;
+using FailoverWatch.LocalServers;
+
+namespace FailoverWatch.IntegrationTests;
+
+/// <summary><c>failoverwatch rejoin</c> on real pairs: a diverged old primary, a clean switchover, and the refusals.</summary>
+public sealed class RejoinCommandTests
+{
+    private const int LostCommits = 25;
+
+    [Fact]
+    public async Task diverged_old_primary_has_its_lost_commits_salvaged_then_is_rewound_and_streams()
+    {
+        await using var pair = await PostgresPair.StartAsync(relayReplication: true);
+        using var salvage = new TempDirectory();
+        var (pg1, pg2) = (pair.Primary, pair.Standby);
+        await pg1.ExecuteAsync("CREATE TABLE lost_rows (id int)", CancellationToken.None);
+        await WaitForReplayAsync(pg1, pg2);
+
+        // Only pg1 gets these: the standby's stream is cut first.
+        pair.ReplicationRelay!.Cut();
+        for (var i = 0; i < LostCommits; i++)
+        {
+            await pg1.ExecuteAsync(string.Create(CultureInfo.InvariantCulture, $"INSERT INTO lost_rows VALUES ({i})"), CancellationToken.None);
+        }
+
+        await pg1.SignalAsync("KILL", CancellationToken.None);
+        await Wait.UntilAsync(() => pg1.PostmasterPid is null, TimeSpan.FromSeconds(30), "pg1's postmaster gone");
+        await PromoteAsync(pg2);
+        await pg2.ExecuteAsync("INSERT INTO lost_rows VALUES (-1)", CancellationToken.None);
+
+        var (exitCode, output) = await RejoinAsync(pg1, pg2, "--salvage-dir", salvage.Path);
+
+        Assert.True(exitCode == 0, output + await ServerLogAsync(pg1));
+        var outcome = LastJsonLine(output);
+        Assert.True(outcome.GetProperty("rewound").GetBoolean());
+        var saved = outcome.GetProperty("salvage");
+        Assert.True(saved.GetProperty("commits").GetInt32() >= LostCommits, output);
+        Assert.Contains("postgres.public.lost_rows", saved.GetProperty("relations").EnumerateArray().Select(r => r.GetString()));
+        Assert.True(saved.GetProperty("bytes").GetInt64() > 0);
+        var folder = saved.GetProperty("dir").GetString()!;
+        Assert.StartsWith(salvage.Path, folder, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(folder, "wal", "00000002.history")));
+        Assert.Contains(Directory.GetFiles(Path.Combine(folder, "wal")), f => Path.GetFileName(f).StartsWith("00000001", StringComparison.Ordinal));
+        Assert.Contains("commits past the fork", await File.ReadAllTextAsync(Path.Combine(folder, "summary.txt")), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(pg1.DataDirectory)!, "data.rewind-in-progress")));
+
+        await AssertStreamsAsync(pg1, pg2);
+        await Wait.UntilAsync(
+            async () => await pg1.QueryScalarAsync<long>("SELECT count(*) FROM lost_rows", CancellationToken.None) == 1,
+            TimeSpan.FromSeconds(30),
+            "pg1 holds only the new primary's row");
+        Assert.Equal(-1, await pg1.QueryScalarAsync<int>("SELECT min(id) FROM lost_rows", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task old_primary_after_a_clean_switchover_streams_without_rewind_or_salvage()
+    {
+        await using var pair = await PostgresPair.StartAsync();
+        using var salvage = new TempDirectory();
+        var (pg1, pg2) = (pair.Primary, pair.Standby);
+        await pg1.ExecuteAsync("CREATE TABLE kept (id int); INSERT INTO kept VALUES (1)", CancellationToken.None);
+        await pg1.StopAsync(CancellationToken.None);
+        await PromoteAsync(pg2);
+
+        var (exitCode, output) = await RejoinAsync(pg1, pg2, "--salvage-dir", salvage.Path);
+
+        Assert.True(exitCode == 0, output + await ServerLogAsync(pg1));
+        var outcome = LastJsonLine(output);
+        Assert.False(outcome.GetProperty("rewound").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, outcome.GetProperty("salvage").ValueKind);
+        Assert.Empty(Directory.GetFileSystemEntries(salvage.Path));
+        await AssertStreamsAsync(pg1, pg2);
+        Assert.Equal(1, await pg1.QueryScalarAsync<long>("SELECT count(*) FROM kept", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task rejoin_refuses_a_running_primary_a_source_on_an_older_timeline_and_a_node_pg_rewind_cannot_handle_touching_nothing()
+    {
+        await using var pair = await PostgresPair.StartAsync();
+        using var salvage = new TempDirectory();
+        var (pg1, pg2) = (pair.Primary, pair.Standby);
+
+        // pg1 is the live primary: never stopped, never rewound (a running server changes its own files, so its config is what is compared).
+        var postmaster = pg1.PostmasterPid;
+        var config = await File.ReadAllTextAsync(Path.Combine(pg1.DataDirectory, "postgresql.auto.conf"));
+        var (exitCode, output) = await RejoinAsync(pg1, pg2, "--salvage-dir", salvage.Path);
+        Assert.Equal(1, exitCode);
+        Assert.Contains("is a running primary", output, StringComparison.Ordinal);
+        Assert.Equal(postmaster, pg1.PostmasterPid);
+        Assert.Equal(config, await File.ReadAllTextAsync(Path.Combine(pg1.DataDirectory, "postgresql.auto.conf")));
+        Assert.False(File.Exists(Path.Combine(pg1.DataDirectory, "standby.signal")));
+
+        // pg2 is on timeline 2, pg1 still on 1: rewinding pg2 from pg1 would go the wrong way.
+        await PromoteAsync(pg2);
+        await pg2.StopAsync(CancellationToken.None);
+        var before = Snapshot(pg2);
+        (exitCode, output) = await RejoinAsync(pg2, pg1, "--salvage-dir", salvage.Path);
+        Assert.Equal(1, exitCode);
+        Assert.Contains("the source is on timeline 1 and this node on 2", output, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(pg2));
+
+        // Without checksums or wal_log_hints pg_rewind cannot work: said plainly, nothing touched.
+        await pg1.StopAsync(CancellationToken.None);
+        await pg1.RunToolAsync("pg_checksums", ["--disable", "-D", pg1.DataDirectory], CancellationToken.None);
+        await pg2.StartAsync(CancellationToken.None);
+        before = Snapshot(pg1);
+        (exitCode, output) = await RejoinAsync(pg1, pg2, "--salvage-dir", salvage.Path);
+        Assert.Equal(1, exitCode);
+        Assert.Contains("neither data checksums nor wal_log_hints", output, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(pg1));
+        Assert.Empty(Directory.GetFileSystemEntries(salvage.Path));
+    }
+
+    [Fact]
+    public async Task a_node_configured_outside_its_data_directory_is_rewound_and_started_with_its_own_port_and_settings()
+    {
+        await using var pair = await PostgresPair.StartAsync(relayReplication: true);
+        using var salvage = new TempDirectory();
+        var (pg1, pg2) = (pair.Primary, pair.Standby);
+        await pg1.ExecuteAsync("CREATE TABLE lost_rows (id int)", CancellationToken.None);
+        await WaitForReplayAsync(pg1, pg2);
+
+        // Debian's layout: postgresql.conf, pg_hba.conf and pg_ident.conf in a folder of their own, the port in postgresql.conf.
+        await pg1.StopAsync(CancellationToken.None);
+        var etc = Path.Combine(Path.GetDirectoryName(pg1.DataDirectory)!, "etc");
+        Directory.CreateDirectory(etc);
+        foreach (var name in new[] { "postgresql.conf", "pg_hba.conf", "pg_ident.conf" })
+        {
+            File.Move(Path.Combine(pg1.DataDirectory, name), Path.Combine(etc, name));
+        }
+
+        var configFile = Path.Combine(etc, "postgresql.conf");
+        await File.AppendAllTextAsync(configFile, string.Create(CultureInfo.InvariantCulture,
+            $"\ndata_directory = '{pg1.DataDirectory}'\nhba_file = '{etc}/pg_hba.conf'\nident_file = '{etc}/pg_ident.conf'\nport = {pg1.Port}\nwork_mem = '7MB'\n"));
+        OsUser.GiveToServerAccount(etc);
+        var hba = await File.ReadAllTextAsync(Path.Combine(etc, "pg_hba.conf"));
+        var (program, arguments) = OsUser.AsServerAccount(PostgresBinaries.Find().Tool("pg_ctl"), ["-D", etc, "-l", pg1.LogFile, "-w", "-t", "60", "start"]);
+        var start = string.Join(' ', [program, .. arguments]);
+        await ExternalShellAsync(start);
+        await pair.WaitForStreamingAsync();
+
+        pair.ReplicationRelay!.Cut();
+        await pg1.ExecuteAsync("INSERT INTO lost_rows SELECT generate_series(1, 5)", CancellationToken.None);
+        await pg1.SignalAsync("KILL", CancellationToken.None);
+        await Wait.UntilAsync(() => pg1.PostmasterPid is null, TimeSpan.FromSeconds(30), "pg1's postmaster gone");
+        await PromoteAsync(pg2);
+
+        var (exitCode, output) = await MonitorProcess.RunCliAsync(
+            "rejoin", "--pgdata", pg1.DataDirectory, "--node", "pg1", "--config-file", configFile, "--start-command", start, "--salvage-dir", salvage.Path,
+            "--stream-timeout", "60s", "--source", string.Create(CultureInfo.InvariantCulture, $"host=127.0.0.1 port={pg2.Port} user=postgres dbname=postgres"));
+
+        Assert.True(exitCode == 0, output + await ServerLogAsync(pg1));
+        Assert.True(LastJsonLine(output).GetProperty("rewound").GetBoolean());
+        await AssertStreamsAsync(pg1, pg2);
+        Assert.Equal(configFile, await pg1.QueryScalarAsync<string>("SHOW config_file", CancellationToken.None));
+        Assert.Equal("7MB", await pg1.QueryScalarAsync<string>("SHOW work_mem", CancellationToken.None));
+        Assert.Equal(hba, await File.ReadAllTextAsync(Path.Combine(etc, "pg_hba.conf")));
+        Assert.False(File.Exists(Path.Combine(pg1.DataDirectory, "postgresql.conf")));
+    }
+
+    private static async Task ExternalShellAsync(string commandLine)
+    {
+        var result = await FailoverWatch.Processes.ExternalProcess.RunShellAsync(commandLine, TimeSpan.FromSeconds(90), CancellationToken.None);
+        Assert.True(result.Succeeded, result.StandardError + result.StandardOutput);
+    }
+
+    internal static Task<(int ExitCode, string Output)> RejoinAsync(LocalPostgresServer node, LocalPostgresServer source, params string[] more) =>
+        MonitorProcess.RunCliAsync(
+        [
+            "rejoin", "--pgdata", node.DataDirectory, "--node", node.Name,
+            "--source", string.Create(CultureInfo.InvariantCulture, $"host=127.0.0.1 port={source.Port} user=postgres dbname=postgres"),
+            "--start-command", node.StartCommandLine(), "--stream-timeout", "60s", .. more,
+        ]);
+
+    internal static async Task PromoteAsync(LocalPostgresServer standby)
+    {
+        Assert.True(await standby.QueryScalarAsync<bool>("SELECT pg_promote(true, 60)", CancellationToken.None));
+    }
+
+    internal static JsonElement LastJsonLine(string output) =>
+        JsonDocument.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(l => l.StartsWith('{'))).RootElement;
+
+    internal static async Task AssertStreamsAsync(LocalPostgresServer standby, LocalPostgresServer primary)
+    {
+        Assert.True(await standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
+        await Wait.UntilAsync(
+            async () => await primary.QueryScalarAsync<long>($"SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND application_name = '{standby.Name}'", CancellationToken.None) == 1,
+            TimeSpan.FromSeconds(30),
+            $"{standby.Name} streaming from {primary.Name}");
+    }
+
+    private static Task WaitForReplayAsync(LocalPostgresServer primary, LocalPostgresServer standby) =>
+        Wait.UntilAsync(
+            async () => await standby.QueryScalarAsync<bool>(
+                $"SELECT pg_last_wal_replay_lsn() >= '{await primary.QueryScalarAsync<string>("SELECT pg_current_wal_lsn()::text", CancellationToken.None)}'::pg_lsn",
+                CancellationToken.None),
+            TimeSpan.FromSeconds(30),
+            "standby replayed the primary's WAL");
+
+    private static async Task<string> ServerLogAsync(LocalPostgresServer server) =>
+        File.Exists(server.LogFile) ? "\nserver log:\n" + await File.ReadAllTextAsync(server.LogFile) : "";
+
+    /// <summary>Every file of a data directory with its size and time of change: "nothing touched" made checkable.</summary>
+    private static string Snapshot(LocalPostgresServer server) =>
+        string.Join('\n', Directory.GetFiles(server.DataDirectory, "*", SearchOption.AllDirectories)
+            .Where(f => !f.EndsWith("postmaster.pid", StringComparison.Ordinal) && !f.Contains("pg_stat_tmp", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .Select(f => new FileInfo(f))
+            .Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.FullName} {f.Length} {f.LastWriteTimeUtc.Ticks}")))
+        + (File.Exists(Path.Combine(Path.GetDirectoryName(server.DataDirectory)!, "data.rewind-in-progress")) ? "\nmarker" : "");
+}

@@ -1,0 +1,98 @@
+using System.Globalization;
+using FailoverWatch.IntegrationTests.Fixtures;
+
+namespace FailoverWatch.IntegrationTests;
+
+/// <summary>The host's rejoin_command: after a failover the fenced old primary and a third node come back as standbys by themselves.</summary>
+public sealed class RejoinHostTests
+{
+    private const int LostCommits = 10;
+
+    [Fact]
+    public async Task after_a_failover_the_host_rejoins_the_fenced_old_primary_saving_its_lost_commits_first_and_then_the_third_node()
+    {
+        await using var cluster = await TestCluster.StartAsync(
+            "probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3\nrejoin_retry: 5s\nrejoin_timeout: 3m",
+            relayReplication: true,
+            // A dead server's immediate stop finds nothing to stop; systemctl stop would say 0 too.
+            pg1FenceCommand: c => $"{c.RecordTo("fenced-pg1")}; {TestCluster.StopCommand(c.Pair.Primary)} || true",
+            pg1RejoinCommand: c => "sh " + c.File("rejoin-pg1.sh"),
+            pg3RejoinCommand: c => "sh " + c.File("rejoin-pg3.sh"));
+        var (pg1, pg2, pg3) = (cluster.Pair.Primary, cluster.Pair.Standby, cluster.Cascaded!);
+        await WriteRejoinScriptAsync(cluster, pg1);
+        await WriteRejoinScriptAsync(cluster, pg3);
+        await pg1.ExecuteAsync("CREATE TABLE lost_rows (id int)", CancellationToken.None);
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
+        await Wait.UntilAsync(
+            async () => await pg2.QueryScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = 'lost_rows'", CancellationToken.None) == 1,
+            TimeSpan.FromSeconds(30),
+            "pg2 has the table");
+
+        cluster.Pair.ReplicationRelay!.Cut();
+        for (var i = 0; i < LostCommits; i++)
+        {
+            await pg1.ExecuteAsync(string.Create(CultureInfo.InvariantCulture, $"INSERT INTO lost_rows VALUES ({i})"), CancellationToken.None);
+        }
+
+        await pg1.SignalAsync("KILL", CancellationToken.None);
+        await FailoverTests.WaitForWritableAsync(pg2, TimeSpan.FromSeconds(60));
+        try
+        {
+            await Wait.UntilAsync(
+                async () => await monitor.MetricAsync("failoverwatch_rejoins_total{cluster=\"test\",node=\"pg1\",result=\"streaming\"}") == 1,
+                TimeSpan.FromSeconds(120),
+                "pg1 rejoined by the host");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\nmonitor:\n{monitor.Output}\npg1's log:\n{await File.ReadAllTextAsync(pg1.LogFile)}", e);
+        }
+
+        await RejoinCommandTests.AssertStreamsAsync(pg1, pg2);
+        Assert.True(await monitor.MetricAsync("failoverwatch_salvaged_commits_total{cluster=\"test\",node=\"pg1\"}") >= LostCommits);
+        Assert.Equal(0, await monitor.MetricAsync("failoverwatch_command_failures_total{cluster=\"test\",command=\"rejoin\"}"));
+        var incident = (await monitor.IncidentsAsync()).Last(i => i.GetProperty("kind").GetString() == "failover");
+        Assert.Equal("pg1", incident.GetProperty("rejoin").GetProperty("node").GetString());
+        Assert.True(incident.GetProperty("rejoin").GetProperty("rewound").GetBoolean());
+        Assert.True(incident.GetProperty("salvage").GetProperty("commits").GetInt32() >= LostCommits);
+        Assert.Contains("postgres.public.lost_rows", incident.GetProperty("salvage").GetProperty("relations").EnumerateArray().Select(r => r.GetString()));
+        Assert.Contains(incident.GetProperty("phases").EnumerateArray(), p => p.GetProperty("name").GetString() == "rejoin" && p.GetProperty("ok").GetBoolean());
+        Assert.Null(cluster.Marker("hook-split-brain"));
+
+        // pg3 streamed through the cut relay too: left following nobody, it is rejoined once it has not streamed for a minute.
+        await Wait.UntilAsync(
+            async () => await monitor.MetricAsync("failoverwatch_rejoins_total{cluster=\"test\",node=\"pg3\",result=\"streaming\"}") == 1,
+            TimeSpan.FromSeconds(150),
+            "pg3 rejoined by the host");
+        await RejoinCommandTests.AssertStreamsAsync(pg3, pg2);
+        Assert.Equal(1, await pg3.QueryScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = 'lost_rows'", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task after_a_switchover_the_host_rejoins_the_stopped_old_primary_without_rewinding_it()
+    {
+        await using var cluster = await TestCluster.StartAsync(
+            "probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3", pg1RejoinCommand: c => "sh " + c.File("rejoin-pg1.sh"));
+        var (pg1, pg2) = (cluster.Pair.Primary, cluster.Pair.Standby);
+        await WriteRejoinScriptAsync(cluster, pg1);
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
+
+        var (exit, output) = await MonitorProcess.RunCliAsync("switchover", "--config", cluster.ConfigPath, "--to", "pg2");
+        Assert.True(exit == 0, output);
+        await Wait.UntilAsync(
+            async () => await monitor.MetricAsync("failoverwatch_rejoins_total{cluster=\"test\",node=\"pg1\",result=\"streaming\"}") == 1,
+            TimeSpan.FromSeconds(90),
+            "pg1 rejoined after the switchover");
+        await RejoinCommandTests.AssertStreamsAsync(pg1, pg2);
+        Assert.Equal(0, await monitor.MetricAsync("failoverwatch_salvaged_commits_total{cluster=\"test\",node=\"pg1\"}"));
+        Assert.Contains("rewound: False", monitor.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>As an ssh forced command would: the new primary's address comes from the host's environment.</summary>
+    private static Task WriteRejoinScriptAsync(TestCluster cluster, LocalServers.LocalPostgresServer node) =>
+        File.WriteAllTextAsync(cluster.File($"rejoin-{node.Name}.sh"), MonitorProcess.ShellCommandLine(
+            "rejoin", "--pgdata", node.DataDirectory, "--node", node.Name, "--start-command", node.StartCommandLine(), "--stream-timeout", "60s")
+            + " --source \"host=$FW_NEW_PRIMARY_HOST port=$FW_NEW_PRIMARY_PORT user=postgres dbname=postgres\"\n");
+}

@@ -1,0 +1,129 @@
+using FailoverWatch.Configuration;
+using FailoverWatch.Failover;
+using FailoverWatch.Incidents;
+using FailoverWatch.Monitoring;
+using FailoverWatch.Rejoin;
+using FailoverWatch.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
+using static FailoverWatch.Tests.Failover.Reports;
+
+namespace FailoverWatch.Tests.Rejoin;
+
+/// <summary>
+/// The host's rejoins on a fake clock, each rejoin_command a real shell command that fails until its "host" file
+/// exists and then prints what <c>failoverwatch rejoin</c> prints: when a rejoin runs, when it does not, and its retry.
+/// </summary>
+public sealed class RejoinServiceTests : IAsyncDisposable
+{
+    private const string Outcome = """{"node":"NODE","rewound":true,"took_seconds":2.5,"salvage":{"commits":7,"bytes":800,"fork_lsn":"0/3000158","end_lsn":"0/3000478","relations":["postgres.public.t"],"dir":"/s"}}""";
+    private readonly string _directory = Directory.CreateTempSubdirectory("fw-rejoin-").FullName;
+    private readonly FakeTimeProvider _clock = new(Now);
+    private readonly FailoverWatchMetrics _metrics = new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+    private readonly FailoverStateStore _store;
+    private readonly LatestClusterView _latest = new();
+    private readonly RejoinService _service;
+
+    public RejoinServiceTests()
+    {
+        string Command(string node) =>
+            $"test -f {File("host-" + node)} && echo \"$FW_EVENT $FW_NODE $FW_NEW_PRIMARY $FW_NEW_PRIMARY_HOST:$FW_NEW_PRIMARY_PORT\" >> {File("ran")} && echo '{Outcome.Replace("NODE", node, StringComparison.Ordinal)}'";
+        var options = new FailoverWatchOptions
+        {
+            Cluster = new ClusterOptions
+            {
+                Name = "test",
+                Nodes =
+                [
+                    new NodeOptions { Name = "pg1", Host = "10.0.0.1", RejoinCommand = Command("pg1") },
+                    new NodeOptions { Name = "pg2", Host = "10.0.0.2", Port = 5433 },
+                    new NodeOptions { Name = "pg3", Host = "10.0.0.3", RejoinCommand = Command("pg3") },
+                ],
+            },
+            Monitor = new MonitorOptions { StateFile = File("state.json"), RejoinRetry = TimeSpan.FromMinutes(1), RejoinTimeout = TimeSpan.FromSeconds(30) },
+        };
+        _store = new FailoverStateStore(options.Monitor.StateFile);
+        _service = new RejoinService(options, _store, new ClusterCommandRunner(options, _metrics, new FakeLogger<ClusterCommandRunner>()), _latest, _metrics, _clock, new FakeLogger<RejoinService>());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _service.StopAsync(CancellationToken.None);
+        _service.Dispose();
+        _store.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task a_paused_cluster_rejoins_nothing_and_a_failed_rejoin_is_retried_after_rejoin_retry_until_it_works()
+    {
+        await _store.UpdateAsync(s => s with { Primary = "pg2", Paused = true }, CancellationToken.None);
+        await _service.StartAsync(CancellationToken.None);
+        _service.Request("pg1", IncidentHandle.None);
+        await TicksAsync(5);
+        Assert.Equal(0, Rejoins("pg1", "failed") + Rejoins("pg1", "streaming"));
+
+        await _store.UpdateAsync(s => s with { Paused = false }, CancellationToken.None);
+        await UntilAsync(() => Rejoins("pg1", "failed") == 1, "first try failed: the host is down");
+        Assert.Equal(1, _metrics.CommandFailures.Get("test", "rejoin"));
+
+        // Not again before rejoin_retry, however many ticks pass.
+        await TicksAsync(50);
+        Assert.Equal(1, Rejoins("pg1", "failed"));
+
+        System.IO.File.WriteAllText(File("host-pg1"), "");
+        _clock.Advance(TimeSpan.FromSeconds(15));
+        await UntilAsync(() => Rejoins("pg1", "streaming") == 1, "retried once the host is back");
+        Assert.Equal(1, Rejoins("pg1", "failed"));
+        Assert.Equal(7, _metrics.SalvagedCommits.Get("test", "pg1"));
+        Assert.Equal("rejoin pg1 pg2 10.0.0.2:5433\n", System.IO.File.ReadAllText(File("ran")));
+    }
+
+    [Fact]
+    public async Task a_standby_that_has_not_streamed_for_a_minute_while_the_primary_is_up_is_rejoined_and_a_streaming_one_never()
+    {
+        System.IO.File.WriteAllText(File("host-pg1"), "");
+        System.IO.File.WriteAllText(File("host-pg3"), "");
+        await _store.UpdateAsync(s => s with { Primary = "pg2" }, CancellationToken.None);
+        await _service.StartAsync(CancellationToken.None);
+        for (var second = 0; second <= 70; second++)
+        {
+            _latest.Publish(ClusterView.Build([Standby("pg1", streaming: true), Primary("pg2"), Standby("pg3")], "pg2", null, _clock.GetUtcNow()));
+            await TicksAsync(1);
+            if (second < 59)
+            {
+                Assert.False(System.IO.File.Exists(File("ran")), $"rejoined after {second} s");
+            }
+        }
+
+        await UntilAsync(() => Rejoins("pg3", "streaming") == 1, "pg3 rejoined");
+        Assert.Equal(0, Rejoins("pg1", "streaming"));
+    }
+
+    private double Rejoins(string node, string result) => _metrics.Rejoins.Get("test", node, result);
+
+    /// <summary>Moves the fake clock a second at a time, giving the service's loop real time to run each tick.</summary>
+    private async Task TicksAsync(int seconds)
+    {
+        for (var i = 0; i < seconds; i++)
+        {
+            await Task.Delay(20);
+            _clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        await Task.Delay(50);
+    }
+
+    private async Task UntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, what);
+            await TicksAsync(1);
+        }
+    }
+
+    private string File(string name) => Path.Combine(_directory, name);
+}
