@@ -12,8 +12,9 @@ namespace FailoverWatch.Backup;
 /// <summary>
 /// One backup run: every step writes into <c>.tmp-&lt;id&gt;</c> under the destination; <c>manifest.json</c> is written and
 /// everything flushed to disk; one rename publishes the folder as <c>&lt;id&gt;</c>. A failure removes the temporary folder,
-/// deletes nothing else, counts <c>backup_failures_total</c> and logs the step and the cause. Retention and the off-site
-/// copy happen only after a successful publish.
+/// deletes nothing else, counts <c>backup_failures_total</c> and logs the step and the cause. A kind that fails is left
+/// out and named in the manifest; the kinds that worked are published as a normal backup. Retention and the off-site
+/// copy happen only after a publish.
 /// </summary>
 internal sealed class BackupRunner(
     BackupOptions options,
@@ -93,16 +94,17 @@ internal sealed class BackupRunner(
             BackupLog.RunStarted(logger, id, string.Join(",", chosen.Select(s => s.Kind)));
             var total = Stopwatch.StartNew();
             var outcomes = new List<(IBackupStep Step, StepOutcome Outcome, TimeSpan Elapsed)>();
+            var failed = new List<FailedKind>();
             foreach (var step in chosen)
             {
                 using var activity = FailoverWatchActivity.Source.StartActivity($"backup {step.Kind}");
                 activity?.SetTag("backup.kind", step.Kind);
                 var clock = Stopwatch.StartNew();
+                // The newest backup that has this kind: after a `--only postgres` run, media still links against the last media copy.
+                var (previousId, previousManifest) = previous.FirstOrDefault(b => b.Manifest.Kinds.Contains(step.Kind));
+                var context = new BackupStepContext(temp, step.Kind, previousManifest, previousId is null ? null : store.PathOf(previousId));
                 try
                 {
-                    // The newest backup that has this kind: after a `--only postgres` run, media still links against the last media copy.
-                    var (previousId, previousManifest) = previous.FirstOrDefault(b => b.Manifest.Kinds.Contains(step.Kind));
-                    var context = new BackupStepContext(temp, step.Kind, previousManifest, previousId is null ? null : store.PathOf(previousId));
                     var outcome = await step.RunAsync(context, cancellationToken);
                     outcomes.Add((step, outcome, clock.Elapsed));
                     activity?.SetTag("backup.bytes_written", outcome.BytesWritten);
@@ -115,24 +117,39 @@ internal sealed class BackupRunner(
 
                     progress?.Invoke(new StepProgress(step.Kind, outcome.BytesWritten, outcome.TotalBytes, outcome.Files, clock.Elapsed, outcome.Note));
                 }
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // One kind failing never costs the others (an unreadable renewed key must not cost the dump): its
+                    // half-written folder goes, the manifest names it, and the run goes on.
+                    activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+                    RemoveQuietly(context.KindDirectory);
+                    failed.Add(new FailedKind(step.Kind, e.Message));
+                    Fail(id, step.Kind, e.Message, [step]);
+                }
                 catch (Exception e)
                 {
                     activity?.SetStatus(ActivityStatusCode.Error, e.Message);
                     RemoveQuietly(temp);
-                    var cause = cancellationToken.IsCancellationRequested ? "cancelled" : e.Message;
-                    return Fail(id, step.Kind, cause, [step]);
+                    return Fail(id, step.Kind, "cancelled", [step]);
                 }
+            }
+
+            if (outcomes.Count == 0)
+            {
+                // Nothing worked: no backup of nothing, and nothing for retention to count.
+                RemoveQuietly(temp);
+                return new BackupRunResult(id, false, failed[0].Kind, failed[0].Reason) { FailedKinds = failed };
             }
 
             BackupManifest manifest;
             try
             {
-                manifest = await PublishAsync(id, started, temp, outcomes.Select(o => o.Outcome).ToList(), chosen, store, cancellationToken);
+                manifest = await PublishAsync(id, started, temp, outcomes, failed, store, cancellationToken);
             }
             catch (Exception e)
             {
                 RemoveQuietly(temp);
-                return Fail(id, "publish", e.Message, chosen);
+                return Fail(id, "publish", e.Message, outcomes.Select(o => o.Step));
             }
 
             var finished = timeProvider.GetUtcNow();
@@ -147,8 +164,10 @@ internal sealed class BackupRunner(
 
             BackupLog.RunComplete(logger, id, manifest.TotalBytes, total.Elapsed.TotalSeconds);
             var removed = await ApplyRetentionAsync(store, cancellationToken);
-            var result = new BackupRunResult(id, true) { Manifest = manifest, Removed = removed };
-            if (_offsite is not null && await _offsite.RunAsync(store, cancellationToken) is { } offsiteError)
+            var result = failed.Count == 0
+                ? new BackupRunResult(id, true) { Manifest = manifest, Removed = removed }
+                : new BackupRunResult(id, false, failed[0].Kind, failed[0].Reason) { Manifest = manifest, Removed = removed, FailedKinds = failed };
+            if (_offsite is not null && await _offsite.RunAsync(store, cancellationToken) is { } offsiteError && result.Succeeded)
             {
                 // The local backup stands: published, kept, and its copy retried at the next run.
                 return result with { Succeeded = false, FailedStep = OffsiteSync.Kind, Error = offsiteError };
@@ -159,15 +178,19 @@ internal sealed class BackupRunner(
     }
 
     private async Task<BackupManifest> PublishAsync(
-        string id, DateTimeOffset started, string temp, List<StepOutcome> outcomes, List<IBackupStep> chosen, BackupStore store, CancellationToken cancellationToken)
+        string id, DateTimeOffset started, string temp, List<(IBackupStep Step, StepOutcome Outcome, TimeSpan Elapsed)> taken, List<FailedKind> failed, BackupStore store,
+        CancellationToken cancellationToken)
     {
+        var outcomes = taken.ConvertAll(t => t.Outcome);
         var manifest = new BackupManifest
         {
             Id = id,
             StartedAt = started,
             FinishedAt = timeProvider.GetUtcNow(),
             FailoverwatchVersion = Version,
-            Kinds = chosen.Select(s => s.Kind).ToList(),
+            Kinds = taken.ConvertAll(t => t.Step.Kind),
+            Failed = failed.Count == 0 ? null : failed,
+            MediaInObjectStorage = outcomes.Select(o => o.MediaInObjectStorage).FirstOrDefault(m => m is not null),
             Postgres = outcomes.Select(o => o.Postgres).FirstOrDefault(p => p is not null),
             Redis = outcomes.Select(o => o.Redis).FirstOrDefault(r => r is not null),
             Notes = outcomes.Select(o => o.Note).OfType<string>().ToList(),
