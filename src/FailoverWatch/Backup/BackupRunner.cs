@@ -25,11 +25,17 @@ internal sealed class BackupRunner(
     ILogger logger)
 {
     private const string LockFileName = ".lock";
+
+    /// <summary><c>backup_failures_total</c>'s kind for a backup removed before it was off-site, for want of backup.min_free.</summary>
+    public const string MinFreeKind = "min_free";
     private static readonly string Version = typeof(BackupRunner).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
     private readonly OffsiteSync? _offsite = OffsiteSync.From(options, metrics, statusBoard, logger);
 
     public IReadOnlyList<IBackupStep> Steps => steps;
+
+    /// <summary>The off-site sync, or null without a target.</summary>
+    public OffsiteSync? Offsite => _offsite;
 
     public async Task<BackupRunResult> RunAsync(IReadOnlySet<string>? only, Action<StepProgress>? progress, CancellationToken cancellationToken)
     {
@@ -163,14 +169,21 @@ internal sealed class BackupRunner(
             }
 
             BackupLog.RunComplete(logger, id, manifest.TotalBytes, total.Elapsed.TotalSeconds);
-            var removed = await ApplyRetentionAsync(store, cancellationToken);
+            // Off-site first: local retention then knows which backups are not off-site yet, and keeps them.
+            var offsite = _offsite is null ? null : await _offsite.RunAsync(store, cancellationToken);
+            var removed = await ApplyRetentionAsync(store, offsite?.Present, cancellationToken);
             var result = failed.Count == 0
                 ? new BackupRunResult(id, true) { Manifest = manifest, Removed = removed }
                 : new BackupRunResult(id, false, failed[0].Kind, failed[0].Reason) { Manifest = manifest, Removed = removed, FailedKinds = failed };
-            if (_offsite is not null && await _offsite.RunAsync(store, cancellationToken) is { } offsiteError && result.Succeeded)
+            if (result.Succeeded && offsite is { CopyError: { } copyError })
             {
                 // The local backup stands: published, kept, and its copy retried at the next run.
-                return result with { Succeeded = false, FailedStep = OffsiteSync.Kind, Error = offsiteError };
+                return result with { Succeeded = false, FailedStep = OffsiteSync.Kind, Error = copyError };
+            }
+
+            if (result.Succeeded && offsite is { PruneError: { } pruneError })
+            {
+                return result with { Succeeded = false, FailedStep = OffsiteSync.PruneKind, Error = pruneError };
             }
 
             return result;
@@ -206,10 +219,29 @@ internal sealed class BackupRunner(
         return manifest;
     }
 
-    private async Task<List<string>> ApplyRetentionAsync(BackupStore store, CancellationToken cancellationToken)
+    /// <param name="offsite">The ids the off-site target holds, or null without one: then nothing is held back.</param>
+    private async Task<List<string>> ApplyRetentionAsync(BackupStore store, IReadOnlySet<string>? offsite, CancellationToken cancellationToken)
     {
-        var (removed, failed) = await store.ApplyRetentionAsync(options.Retention, cancellationToken);
+        // Sent oldest first, so what is older than the newest copy there was sent (and maybe forgotten there since);
+        // what is newer is not off-site yet. Nothing known there (listing failed): every backup counts as unsent.
+        var newestThere = offsite?.Max(StringComparer.Ordinal);
+        var unsent = offsite is null
+            ? null
+            : store.CompleteIds().Where(id => newestThere is null || string.CompareOrdinal(id, newestThere) > 0).ToHashSet(StringComparer.Ordinal);
+        var (removed, failed, removedUnsent) = await store.ApplyRetentionAsync(options.Retention, unsent, options.MinFree.Bytes, cancellationToken);
         BackupLog.Retention(logger, store.Destination, removed, failed);
+        foreach (var id in removedUnsent)
+        {
+            BackupLog.UnsentRemoved(logger, id, store.Destination, options.MinFree.Bytes);
+            metrics.BackupFailures.Inc(MinFreeKind);
+        }
+
+        var kept = unsent is null ? [] : RetentionPolicy.Delete(await store.RetentionCandidatesAsync(cancellationToken), options.Retention).Where(unsent.Contains);
+        foreach (var id in kept)
+        {
+            BackupLog.KeptUnsent(logger, id);
+        }
+
         return removed;
     }
 

@@ -9,6 +9,8 @@ internal sealed class BackupOptions
     public string? RestoreTestSchedule { get; set; }
     public RetentionOptions Retention { get; set; } = new();
     public OffsiteOptions? Offsite { get; set; }
+    /// <summary>With an off-site target, local backups not off-site yet are kept past retention until free space falls below this.</summary>
+    public ByteSize MinFree { get; set; } = ByteSize.FromMegabytes(1024);
     public PostgresBackupOptions? Postgres { get; set; }
     public SecretsBackupOptions? Secrets { get; set; }
     public MediaBackupOptions? Media { get; set; }
