@@ -29,7 +29,8 @@ internal sealed class BackupRunner(
     /// <summary><c>backup_failures_total</c>'s kind for a backup removed before it was off-site, for want of backup.min_free.</summary>
     public const string MinFreeKind = "min_free";
     private static readonly string Version = typeof(BackupRunner).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
-    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private static readonly Lock IdClaims = new();
+    private static readonly TimeSpan KindLockPoll = TimeSpan.FromMilliseconds(200);
     private readonly OffsiteSync? _offsite = OffsiteSync.From(options, metrics, statusBoard, logger);
 
     public IReadOnlyList<IBackupStep> Steps => steps;
@@ -52,21 +53,9 @@ internal sealed class BackupRunner(
             return Fail(id, "run", $"nothing to back up: none of {string.Join(",", only ?? new HashSet<string>())} is configured", chosen);
         }
 
-        if (!await _oneAtATime.WaitAsync(TimeSpan.Zero, cancellationToken))
-        {
-            return Fail(id, "run", "another backup run is in progress", chosen);
-        }
-
         using var activity = FailoverWatchActivity.Source.StartActivity("backup");
         activity?.SetTag("backup.id", id);
-        try
-        {
-            return await RunLockedAsync(id, started, chosen, progress, cancellationToken);
-        }
-        finally
-        {
-            _oneAtATime.Release();
-        }
+        return await RunLockedAsync(id, started, chosen, progress, cancellationToken);
     }
 
     private async Task<BackupRunResult> RunLockedAsync(string id, DateTimeOffset started, List<IBackupStep> chosen, Action<StepProgress>? progress, CancellationToken cancellationToken)
@@ -78,17 +67,12 @@ internal sealed class BackupRunner(
         try
         {
             Directory.CreateDirectory(options.Destination, DurableFiles.OwnerOnlyDirectory);
-            // An flock, held by this process: a second process (CLI run during a scheduled one) fails here instead of racing.
-            runLock = new FileStream(Path.Combine(options.Destination, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            RemoveLeftovers(store);
-            if (Directory.Exists(store.PathOf(id)))
-            {
-                throw new IOException($"a backup named {id} already exists");
-            }
-
+            RemoveLeftoversWhenIdle(store);
+            // A shared flock for the run: runs of other kinds (a renewed certificate during the nightly dump) go on side by
+            // side; each kind has its own lock while its step runs (KindLockAsync), and leftovers go only when no run is on.
+            runLock = new FileStream(Path.Combine(options.Destination, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
             previous = await store.NewestFirstAsync(cancellationToken);
-            temp = Path.Combine(options.Destination, BackupStore.TempPrefix + id);
-            Directory.CreateDirectory(temp, DurableFiles.OwnerOnlyDirectory);
+            (id, temp) = ClaimId(store, id, started);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {
@@ -111,7 +95,12 @@ internal sealed class BackupRunner(
                 var context = new BackupStepContext(temp, step.Kind, previousManifest, previousId is null ? null : store.PathOf(previousId));
                 try
                 {
-                    var outcome = await step.RunAsync(context, cancellationToken);
+                    StepOutcome outcome;
+                    await using (await KindLockAsync(step.Kind, cancellationToken))
+                    {
+                        outcome = await step.RunAsync(context, cancellationToken);
+                    }
+
                     outcomes.Add((step, outcome, clock.Elapsed));
                     activity?.SetTag("backup.bytes_written", outcome.BytesWritten);
                     activity?.SetTag("backup.files", outcome.Files);
@@ -245,12 +234,66 @@ internal sealed class BackupRunner(
         return removed;
     }
 
-    private void RemoveLeftovers(BackupStore store)
+    /// <summary>Leftovers of killed runs are removed only while no run holds the shared lock: else they may be another run's.</summary>
+    private void RemoveLeftoversWhenIdle(BackupStore store)
     {
-        foreach (var leftover in store.Leftovers().ToList())
+        FileStream idle;
+        try
         {
-            RemoveQuietly(leftover);
-            BackupLog.LeftoverRemoved(logger, leftover);
+            idle = new FileStream(Path.Combine(options.Destination, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return;
+        }
+
+        using (idle)
+        {
+            foreach (var leftover in store.Leftovers().ToList())
+            {
+                RemoveQuietly(leftover);
+                BackupLog.LeftoverRemoved(logger, leftover);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The run's id and temporary folder: its start second, or the next free one when a run of other kinds started in
+    /// the same second (ids are per second).
+    /// </summary>
+    private static (string Id, string Temp) ClaimId(BackupStore store, string id, DateTimeOffset started)
+    {
+        lock (IdClaims)
+        {
+            var at = started;
+            while (Directory.Exists(store.PathOf(id)) || Directory.Exists(TempOf(store, id)))
+            {
+                at = at.AddSeconds(1);
+                id = BackupStore.IdFor(at);
+            }
+
+            Directory.CreateDirectory(TempOf(store, id), DurableFiles.OwnerOnlyDirectory);
+            return (id, TempOf(store, id));
+        }
+    }
+
+    private static string TempOf(BackupStore store, string id) => Path.Combine(store.Destination, BackupStore.TempPrefix + id);
+
+    /// <summary>An flock of <c>.lock-KIND</c> while that kind's step runs: two runs never take the same kind at once, across processes too.</summary>
+    private async Task<FileStream> KindLockAsync(string kind, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(options.Destination, LockFileName + "-" + kind);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Held by another run's step of this kind (seconds for certs or secrets): a poll of the lock, not of a clock.
+                await Task.Delay(KindLockPoll, cancellationToken);
+            }
         }
     }
 

@@ -69,6 +69,8 @@ internal sealed class PostgresBackupOptions
 internal sealed class SecretsBackupOptions
 {
     public List<string> Paths { get; set; } = [];
+    /// <summary>The running host backs the secrets up within 60 s of a change to any of them.</summary>
+    public bool OnChange { get; set; } = true;
 }
 
 internal sealed class MediaBackupOptions
@@ -91,4 +93,6 @@ internal sealed class RedisBackupOptions
 internal sealed class CertsBackupOptions
 {
     public string Path { get; set; } = "/etc/letsencrypt";
+    /// <summary>The running host backs the tree up within 60 s of a change (a certbot renewal).</summary>
+    public bool OnChange { get; set; } = true;
 }
