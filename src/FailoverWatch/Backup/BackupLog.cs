@@ -50,6 +50,24 @@ internal static partial class BackupLog
     [LoggerMessage(4015, LogLevel.Error, "Restore test of backup {Id} FAILED ({Count} problems), first: {First}")]
     public static partial void RestoreTestFailed(ILogger logger, string id, int count, string first);
 
+    [LoggerMessage(4016, LogLevel.Error, "Off-site retention at {Path} failed (every copy arrived; retried at the next run): {Cause}")]
+    public static partial void OffsitePruneFailed(ILogger logger, string path, string cause);
+
+    [LoggerMessage(4017, LogLevel.Error, "Retention removed backup {Id}, which is NOT off-site yet: {Destination} has less than backup.min_free ({MinFree} bytes) free")]
+    public static partial void UnsentRemoved(ILogger logger, string id, string destination, long minFree);
+
+    [LoggerMessage(4018, LogLevel.Information, "Kept backup {Id} past retention: not off-site yet")]
+    public static partial void KeptUnsent(ILogger logger, string id);
+
+    [LoggerMessage(4019, LogLevel.Information, "Backing up {Kind} on change: watching {Folders} ({How}, and a look every 20 s)")]
+    public static partial void WatchingChanges(ILogger logger, string kind, string folders, string how);
+
+    [LoggerMessage(4020, LogLevel.Information, "{Kind} changed on disk: taking a backup of it")]
+    public static partial void SourceChanged(ILogger logger, string kind);
+
+    [LoggerMessage(4021, LogLevel.Warning, "Cannot watch {Folder} for changes (the look every 20 s goes on): {Cause}")]
+    public static partial void WatchFailed(ILogger logger, string folder, string cause);
+
     /// <summary>One line per backup retention removed, or could not remove, at the destination or off-site.</summary>
     public static void Retention(ILogger logger, string where, List<string> removed, List<(string Id, string Cause)> failed)
     {

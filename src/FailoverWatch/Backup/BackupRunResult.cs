@@ -7,4 +7,7 @@ internal sealed record BackupRunResult(string Id, bool Succeeded, string? Failed
 {
     public BackupManifest? Manifest { get; init; }
     public IReadOnlyList<string> Removed { get; init; } = [];
+
+    /// <summary>Every kind that failed; with a <see cref="Manifest"/>, the backup holds the others.</summary>
+    public IReadOnlyList<FailedKind> FailedKinds { get; init; } = [];
 }

@@ -38,6 +38,12 @@ internal static class BackupServiceCollectionExtensions
             services.AddSingleton<IHostedService, BackupScheduler>();
         }
 
+        if (BackupChangeWatcher.Wanted(backup))
+        {
+            services.AddSingleton<BackupChangeWatcher>();
+            services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<BackupChangeWatcher>());
+        }
+
         if (backup.RestoreTestSchedule is not null)
         {
             services.AddSingleton<RestoreTestScheduler>();

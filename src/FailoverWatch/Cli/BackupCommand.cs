@@ -45,9 +45,19 @@ internal static class BackupCommand
                     return 0;
                 }
 
-                Console.Error.WriteLine(result.FailedStep == OffsiteSync.Kind
-                    ? $"backup {result.Id} complete in {options.Backup!.Destination} and kept, but its off-site copy failed (sent at the next run): {result.Error}"
-                    : $"backup {result.Id} failed in step {result.FailedStep}: {result.Error}");
+                if (result is { Manifest: { } kept, FailedKinds.Count: > 0 })
+                {
+                    Console.Error.WriteLine($"backup {result.Id} kept with {string.Join(",", kept.Kinds)} in {options.Backup!.Destination}; failed: "
+                        + string.Join("; ", result.FailedKinds.Select(f => $"{f.Kind}: {f.Reason}")));
+                    return 1;
+                }
+
+                Console.Error.WriteLine(result.FailedStep switch
+                {
+                    OffsiteSync.Kind => $"backup {result.Id} complete in {options.Backup!.Destination} and kept, but its off-site copy failed (sent at the next run): {result.Error}",
+                    OffsiteSync.PruneKind => $"backup {result.Id} complete and off-site, but off-site retention failed (retried at the next run): {result.Error}",
+                    _ => $"backup {result.Id} failed in step {result.FailedStep}: {result.Error}",
+                });
                 return 1;
             }
         });

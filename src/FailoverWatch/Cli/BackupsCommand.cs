@@ -38,7 +38,10 @@ internal static class BackupsCommand
                     continue;
                 }
 
-                rows.Add(new BackupListing(id, manifest.StartedAt, manifest.Kinds, manifest.TotalBytes, verification?.Ok, verification?.VerifiedAt, manifest.Postgres?.Node));
+                rows.Add(new BackupListing(id, manifest.StartedAt, manifest.Kinds, manifest.TotalBytes, verification?.Ok, verification?.VerifiedAt, manifest.Postgres?.Node)
+                {
+                    Failed = manifest.Failed?.ConvertAll(f => f.Kind),
+                });
             }
 
             if (parseResult.GetValue(json))
@@ -56,7 +59,7 @@ internal static class BackupsCommand
                     false => "BAD " + row.VerifiedAt!.Value.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
                     null => "no",
                 };
-                Console.WriteLine($"{row.Id,-17} {row.Time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),-20} {StepProgress.Human(row.Size),10}  {verified,-22} {string.Join(",", row.Kinds)}");
+                Console.WriteLine($"{row.Id,-17} {row.Time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),-20} {StepProgress.Human(row.Size),10}  {verified,-22} {string.Join(",", row.Kinds)}{(row.Failed is { } failed ? $" (failed: {string.Join(",", failed)})" : "")}");
             }
 
             return 0;

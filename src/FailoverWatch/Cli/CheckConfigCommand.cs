@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FailoverWatch.Backup;
 using FailoverWatch.Configuration;
 
 namespace FailoverWatch.Cli;
@@ -9,14 +10,14 @@ internal static class CheckConfigCommand
     {
         var config = ConfigFileOption.Create();
         var command = new Command("check-config", "Validate the configuration file and every path it names") { config };
-        command.SetAction(parseResult =>
+        command.SetAction(async (parseResult, cancellationToken) =>
         {
             if (ConfigFileOption.Load(parseResult, config) is not { } options)
             {
                 return ConfigFileOption.InvalidConfigExitCode;
             }
 
-            foreach (var warning in ConfigValidator.Warnings(options))
+            foreach (var warning in ConfigValidator.Warnings(options).Concat(await BackupSourceWarnings.CheckAsync(options, cancellationToken)))
             {
                 Console.Error.WriteLine($"warning: {warning}");
             }

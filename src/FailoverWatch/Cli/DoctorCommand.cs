@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FailoverWatch.Backup;
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Readiness;
@@ -19,6 +20,12 @@ internal static class DoctorCommand
             if (ConfigFileOption.Load(parseResult, config) is not { } options)
             {
                 return ConfigFileOption.InvalidConfigExitCode;
+            }
+
+            // Backup sources are warnings: they never make a failover not ready.
+            foreach (var warning in await BackupSourceWarnings.CheckAsync(options, cancellationToken))
+            {
+                Console.Error.WriteLine($"warning: {warning}");
             }
 
             var state = FailoverStateStore.Load(options.Monitor.StateFile);

@@ -65,7 +65,7 @@ internal static class VerifyCommand
             return ConfigFileOption.InvalidConfigExitCode;
         }
 
-        var problems = await OffsiteVerification.RunAsync(new ResticOffsiteTarget(new ResticCommand(restic)), restore, Console.WriteLine, cancellationToken);
+        var problems = await OffsiteVerification.RunAsync(new ResticOffsiteTarget(new ResticCommand(restic), Path.Combine(backup.Destination, OffsiteTargets.PartialsFileName)), restore, Console.WriteLine, cancellationToken);
         foreach (var problem in problems)
         {
             Console.Error.WriteLine(problem);

@@ -9,6 +9,8 @@ internal sealed class BackupOptions
     public string? RestoreTestSchedule { get; set; }
     public RetentionOptions Retention { get; set; } = new();
     public OffsiteOptions? Offsite { get; set; }
+    /// <summary>With an off-site target, local backups not off-site yet are kept past retention until free space falls below this.</summary>
+    public ByteSize MinFree { get; set; } = ByteSize.FromMegabytes(1024);
     public PostgresBackupOptions? Postgres { get; set; }
     public SecretsBackupOptions? Secrets { get; set; }
     public MediaBackupOptions? Media { get; set; }
@@ -67,6 +69,8 @@ internal sealed class PostgresBackupOptions
 internal sealed class SecretsBackupOptions
 {
     public List<string> Paths { get; set; } = [];
+    /// <summary>The running host backs the secrets up within 60 s of a change to any of them.</summary>
+    public bool OnChange { get; set; } = true;
 }
 
 internal sealed class MediaBackupOptions
@@ -89,4 +93,6 @@ internal sealed class RedisBackupOptions
 internal sealed class CertsBackupOptions
 {
     public string Path { get; set; } = "/etc/letsencrypt";
+    /// <summary>The running host backs the tree up within 60 s of a change (a certbot renewal).</summary>
+    public bool OnChange { get; set; } = true;
 }

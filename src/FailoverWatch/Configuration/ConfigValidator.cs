@@ -212,13 +212,7 @@ internal static class ConfigValidator
             }
         }
 
-        if (backup.Secrets is { } secrets)
-        {
-            for (var i = 0; i < secrets.Paths.Count; i++)
-            {
-                CheckReadable(secrets.Paths[i], $"backup.secrets.paths[{i}]", baseDirectory, problem);
-            }
-        }
+        // Secrets that cannot be read are check-config warnings (Backup/BackupSourceWarnings): a backup problem never stops run.
 
         if (backup.Redis is { } redisOptions)
         {

@@ -75,6 +75,55 @@ public sealed class RetentionTests : IDisposable
         Assert.Equal([withDump.Id, "20260105T070000Z", "20260105T080000Z"], new BackupStore(_rig.Destination).CompleteIds());
     }
 
+    [Fact]
+    public async Task ten_days_of_failing_dumps_beside_good_secrets_keep_keep_last_dumps()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 3, 0, 0, TimeSpan.Zero));
+        var options = new BackupOptions { Destination = _rig.Destination, Retention = new RetentionOptions { KeepLast = 3, KeepDaily = 0, KeepWeekly = 0 } };
+        var dump = new DumpStep();
+        var runner = _rig.Runner(options, clock, dump, _rig.SecretsStep);
+        var good = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            var result = await runner.RunAsync(null, null, CancellationToken.None);
+            Assert.True(result.Succeeded, result.Error);
+            good.Add(result.Id);
+            clock.Advance(TimeSpan.FromDays(1));
+        }
+
+        dump.Broken = true;
+        var partial = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            var result = await runner.RunAsync(null, null, CancellationToken.None);
+            Assert.False(result.Succeeded);
+            Assert.Equal(BackupKinds.Postgres, result.FailedStep);
+            Assert.Equal([BackupKinds.Secrets], result.Manifest!.Kinds);
+            Assert.Equal([new FailedKind(BackupKinds.Postgres, "disk on fire")], result.Manifest.Failed!);
+            partial.Add(result.Id);
+            clock.Advance(TimeSpan.FromDays(1));
+        }
+
+        // The three newest dumps are days old, but nothing newer holds a dump; secrets keep their own three newest.
+        var store = new BackupStore(_rig.Destination);
+        Assert.Equal([.. good[^3..], .. partial[^3..]], store.CompleteIds());
+        var newest = await store.ReadManifestAsync(partial[^1], CancellationToken.None);
+        Assert.Empty(newest.OfKind(BackupKinds.Postgres));
+        Assert.False(Directory.Exists(Path.Combine(store.PathOf(partial[^1]), BackupKinds.Postgres)));
+    }
+
+    [Fact]
+    public void keep_counts_apply_to_each_kind_on_its_own()
+    {
+        var day = new DateTimeOffset(2026, 3, 2, 3, 0, 0, TimeSpan.Zero);
+        // Days 0-3 hold a dump and certs; days 4-9 certs alone.
+        var candidates = Enumerable.Range(0, 10)
+            .Select(d => new RetentionPolicy.Candidate(BackupStore.IdFor(day.AddDays(d)), d < 4 ? [BackupKinds.Postgres, BackupKinds.Certs] : [BackupKinds.Certs]))
+            .ToList();
+        var keep = RetentionPolicy.Keep(candidates, new RetentionOptions { KeepLast = 2, KeepDaily = 0, KeepWeekly = 0 });
+        Assert.Equal([candidates[2].Id, candidates[3].Id, candidates[8].Id, candidates[9].Id], keep.Order(StringComparer.Ordinal));
+    }
+
     [Theory]
     [InlineData(1, 0, 0, 1)]
     [InlineData(3, 0, 0, 3)]
@@ -96,10 +145,18 @@ public sealed class RetentionTests : IDisposable
     {
         public string Kind => BackupKinds.Postgres;
 
+        /// <summary>Writes half a dump and fails, as a dump cut off would.</summary>
+        public bool Broken { get; set; }
+
         public async Task<StepOutcome> RunAsync(BackupStepContext context, CancellationToken cancellationToken)
         {
             Directory.CreateDirectory(context.KindDirectory);
             await File.WriteAllTextAsync(Path.Combine(context.KindDirectory, "dumpall.sql"), "-- dump", cancellationToken);
+            if (Broken)
+            {
+                throw new IOException("disk on fire");
+            }
+
             return new StepOutcome([new ManifestEntry { Path = "postgres/dumpall.sql", Type = ManifestEntry.FileType, Size = 7 }], 7, 1);
         }
     }

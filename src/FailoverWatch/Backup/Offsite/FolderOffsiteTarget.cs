@@ -10,6 +10,9 @@ internal sealed class FolderOffsiteTarget(string root) : IOffsiteTarget
 
     public string Name => root;
 
+    // A killed copy leaves a .tmp- folder there, which the next copy replaces: nothing to clear first.
+    public Task PrepareAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task<IReadOnlyList<RetentionPolicy.Candidate>> ListAsync(CancellationToken cancellationToken) => _store.RetentionCandidatesAsync(cancellationToken);
 
     public Task SendAsync(string directory, BackupManifest manifest, CancellationToken cancellationToken) =>

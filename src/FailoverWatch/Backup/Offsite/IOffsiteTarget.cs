@@ -9,6 +9,9 @@ internal interface IOffsiteTarget
     /// <summary>For logs: the folder, or the repository without any credentials in it.</summary>
     string Name { get; }
 
+    /// <summary>Before each sync: whatever a run killed at its timeout left behind (restic's lock) is cleared.</summary>
+    Task PrepareAsync(CancellationToken cancellationToken);
+
     /// <summary>The backups already there, with their kinds.</summary>
     Task<IReadOnlyList<RetentionPolicy.Candidate>> ListAsync(CancellationToken cancellationToken);
 

@@ -4,10 +4,13 @@ namespace FailoverWatch.Backup.Offsite;
 
 internal static class OffsiteTargets
 {
+    /// <summary>Dot file in the destination listing restic's partial snapshots that could not be forgotten.</summary>
+    public const string PartialsFileName = ".offsite-partial";
+
     /// <summary>The configured target, or null without <c>backup.offsite</c>.</summary>
-    public static IOffsiteTarget? From(OffsiteOptions? offsite) => offsite switch
+    public static IOffsiteTarget? From(OffsiteOptions? offsite, string destination) => offsite switch
     {
-        { Restic: { } restic } => new ResticOffsiteTarget(new ResticCommand(restic)),
+        { Restic: { } restic } => new ResticOffsiteTarget(new ResticCommand(restic), Path.Combine(destination, PartialsFileName)),
         { Path: { } path } => new FolderOffsiteTarget(path),
         _ => null,
     };

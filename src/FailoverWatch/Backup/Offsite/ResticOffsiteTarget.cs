@@ -11,7 +11,11 @@ namespace FailoverWatch.Backup.Offsite;
 /// read or forgotten. The previous snapshot is the parent, so unchanged (hard-linked) media is not read again, and the
 /// dump is zstd <c>--rsyncable</c> with a restic target, so restic's chunks line up from one day's dump to the next.
 /// </summary>
-internal sealed class ResticOffsiteTarget(ResticCommand restic) : IOffsiteTarget
+/// <param name="partialsFile">
+/// Where partial snapshots that could not be forgotten are listed (a dot file in the local destination): left out of
+/// every listing, so none passes for a backup's copy, and forgotten again before each run until it works.
+/// </param>
+internal sealed class ResticOffsiteTarget(ResticCommand restic, string? partialsFile = null) : IOffsiteTarget
 {
     public const string Tag = "failoverwatch";
     private const string KindTagPrefix = "kind=";
@@ -28,12 +32,13 @@ internal sealed class ResticOffsiteTarget(ResticCommand restic) : IOffsiteTarget
     public async Task<IReadOnlyList<Snapshot>> SnapshotsAsync(CancellationToken cancellationToken)
     {
         var result = await restic.RunAsync(["snapshots", "--json", "--tag", Tag], cancellationToken);
+        var partials = Partials();
         using var json = JsonDocument.Parse(result.StandardOutput);
         var snapshots = new List<Snapshot>();
         foreach (var element in json.RootElement.EnumerateArray())
         {
             var tags = element.TryGetProperty("tags", out var t) ? t.EnumerateArray().Select(x => x.GetString() ?? "").ToList() : [];
-            if (tags.FirstOrDefault(BackupStore.IsId) is { } backupId)
+            if (tags.FirstOrDefault(BackupStore.IsId) is { } backupId && !partials.Contains(element.GetProperty("id").GetString()!))
             {
                 var kinds = tags.Where(x => x.StartsWith(KindTagPrefix, StringComparison.Ordinal)).Select(x => x[KindTagPrefix.Length..]).ToList();
                 snapshots.Add(new Snapshot(element.GetProperty("id").GetString()!, backupId, kinds, element.GetProperty("time").GetDateTimeOffset()));
@@ -41,6 +46,17 @@ internal sealed class ResticOffsiteTarget(ResticCommand restic) : IOffsiteTarget
         }
 
         return snapshots.OrderBy(s => s.BackupId, StringComparer.Ordinal).ThenBy(s => s.Time).ToList();
+    }
+
+    /// <summary><c>restic unlock</c>: a restic killed at backup.offsite.restic.timeout leaves its lock, which would block every later run.</summary>
+    public async Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        await restic.RunAsync(["unlock"], cancellationToken);
+        var partials = Partials();
+        if (partials.Count > 0 && (await restic.RunUncheckedAsync(["forget", .. partials], cancellationToken)).Succeeded)
+        {
+            File.Delete(partialsFile!);
+        }
     }
 
     public async Task<IReadOnlyList<RetentionPolicy.Candidate>> ListAsync(CancellationToken cancellationToken)
@@ -61,9 +77,18 @@ internal sealed class ResticOffsiteTarget(ResticCommand restic) : IOffsiteTarget
         if (!result.Succeeded)
         {
             // Exit 3: a snapshot was written without some files. It must not count as this backup's copy.
-            if (SnapshotIdOf(result.StandardOutput) is { } partial)
+            if (SnapshotIdOf(result.StandardOutput) is { } partial
+                && await restic.RunUncheckedAsync(["forget", partial], cancellationToken) is { Succeeded: false } forget)
             {
-                await restic.RunUncheckedAsync(["forget", partial], cancellationToken);
+                // Still tagged with the backup id, it would pass for the copy at the next listing: listed apart, and said.
+                _known = null;
+                if (partialsFile is not null)
+                {
+                    await File.AppendAllTextAsync(partialsFile, partial + "\n", cancellationToken);
+                }
+
+                throw new InvalidOperationException(
+                    $"{restic.Failure(result).Message}; the partial snapshot {partial} could not be forgotten and would pass for backup {manifest.Id}'s copy: {restic.Failure(forget).Message}");
             }
 
             throw restic.Failure(result);
@@ -91,6 +116,11 @@ internal sealed class ResticOffsiteTarget(ResticCommand restic) : IOffsiteTarget
 
         return ([.. doomed.Order(StringComparer.Ordinal)], []);
     }
+
+    private HashSet<string> Partials() =>
+        partialsFile is not null && File.Exists(partialsFile)
+            ? [.. File.ReadAllLines(partialsFile).Where(l => l.Length > 0)]
+            : [];
 
     /// <summary><c>restic check</c>: the repository's structure and, with <paramref name="readData"/>, every pack's content.</summary>
     public Task CheckAsync(bool readData, CancellationToken cancellationToken) =>

@@ -11,7 +11,7 @@ namespace FailoverWatch.Backup.Scheduling;
 /// restart (else "backup too old" could not fire for a host restarted after its backups stopped) and those taken by
 /// <c>failoverwatch backup</c> from cron. Lists the destination every minute and reads manifests only when a newer
 /// backup has appeared. With scheduled restore tests, the last passed one is taken from the backups' <c>verified.json</c>
-/// at start, for the same reason.
+/// at start, for the same reason, and the off-site gauge from what the target holds.
 /// </summary>
 internal sealed class BackupStoreWatcher(
     BackupOptions options,
@@ -36,6 +36,11 @@ internal sealed class BackupStoreWatcher(
             if (options.RestoreTestSchedule is not null)
             {
                 await SeedRestoreTestAsync(stoppingToken);
+            }
+
+            if (runner.Offsite is { } offsite)
+            {
+                await offsite.SeedAsync(new BackupStore(options.Destination), stoppingToken);
             }
 
             do

@@ -22,7 +22,7 @@ internal static class BackupSteps
 
         if (backup.Media is { } media)
         {
-            steps.Add(new TreeBackupStep(BackupKinds.Media, media.Path));
+            steps.Add(new MediaBackupStep(media.Path, MastodonObjectStorage.EnvFileAmong(backup.Secrets?.Paths)));
         }
 
         if (backup.Redis is { } redis)

@@ -9,6 +9,9 @@ internal sealed record StepOutcome(IReadOnlyList<ManifestEntry> Entries, long By
     public RedisDumpInfo? Redis { get; init; }
     public string? Note { get; init; }
 
+    /// <summary>Media is not on disk but in object storage, named here (<see cref="BackupManifest.MediaInObjectStorage"/>).</summary>
+    public string? MediaInObjectStorage { get; init; }
+
     /// <summary>The note says the backup is not what a plain success suggests (an old rdb file, the primary dumped instead of a stale standby): logged as a warning.</summary>
     public bool NoteIsWarning { get; init; }
 

@@ -13,6 +13,12 @@ internal sealed record BackupManifest
     public PostgresDumpInfo? Postgres { get; init; }
     public RedisDumpInfo? Redis { get; init; }
     public List<string> Notes { get; init => field = value ?? []; } = [];
+
+    /// <summary>The kinds this run tried and could not take, with the cause; null when every kind worked.</summary>
+    public List<FailedKind>? Failed { get; init; }
+
+    /// <summary>Set when media lives in object storage (<c>S3_ENABLED=true</c>): where it is, and why <c>media/</c> is empty.</summary>
+    public string? MediaInObjectStorage { get; init; }
     public required List<ManifestEntry> Files { get; init; }
 
     public long TotalBytes => Files.Where(f => f.Type == ManifestEntry.FileType).Sum(f => f.Size);

@@ -103,22 +103,59 @@ internal sealed partial class BackupStore(string destination)
     /// <summary>Removes what <paramref name="retention"/> does not keep; returns the removed ids, and each failure's cause by id.</summary>
     public async Task<(List<string> Removed, List<(string Id, string Cause)> Failed)> ApplyRetentionAsync(RetentionOptions retention, CancellationToken cancellationToken)
     {
+        var (removed, failed, _) = await ApplyRetentionAsync(retention, null, 0, cancellationToken);
+        return (removed, failed);
+    }
+
+    /// <summary>
+    /// Retention that keeps every backup in <paramref name="unsent"/> (not off-site yet) while the destination has
+    /// <paramref name="minFree"/> bytes free; below it, the oldest unsent that retention would remove go first, one at a
+    /// time until there is room again, and are returned apart so the caller can say so.
+    /// </summary>
+    public async Task<(List<string> Removed, List<(string Id, string Cause)> Failed, List<string> RemovedUnsent)> ApplyRetentionAsync(
+        RetentionOptions retention, IReadOnlySet<string>? unsent, long minFree, CancellationToken cancellationToken)
+    {
         var removed = new List<string>();
         var failed = new List<(string Id, string Cause)>();
-        foreach (var doomed in RetentionPolicy.Delete(await RetentionCandidatesAsync(cancellationToken), retention))
+        var removedUnsent = new List<string>();
+        var doomed = RetentionPolicy.Delete(await RetentionCandidatesAsync(cancellationToken), retention);
+        foreach (var id in doomed.Where(id => unsent?.Contains(id) != true))
         {
-            try
+            TryDelete(id, removed, failed);
+        }
+
+        foreach (var id in doomed.Where(id => unsent?.Contains(id) == true).Order(StringComparer.Ordinal))
+        {
+            if (FreeBytes() >= minFree)
             {
-                Delete(doomed);
-                removed.Add(doomed);
+                break;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+
+            if (TryDelete(id, removed, failed))
             {
-                failed.Add((doomed, e.Message));
+                removedUnsent.Add(id);
             }
         }
 
-        return (removed, failed);
+        return (removed, failed, removedUnsent);
+    }
+
+    /// <summary>Bytes free to an unprivileged writer on the destination's filesystem.</summary>
+    public long FreeBytes() => new DriveInfo(Destination).AvailableFreeSpace;
+
+    private bool TryDelete(string id, List<string> removed, List<(string Id, string Cause)> failed)
+    {
+        try
+        {
+            Delete(id);
+            removed.Add(id);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            failed.Add((id, e.Message));
+            return false;
+        }
     }
 
     /// <summary>Renames first so a half-deleted backup never looks whole, then removes.</summary>

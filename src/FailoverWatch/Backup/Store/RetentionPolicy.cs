@@ -5,9 +5,10 @@ namespace FailoverWatch.Backup.Store;
 
 /// <summary>
 /// Which complete backups to keep: the newest <c>keep_last</c>; the newest of each of the <c>keep_daily</c> most recent
-/// UTC days that have a backup; the same for ISO weeks with <c>keep_weekly</c>. The newest is always kept, and so is the
-/// newest backup holding each kind: a week of <c>--only secrets</c> runs never deletes the last dump. Pure: the caller
-/// applies it only after a successful run, to complete backups only, so a failed run is never counted.
+/// UTC days that have a backup; the same for ISO weeks with <c>keep_weekly</c>; each counted among the backups that hold
+/// a kind, for every kind. The newest is always kept, and so is the newest backup holding each kind: a week of
+/// <c>--only secrets</c> runs never deletes the last dump. Pure: the caller applies it only after a publish, to complete
+/// backups only, so a failed kind is never counted.
 /// </summary>
 internal static class RetentionPolicy
 {
@@ -17,18 +18,26 @@ internal static class RetentionPolicy
     public static IReadOnlySet<string> Keep(IReadOnlyList<Candidate> complete, RetentionOptions retention)
     {
         var newestFirst = complete.OrderByDescending(c => c.Id, StringComparer.Ordinal).ToList();
-        var ids = newestFirst.ConvertAll(c => c.Id);
         var keep = new HashSet<string>(StringComparer.Ordinal);
-        if (ids.Count == 0)
+        if (newestFirst.Count == 0)
         {
             return keep;
         }
 
-        keep.Add(ids[0]);
-        keep.UnionWith(ids.Take(retention.KeepLast));
-        keep.UnionWith(NewestPerPeriod(ids, t => t.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).Take(retention.KeepDaily));
-        keep.UnionWith(NewestPerPeriod(ids, t => string.Create(CultureInfo.InvariantCulture, $"{ISOWeek.GetYear(t)}-W{ISOWeek.GetWeekOfYear(t):00}")).Take(retention.KeepWeekly));
-        keep.UnionWith(newestFirst.SelectMany(c => c.Kinds.Select(kind => (kind, c.Id))).DistinctBy(k => k.kind, StringComparer.Ordinal).Select(k => k.Id));
+        keep.Add(newestFirst[0].Id);
+
+        // Counted per kind: ten nights of failed dumps beside good certificate backups still leave keep_last dumps.
+        // A backup whose manifest cannot be read counts among its like (kind ""), as before kinds were counted.
+        var byKind = newestFirst
+            .SelectMany(c => c.Kinds.Count == 0 ? [(Kind: "", c.Id)] : c.Kinds.Select(kind => (Kind: kind, c.Id)))
+            .GroupBy(k => k.Kind, k => k.Id, StringComparer.Ordinal);
+        foreach (var ids in byKind.Select(g => g.ToList()))
+        {
+            keep.UnionWith(ids.Take(Math.Max(1, retention.KeepLast)));
+            keep.UnionWith(NewestPerPeriod(ids, t => t.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).Take(retention.KeepDaily));
+            keep.UnionWith(NewestPerPeriod(ids, t => string.Create(CultureInfo.InvariantCulture, $"{ISOWeek.GetYear(t)}-W{ISOWeek.GetWeekOfYear(t):00}")).Take(retention.KeepWeekly));
+        }
+
         return keep;
     }
 
