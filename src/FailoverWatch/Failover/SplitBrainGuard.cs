@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FailoverWatch.Configuration;
 using FailoverWatch.Incidents;
 using FailoverWatch.Logging;
@@ -58,21 +59,32 @@ internal sealed class SplitBrainGuard(FailoverWatchOptions options, IncidentReco
 
             var newNodes = splitBrain.Fence.Where(n => !_announced.Contains(n)).ToList();
             var incident = IncidentHandle.None;
-            if (newNodes.Count > 0)
-            {
-                logger.SplitBrain(splitBrain.Reason);
-                metrics.SplitBrains.Inc(options.Cluster.Name);
-                _announced.UnionWith(newNodes);
-                incident = incidents.Open(IncidentKinds.SplitBrain, splitBrain, string.Join(",", newNodes), splitBrain.Keep, walLostBytes: null);
-            }
 
-            var fences = fence
-                ? splitBrain.Fence.Where(n => !_fenced.Contains(n) && !_fencing.ContainsKey(n)).Select(n => FenceIntruderAsync(n, splitBrain.Keep, incident, cancellationToken)).ToList()
-                : [];
-            _pending.AddRange(fences);
-            if (newNodes.Count > 0)
+            // The episode's span, parent of its fences and hook, ended when they are; never the round's own.
+            var round = Activity.Current;
+            var activity = newNodes.Count > 0 ? FailoverWatchActivity.Source.StartActivity("split brain") : null;
+            try
             {
-                _pending.Add(AnnounceAsync(splitBrain.Keep, newNodes, fences, incident, cancellationToken));
+                if (newNodes.Count > 0)
+                {
+                    logger.SplitBrain(splitBrain.Reason);
+                    metrics.SplitBrains.Inc(options.Cluster.Name);
+                    _announced.UnionWith(newNodes);
+                    incident = incidents.Open(IncidentKinds.SplitBrain, splitBrain, string.Join(",", newNodes), splitBrain.Keep, walLostBytes: null);
+                }
+
+                var fences = fence
+                    ? splitBrain.Fence.Where(n => !_fenced.Contains(n) && !_fencing.ContainsKey(n)).Select(n => FenceIntruderAsync(n, splitBrain.Keep, incident, cancellationToken)).ToList()
+                    : [];
+                _pending.AddRange(fences);
+                if (newNodes.Count > 0)
+                {
+                    _pending.Add(AnnounceAsync(splitBrain.Keep, newNodes, fences, incident, activity, cancellationToken));
+                }
+            }
+            finally
+            {
+                Activity.Current = round;
             }
         }
     }
@@ -116,12 +128,19 @@ internal sealed class SplitBrainGuard(FailoverWatchOptions options, IncidentReco
         return fenced;
     }
 
-    private async Task AnnounceAsync(string keep, List<string> newNodes, List<Task<bool>> fences, IncidentHandle incident, CancellationToken cancellationToken)
+    private async Task AnnounceAsync(string keep, List<string> newNodes, List<Task<bool>> fences, IncidentHandle incident, Activity? activity, CancellationToken cancellationToken)
     {
-        var hook = commands.RunAsync(ClusterCommandRunner.OnSplitBrain, options.Hooks.OnSplitBrain, keep, ClusterCommandRunner.SplitBrainEvent, string.Join(",", newNodes), keep, cancellationToken);
-        await incident.TrackAsync(IncidentPhases.Hook, hook, cancellationToken);
-        await Task.WhenAll(fences);
-        await incident.CloseAsync("recorded", cancellationToken);
+        try
+        {
+            var hook = commands.RunAsync(ClusterCommandRunner.OnSplitBrain, options.Hooks.OnSplitBrain, keep, ClusterCommandRunner.SplitBrainEvent, string.Join(",", newNodes), keep, cancellationToken);
+            await incident.TrackAsync(IncidentPhases.Hook, hook, cancellationToken);
+            await Task.WhenAll(fences);
+            await incident.CloseAsync("recorded", cancellationToken);
+        }
+        finally
+        {
+            activity?.Dispose();
+        }
     }
 
     private void Forget(string node, Task<bool> fence)
