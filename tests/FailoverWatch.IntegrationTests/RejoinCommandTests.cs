@@ -88,9 +88,18 @@ public sealed class RejoinCommandTests
         await PromoteAsync(pg2);
         await pg2.ExecuteAsync("INSERT INTO lost_rows VALUES (-1)", CancellationToken.None);
 
-        var (exitCode, output) = await MonitorProcess.RunCliAsync(
-            "rejoin", "--pgdata", pg1.DataDirectory, "--node", "pg1", "--config-file", configFile, "--start-command", start, "--salvage-dir", salvage.Path,
+        Task<(int ExitCode, string Output)> RejoinPg1Async(string salvageDirectory) => MonitorProcess.RunCliAsync(
+            "rejoin", "--pgdata", pg1.DataDirectory, "--node", "pg1", "--config-file", configFile, "--start-command", start, "--salvage-dir", salvageDirectory,
             "--stream-timeout", "60s", "--source", string.Create(CultureInfo.InvariantCulture, $"host=127.0.0.1 port={pg2.Port} user=postgres dbname=postgres"));
+
+        // A salvage that cannot be written stops the rejoin before anything is rewound.
+        var before = Snapshot(pg1);
+        var (refused, refusal) = await RejoinPg1Async("/dev/null/salvage");
+        Assert.Equal(1, refused);
+        Assert.Contains("so nothing was rewound", refusal, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(pg1));
+
+        var (exitCode, output) = await RejoinPg1Async(salvage.Path);
 
         Assert.True(exitCode == 0, output + await ServerLogAsync(pg1));
         var outcome = LastJsonLine(output);
