@@ -5,76 +5,10 @@ using FailoverWatch.LocalServers;
 
 namespace FailoverWatch.IntegrationTests;
 
-/// <summary><c>failoverwatch rejoin</c> on real pairs: a diverged old primary, a clean switchover, and the refusals.</summary>
+/// <summary><c>failoverwatch rejoin</c> on real pairs: a diverged old primary in Debian's layout, and the refusals. RejoinHostTests run it in the usual layout, diverged and clean.</summary>
 public sealed class RejoinCommandTests
 {
     private const int LostCommits = 25;
-
-    [Fact]
-    public async Task diverged_old_primary_has_its_lost_commits_salvaged_then_is_rewound_and_streams()
-    {
-        await using var pair = await PostgresPair.StartAsync(relayReplication: true);
-        using var salvage = new TempDirectory();
-        var (pg1, pg2) = (pair.Primary, pair.Standby);
-        await pg1.ExecuteAsync("CREATE TABLE lost_rows (id int)", CancellationToken.None);
-        await WaitForReplayAsync(pg1, pg2);
-
-        // Only pg1 gets these: the standby's stream is cut first.
-        pair.ReplicationRelay!.Cut();
-        for (var i = 0; i < LostCommits; i++)
-        {
-            await pg1.ExecuteAsync(string.Create(CultureInfo.InvariantCulture, $"INSERT INTO lost_rows VALUES ({i})"), CancellationToken.None);
-        }
-
-        await pg1.SignalAsync("KILL", CancellationToken.None);
-        await Wait.UntilAsync(() => pg1.PostmasterPid is null, TimeSpan.FromSeconds(30), "pg1's postmaster gone");
-        await PromoteAsync(pg2);
-        await pg2.ExecuteAsync("INSERT INTO lost_rows VALUES (-1)", CancellationToken.None);
-
-        var (exitCode, output) = await RejoinAsync(pg1, pg2, "--salvage-dir", salvage.Path);
-
-        Assert.True(exitCode == 0, output + await ServerLogAsync(pg1));
-        var outcome = LastJsonLine(output);
-        Assert.True(outcome.GetProperty("rewound").GetBoolean());
-        var saved = outcome.GetProperty("salvage");
-        Assert.True(saved.GetProperty("commits").GetInt32() >= LostCommits, output);
-        Assert.Contains("postgres.public.lost_rows", saved.GetProperty("relations").EnumerateArray().Select(r => r.GetString()));
-        Assert.True(saved.GetProperty("bytes").GetInt64() > 0);
-        var folder = saved.GetProperty("dir").GetString()!;
-        Assert.StartsWith(salvage.Path, folder, StringComparison.Ordinal);
-        Assert.True(File.Exists(Path.Combine(folder, "wal", "00000002.history")));
-        Assert.Contains(Directory.GetFiles(Path.Combine(folder, "wal")), f => Path.GetFileName(f).StartsWith("00000001", StringComparison.Ordinal));
-        Assert.Contains("commits past the fork", await File.ReadAllTextAsync(Path.Combine(folder, "summary.txt")), StringComparison.Ordinal);
-        Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(pg1.DataDirectory)!, "data.rewind-in-progress")));
-
-        await AssertStreamsAsync(pg1, pg2);
-        await Wait.UntilAsync(
-            async () => await pg1.QueryScalarAsync<long>("SELECT count(*) FROM lost_rows", CancellationToken.None) == 1,
-            TimeSpan.FromSeconds(30),
-            "pg1 holds only the new primary's row");
-        Assert.Equal(-1, await pg1.QueryScalarAsync<int>("SELECT min(id) FROM lost_rows", CancellationToken.None));
-    }
-
-    [Fact]
-    public async Task old_primary_after_a_clean_switchover_streams_without_rewind_or_salvage()
-    {
-        await using var pair = await PostgresPair.StartAsync();
-        using var salvage = new TempDirectory();
-        var (pg1, pg2) = (pair.Primary, pair.Standby);
-        await pg1.ExecuteAsync("CREATE TABLE kept (id int); INSERT INTO kept VALUES (1)", CancellationToken.None);
-        await pg1.StopAsync(CancellationToken.None);
-        await PromoteAsync(pg2);
-
-        var (exitCode, output) = await RejoinAsync(pg1, pg2, "--salvage-dir", salvage.Path);
-
-        Assert.True(exitCode == 0, output + await ServerLogAsync(pg1));
-        var outcome = LastJsonLine(output);
-        Assert.False(outcome.GetProperty("rewound").GetBoolean());
-        Assert.Equal(JsonValueKind.Null, outcome.GetProperty("salvage").ValueKind);
-        Assert.Empty(Directory.GetFileSystemEntries(salvage.Path));
-        await AssertStreamsAsync(pg1, pg2);
-        Assert.Equal(1, await pg1.QueryScalarAsync<long>("SELECT count(*) FROM kept", CancellationToken.None));
-    }
 
     [Fact]
     public async Task rejoin_refuses_a_running_primary_a_source_on_an_older_timeline_and_a_node_pg_rewind_cannot_handle_touching_nothing()
@@ -115,7 +49,7 @@ public sealed class RejoinCommandTests
     }
 
     [Fact]
-    public async Task a_node_configured_outside_its_data_directory_is_rewound_and_started_with_its_own_port_and_settings()
+    public async Task diverged_node_configured_outside_its_data_directory_has_its_lost_commits_salvaged_then_is_rewound_and_keeps_its_own_settings()
     {
         await using var pair = await PostgresPair.StartAsync(relayReplication: true);
         using var salvage = new TempDirectory();
@@ -142,19 +76,50 @@ public sealed class RejoinCommandTests
         await ExternalShellAsync(start);
         await pair.WaitForStreamingAsync();
 
+        // Only pg1 gets these: the standby's stream is cut first.
         pair.ReplicationRelay!.Cut();
-        await pg1.ExecuteAsync("INSERT INTO lost_rows SELECT generate_series(1, 5)", CancellationToken.None);
+        for (var i = 0; i < LostCommits; i++)
+        {
+            await pg1.ExecuteAsync(string.Create(CultureInfo.InvariantCulture, $"INSERT INTO lost_rows VALUES ({i})"), CancellationToken.None);
+        }
+
         await pg1.SignalAsync("KILL", CancellationToken.None);
         await Wait.UntilAsync(() => pg1.PostmasterPid is null, TimeSpan.FromSeconds(30), "pg1's postmaster gone");
         await PromoteAsync(pg2);
+        await pg2.ExecuteAsync("INSERT INTO lost_rows VALUES (-1)", CancellationToken.None);
 
-        var (exitCode, output) = await MonitorProcess.RunCliAsync(
-            "rejoin", "--pgdata", pg1.DataDirectory, "--node", "pg1", "--config-file", configFile, "--start-command", start, "--salvage-dir", salvage.Path,
+        Task<(int ExitCode, string Output)> RejoinPg1Async(string salvageDirectory) => MonitorProcess.RunCliAsync(
+            "rejoin", "--pgdata", pg1.DataDirectory, "--node", "pg1", "--config-file", configFile, "--start-command", start, "--salvage-dir", salvageDirectory,
             "--stream-timeout", "60s", "--source", string.Create(CultureInfo.InvariantCulture, $"host=127.0.0.1 port={pg2.Port} user=postgres dbname=postgres"));
 
+        // A salvage that cannot be written stops the rejoin before anything is rewound.
+        var before = Snapshot(pg1);
+        var (refused, refusal) = await RejoinPg1Async("/dev/null/salvage");
+        Assert.Equal(1, refused);
+        Assert.Contains("so nothing was rewound", refusal, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(pg1));
+
+        var (exitCode, output) = await RejoinPg1Async(salvage.Path);
+
         Assert.True(exitCode == 0, output + await ServerLogAsync(pg1));
-        Assert.True(LastJsonLine(output).GetProperty("rewound").GetBoolean());
+        var outcome = LastJsonLine(output);
+        Assert.True(outcome.GetProperty("rewound").GetBoolean());
+        var saved = outcome.GetProperty("salvage");
+        Assert.True(saved.GetProperty("commits").GetInt32() >= LostCommits, output);
+        Assert.Contains("postgres.public.lost_rows", saved.GetProperty("relations").EnumerateArray().Select(r => r.GetString()));
+        Assert.True(saved.GetProperty("bytes").GetInt64() > 0);
+        var folder = saved.GetProperty("dir").GetString()!;
+        Assert.StartsWith(salvage.Path, folder, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(folder, "wal", "00000002.history")));
+        Assert.Contains(Directory.GetFiles(Path.Combine(folder, "wal")), f => Path.GetFileName(f).StartsWith("00000001", StringComparison.Ordinal));
+        Assert.Contains("commits past the fork", await File.ReadAllTextAsync(Path.Combine(folder, "summary.txt")), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(pg1.DataDirectory)!, "data.rewind-in-progress")));
+
         await AssertStreamsAsync(pg1, pg2);
+        await Wait.UntilAsync(
+            async () => await pg1.QueryScalarAsync<long>("SELECT count(*) FROM lost_rows", CancellationToken.None) == 1,
+            TimeSpan.FromSeconds(30),
+            "pg1 holds only the new primary's row");
         Assert.Equal(configFile, await pg1.QueryScalarAsync<string>("SHOW config_file", CancellationToken.None));
         Assert.Equal("7MB", await pg1.QueryScalarAsync<string>("SHOW work_mem", CancellationToken.None));
         Assert.Equal(hba, await File.ReadAllTextAsync(Path.Combine(etc, "pg_hba.conf")));

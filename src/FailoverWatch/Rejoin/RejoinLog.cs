@@ -16,4 +16,7 @@ internal static partial class RejoinLog
 
     [LoggerMessage(2603, LogLevel.Warning, "Rejoin of {Node} failed; tried again in {Retry}")]
     public static partial void RejoinFailed(this ILogger logger, string node, string retry);
+
+    [LoggerMessage(2604, LogLevel.Error, "Rejoin of {Node} broke unexpectedly; tried again after rejoin_retry")]
+    public static partial void RejoinBroke(this ILogger logger, string node, Exception exception);
 }

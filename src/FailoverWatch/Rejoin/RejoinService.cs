@@ -70,7 +70,16 @@ internal sealed class RejoinService(
             WatchStandbys();
             if (NextDue() is { } node)
             {
-                await RunAsync(node.Name, node.Incident, stoppingToken);
+                try
+                {
+                    await RunAsync(node.Name, node.Incident, stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    // Never the host's end: the node waits for its retry like any failed rejoin.
+                    logger.RejoinBroke(node.Name, e);
+                    Reschedule(node.Name, node.Incident);
+                }
             }
             else
             {
@@ -165,14 +174,18 @@ internal sealed class RejoinService(
             return;
         }
 
+        Reschedule(node, incident);
+        metrics.Rejoins.Inc(options.Cluster.Name, node, FailedResult);
+        logger.RejoinFailed(node, Duration.Format(options.Monitor.RejoinRetry));
+        incident.Rejoined(node, false, result.Describe(), null, null, cancellationToken);
+    }
+
+    private void Reschedule(string node, IncidentHandle incident)
+    {
         lock (_gate)
         {
             _pending[node] = (incident, time.GetUtcNow() + options.Monitor.RejoinRetry);
         }
-
-        metrics.Rejoins.Inc(options.Cluster.Name, node, FailedResult);
-        logger.RejoinFailed(node, Duration.Format(options.Monitor.RejoinRetry));
-        incident.Rejoined(node, false, result.Describe(), null, null, cancellationToken);
     }
 
     /// <summary>The JSON object <c>failoverwatch rejoin</c> prints last; another command may print none.</summary>
