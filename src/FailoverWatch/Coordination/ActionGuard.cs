@@ -8,9 +8,9 @@ namespace FailoverWatch.Coordination;
 /// <summary>
 /// The last check before an action on a server (pg_promote, a fence, stop or hook command): a transaction that
 /// records the action under <c>PREFIX/CLUSTER/action</c> only if the leader key still has this monitor's fencing
-/// token, after which the lease must still have at least one call timeout to run. A leader deposed before the action
-/// learns it here and does nothing; what remains is a pause longer than that margin between this check and the
-/// action's first byte (README, "What a stale leader can still do").
+/// token, after which the lease must still be valid by the monotonic clock (which ends it one call timeout before etcd
+/// can). A leader deposed before the action learns it here and does nothing; what remains is a pause longer than
+/// that margin between this check and the action's first byte (README, "What a stale leader can still do").
 /// </summary>
 internal sealed class ActionGuard(IEtcdGateway etcd, EtcdKeys keys, LeaderFence fence, MonitorLease lease, string monitor, TimeProvider time, ILogger logger)
 {
@@ -43,9 +43,11 @@ internal sealed class ActionGuard(IEtcdGateway etcd, EtcdKeys keys, LeaderFence 
             return null;
         }
 
-        if (lease.Remaining < etcd.CallTimeout)
+        // The write may have taken long enough for the lease to run out by this monitor's clock (which ends it one
+        // call timeout before etcd can): then another monitor may be elected while this one acts.
+        if (!lease.Valid)
         {
-            logger.ActionRefused(action, node, "the lease has too little time left to act under it");
+            logger.ActionRefused(action, node, "its lease may have run out while etcd confirmed it");
             return null;
         }
 

@@ -113,8 +113,9 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
         {
             EnableMultipleHttp2Connections = true,
             ConnectTimeout = TimeSpan.FromSeconds(2),
-            KeepAlivePingDelay = callTimeout * 2,
-            KeepAlivePingTimeout = callTimeout,
+            // Neither may be under a second; a short lease_ttl's call timeout is.
+            KeepAlivePingDelay = TimeSpan.FromSeconds(Math.Max(1, callTimeout.TotalSeconds * 2)),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(Math.Max(1, callTimeout.TotalSeconds)),
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
         };
         if (options.CertFile is { } cert && options.KeyFile is { } key)

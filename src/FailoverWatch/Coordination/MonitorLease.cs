@@ -17,9 +17,6 @@ internal sealed class MonitorLease(IEtcdGateway etcd, TimeSpan ttl, TimeProvider
 
     public bool Valid => Id != 0 && time.GetTimestamp() < Interlocked.Read(ref _validUntil);
 
-    /// <summary>How long the lease is surely alive yet (negative once it may have expired).</summary>
-    public TimeSpan Remaining => TimeSpan.FromSeconds((double)(Interlocked.Read(ref _validUntil) - time.GetTimestamp()) / time.TimestampFrequency);
-
     /// <summary>Renews the lease, or grants a new one when it was lost; true when the lease is new (keys under the old one are gone).</summary>
     public async Task<bool> RenewAsync(CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Mvccpb;
 
 namespace FailoverWatch.Coordination;
@@ -20,17 +21,7 @@ internal sealed record MonitorView(
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, CoordinationJson.Default.MonitorView);
 
     /// <summary>A view as published; null for one this version cannot read.</summary>
-    public static MonitorView? Parse(ReadOnlySpan<byte> json)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(json, CoordinationJson.Default.MonitorView);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    public static MonitorView? Parse(ReadOnlySpan<byte> json) => CoordinationJson.ParseOrNull(json, CoordinationJson.Default.MonitorView);
 
     public static MonitorView[] ReadAll(IEnumerable<KeyValue> keyValues) => [.. keyValues.Select(kv => Parse(kv.Value.Span)).OfType<MonitorView>()];
 }
@@ -44,4 +35,19 @@ internal sealed record MonitorStatus(string Name, bool SeesPrimary, DateTimeOffs
 [JsonSerializable(typeof(ActionRecord))]
 [JsonSerializable(typeof(SwitchoverRecord))]
 [JsonSerializable(typeof(List<MonitorStatus>))]
-internal sealed partial class CoordinationJson : JsonSerializerContext;
+internal sealed partial class CoordinationJson : JsonSerializerContext
+{
+    /// <summary>A value as another monitor (perhaps another version) wrote it; null when this one cannot read it.</summary>
+    public static T? ParseOrNull<T>(ReadOnlySpan<byte> json, JsonTypeInfo<T> type)
+        where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, type);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

@@ -20,15 +20,5 @@ internal sealed record SwitchoverRecord(string From, string To, string Phase, st
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, CoordinationJson.Default.SwitchoverRecord);
 
-    public static SwitchoverRecord? Parse(ReadOnlySpan<byte> json)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(json, CoordinationJson.Default.SwitchoverRecord);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    public static SwitchoverRecord? Parse(ReadOnlySpan<byte> json) => CoordinationJson.ParseOrNull(json, CoordinationJson.Default.SwitchoverRecord);
 }

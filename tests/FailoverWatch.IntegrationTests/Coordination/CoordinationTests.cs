@@ -11,6 +11,7 @@ public sealed class CoordinationTests
 {
     private const string Fast = "probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3";
     private static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(MonitorGroup.LeaseTtlSeconds);
+    private const string WriteBeforeSwitchover = "CREATE TABLE written_before (id int); INSERT INTO written_before VALUES (7)";
 
     [Fact]
     public async Task one_leader_is_elected_any_monitor_takes_a_pause_and_a_killed_leader_is_replaced_within_lease_ttl()
@@ -144,8 +145,7 @@ public sealed class CoordinationTests
         await using var group = await MonitorGroup.StartAsync(Fast);
         var leader = await group.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
         await FailoverTests.WaitForPrimaryAsync(group[leader], "pg1");
-        var pair = group.Cluster.Pair;
-        await pair.Primary.ExecuteAsync("CREATE TABLE written_before_the_cut (id int); INSERT INTO written_before_the_cut VALUES (42)", CancellationToken.None);
+        await group.Cluster.Pair.Primary.ExecuteAsync(WriteBeforeSwitchover, CancellationToken.None);
 
         // The clients' side (both other monitors) loses the primary; the leader still reaches it.
         foreach (var follower in Enumerable.Range(0, 3).Where(i => i != leader))
@@ -153,16 +153,8 @@ public sealed class CoordinationTests
             group.RelayOf(follower).Cut();
         }
 
-        await group.UntilAsync(
-            async () => !await pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None),
-            TimeSpan.FromSeconds(60),
-            "pg2 promoted by the quorum's switchover");
+        await AssertSwitchedOverAsync(group, "pg2 promoted by the quorum's switchover");
         await group[leader].WaitForOutputAsync("the quorum decides");
-        Assert.Equal(42, await pair.Standby.QueryScalarAsync<int>("SELECT id FROM written_before_the_cut", CancellationToken.None));
-        await Wait.UntilAsync(async () => (await group.StateAsync()).Primary == "pg2", TimeSpan.FromSeconds(15), "pg2 recorded in etcd");
-        var record = Assert.Single((await group.StateAsync()).History);
-        Assert.Equal(("pg1", "pg2", "switchover"), (record.From, record.To, record.Reason));
-        Assert.Null(group.Cluster.Marker("fenced-pg1"));
     }
 
     [Fact]
@@ -172,25 +164,16 @@ public sealed class CoordinationTests
         await using var group = await MonitorGroup.StartAsync(Fast, pg1StopCommand: c => $"{TestCluster.StopCommand(c.Pair.Primary, "fast")} && touch {c.File("stopped-pg1")} && sleep 20");
         var leader = await group.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
         await FailoverTests.WaitForPrimaryAsync(group[leader], "pg1");
-        var pair = group.Cluster.Pair;
-        await pair.Primary.ExecuteAsync("CREATE TABLE written_before_the_switchover (id int); INSERT INTO written_before_the_switchover VALUES (7)", CancellationToken.None);
+        await group.Cluster.Pair.Primary.ExecuteAsync(WriteBeforeSwitchover, CancellationToken.None);
 
         var request = group[leader].PostAsync("switchover?to=pg2", group.Cluster.AdminToken);
         await Wait.UntilAsync(() => File.Exists(group.Cluster.File("stopped-pg1")), TimeSpan.FromSeconds(60), "pg1 stopped by the switchover");
         await group.KillMonitorAsync(leader);
         await Assert.ThrowsAnyAsync<Exception>(() => request);
 
-        await group.UntilAsync(
-            async () => !await pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None),
-            TimeSpan.FromSeconds(60),
-            "pg2 promoted by the next leader");
+        await AssertSwitchedOverAsync(group, "pg2 promoted by the next leader");
         var next = await group.WaitForLeaderAsync(LeaseTtl * 4, notIndex: leader);
         await group[next].WaitForOutputAsync("finishing the switchover from pg1 to pg2");
-        Assert.Equal(7, await pair.Standby.QueryScalarAsync<int>("SELECT id FROM written_before_the_switchover", CancellationToken.None));
-        await Wait.UntilAsync(async () => (await group.StateAsync()).Primary == "pg2", TimeSpan.FromSeconds(15), "pg2 recorded in etcd");
-        var record = Assert.Single((await group.StateAsync()).History);
-        Assert.Equal(("pg1", "pg2", "switchover"), (record.From, record.To, record.Reason));
-        Assert.Null(group.Cluster.Marker("fenced-pg1"));
     }
 
     [Fact]
@@ -258,5 +241,17 @@ public sealed class CoordinationTests
         Assert.Equal(0, await monitor.MetricAsync("failoverwatch_coordination_up{cluster=\"test\"}"));
         Assert.DoesNotContain("wrong-password", monitor.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("wrong-password", await monitor.MetricsAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>pg2 promoted by a switchover, never a failover: the row written before it is there, it is recorded once, pg1 stopped rather than fenced.</summary>
+    private static async Task AssertSwitchedOverAsync(MonitorGroup group, string what)
+    {
+        var standby = group.Cluster.Pair.Standby;
+        await group.UntilAsync(async () => !await standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None), TimeSpan.FromSeconds(60), what);
+        Assert.Equal(7, await standby.QueryScalarAsync<int>("SELECT id FROM written_before", CancellationToken.None));
+        await Wait.UntilAsync(async () => (await group.StateAsync()).Primary == "pg2", TimeSpan.FromSeconds(15), "pg2 recorded in etcd");
+        var record = Assert.Single((await group.StateAsync()).History);
+        Assert.Equal(("pg1", "pg2", "switchover"), (record.From, record.To, record.Reason));
+        Assert.Null(group.Cluster.Marker("fenced-pg1"));
     }
 }
