@@ -27,16 +27,36 @@ internal sealed class SyncStandbyManager(FailoverWatchOptions options, IClusterS
     private SyncProgress _progress = SyncProgress.Start;
     private string? _primary;
     private bool _asyncChecked;
+    private Task _running = Task.CompletedTask;
 
-    /// <summary>One round on the healthy <paramref name="primary"/>: read, decide, at most one change.</summary>
+    /// <summary>
+    /// One round on the healthy <paramref name="primary"/>: read, decide, at most one change. Bounded by one probe timeout
+    /// even when the driver ignores cancellation (a primary hung mid-handshake): the round holds the decision lock, so a
+    /// hung primary must not hold back its own failover. A round still running from before is never overlapped: rounds skip until it ends.
+    /// </summary>
     public async Task RunRoundAsync(string primary, CancellationToken cancellationToken)
     {
         var replication = options.Replication;
         var state = store.Current;
-        if (state.Paused || (!replication.Synchronous && _asyncChecked && state.Replication.Standbys.Count == 0))
+        if (state.Paused || (!replication.Synchronous && _asyncChecked && state.Replication.Standbys.Count == 0) || !_running.IsCompleted)
         {
             return;
         }
+
+        _running = RunRoundCoreAsync(primary, cancellationToken);
+        try
+        {
+            await _running.WaitAsync(options.Monitor.ProbeTimeout, time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            logger.SyncStepFailed(primary, "reading the primary", $"no answer within {options.Monitor.ProbeTimeout.TotalMilliseconds:0} ms");
+        }
+    }
+
+    private async Task RunRoundCoreAsync(string primary, CancellationToken cancellationToken)
+    {
+        var replication = options.Replication;
 
         if (primary != _primary)
         {
@@ -98,16 +118,21 @@ internal sealed class SyncStandbyManager(FailoverWatchOptions options, IClusterS
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(options.Monitor.ProbeTimeout * 2);
-            await using var dataSource = DataSource(node);
-            await using var connection = await dataSource.OpenConnectionAsync(deadline.Token);
-            await SetAsync(connection, setting, deadline.Token);
+            await ResetAsync(node, setting, deadline.Token).WaitAsync(options.Monitor.ProbeTimeout * 2, time, cancellationToken);
             logger.SyncResetOnTarget(node, setting);
         }
-        catch (Exception e) when (e is NpgsqlException or PostgresException or IOException
+        catch (Exception e) when (e is NpgsqlException or PostgresException or IOException or TimeoutException
             || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             logger.SyncResetOnTargetFailed(node, e is PostgresException pg ? pg.MessageText : e.Message);
         }
+    }
+
+    private async Task ResetAsync(string node, string setting, CancellationToken cancellationToken)
+    {
+        await using var dataSource = DataSource(node);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await SetAsync(connection, setting, cancellationToken);
     }
 
     /// <summary><c>failoverwatch_sync_standby</c> and <c>failoverwatch_replication_degraded</c> from the state (on every monitor).</summary>
