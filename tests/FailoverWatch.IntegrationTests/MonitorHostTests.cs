@@ -60,7 +60,7 @@ public sealed class MonitorHostTests
     [Fact]
     public async Task write_probe_counts_blocked_commits_as_failed_probes_with_the_reason()
     {
-        await using var cluster = await TestCluster.StartAsync("probe_interval: 500ms\nprobe_timeout: 1s\nwrite_probe: true\nfailure_threshold: 1000");
+        await using var cluster = await TestCluster.StartAsync("probe_interval: 500ms\nprobe_timeout: 1s\nwrite_probe: true\nauto_failover: false");
         await using var monitor = await MonitorProcess.StartAsync(cluster);
         await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
 
