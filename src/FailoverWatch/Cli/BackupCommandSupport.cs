@@ -59,7 +59,7 @@ internal static class BackupCommandSupport
 
         try
         {
-            return (new SelectedBackup(store, id, await store.ReadManifestAsync(id, cancellationToken)), 0);
+            return (new SelectedBackup(store, id, await store.ReadManifestAsync(id, cancellationToken), backup), 0);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidDataException)
         {
@@ -94,7 +94,7 @@ internal static class BackupCommandSupport
 }
 
 /// <summary>One complete backup chosen on the command line.</summary>
-internal sealed record SelectedBackup(BackupStore Store, string Id, BackupManifest Manifest)
+internal sealed record SelectedBackup(BackupStore Store, string Id, BackupManifest Manifest, BackupOptions Options)
 {
     public string FolderPath => Store.PathOf(Id);
 }

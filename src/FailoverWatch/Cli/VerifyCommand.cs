@@ -28,7 +28,7 @@ internal static class VerifyCommand
 
             var (id, manifest) = (selected.Id, selected.Manifest);
             var tested = parseResult.GetValue(restoreTest);
-            var (record, checksumProblems, notRecorded) = await BackupVerification.RunAsync(selected.FolderPath, manifest, tested, TimeProvider.System, cancellationToken);
+            var (record, checksumProblems, notRecorded) = await BackupVerification.RunAsync(selected.FolderPath, manifest, tested ? selected.Options : null, TimeProvider.System, cancellationToken);
             Console.WriteLine($"{id}: {manifest.Files.Count} entries checked, {checksumProblems} problems");
             if (tested && manifest.Postgres is { } dump && checksumProblems == 0)
             {

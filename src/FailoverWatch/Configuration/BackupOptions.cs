@@ -7,6 +7,8 @@ internal sealed class BackupOptions
     public string? Schedule { get; set; }
     /// <summary>Cron expression, UTC: when to restore the newest dump into a scratch PostgreSQL and compare row counts. Absent: never by itself.</summary>
     public string? RestoreTestSchedule { get; set; }
+    /// <summary>The OS account the restore test runs its scratch server and psql as (root only). Absent: failoverwatch-restore if it exists, else nobody.</summary>
+    public string? RestoreTestUser { get; set; }
     public RetentionOptions Retention { get; set; } = new();
     public OffsiteOptions? Offsite { get; set; }
     /// <summary>With an off-site target, local backups not off-site yet are kept past retention until free space falls below this.</summary>

@@ -13,10 +13,12 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
 {
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(120);
     private readonly PostgresBinaries _binaries;
+    private readonly string _account;
 
-    private LocalPostgresServer(PostgresBinaries binaries, string name, string directory, int port)
+    private LocalPostgresServer(PostgresBinaries binaries, string name, string directory, int port, string account = OsUser.ServerAccount)
     {
         _binaries = binaries;
+        _account = account;
         Name = name;
         Directory = directory;
         Port = port;
@@ -48,12 +50,25 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
             Timeout = 10,
         }.ConnectionString;
 
-    /// <summary>initdb (with data checksums) and start a primary ready to feed streaming standbys.</summary>
+    /// <summary>
+    /// initdb (with data checksums) and start a primary ready to feed streaming standbys; with <paramref name="isolated"/>,
+    /// a server no one can log in to without its password, from initdb on, run as its own OS account.
+    /// </summary>
     public static async Task<LocalPostgresServer> CreatePrimaryAsync(
-        PostgresBinaries binaries, string name, string parentDirectory, CancellationToken cancellationToken, IEnumerable<string>? extraSettings = null)
+        PostgresBinaries binaries, string name, string parentDirectory, CancellationToken cancellationToken, IEnumerable<string>? extraSettings = null,
+        IsolatedLogin? isolated = null)
     {
-        var server = new LocalPostgresServer(binaries, name, PrepareDirectory(parentDirectory, name), OsUser.FreeLoopbackPort());
-        await server.RunToolAsync("initdb", ["-D", server.DataDirectory, "-U", Superuser, "--auth=trust", "--data-checksums", "-E", "UTF8", "--locale=C"], cancellationToken);
+        var account = isolated?.OsAccount ?? OsUser.ServerAccount;
+        var server = new LocalPostgresServer(binaries, name, PrepareDirectory(parentDirectory, name, account), OsUser.FreeLoopbackPort(), account);
+        if (isolated is null)
+        {
+            await server.RunToolAsync("initdb", ["-D", server.DataDirectory, "-U", Superuser, "--auth=trust", "--data-checksums", "-E", "UTF8", "--locale=C"], cancellationToken);
+        }
+        else
+        {
+            await server.InitIsolatedAsync(isolated, cancellationToken);
+        }
+
         var settings = new List<string>
         {
             "listen_addresses = '127.0.0.1'",
@@ -70,12 +85,47 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
         };
         settings.AddRange(extraSettings ?? []);
         await server.AppendConfigAsync(settings, cancellationToken);
-        await File.AppendAllTextAsync(
-            Path.Combine(server.DataDirectory, "pg_hba.conf"),
-            "host replication all 127.0.0.1/32 trust\n",
-            cancellationToken);
+        if (isolated is null)
+        {
+            await File.AppendAllTextAsync(
+                Path.Combine(server.DataDirectory, "pg_hba.conf"),
+                "host replication all 127.0.0.1/32 trust\n",
+                cancellationToken);
+        }
+
         await server.StartAsync(cancellationToken);
         return server;
+    }
+
+    /// <summary>
+    /// initdb with scram for every connection from the start (no trusting window between start and a switch), the
+    /// password through a 0600 file of the server's account that is gone before the server starts, then one hba line:
+    /// the role alone, through the socket, so the roles a restored dump creates cannot log in.
+    /// </summary>
+    private async Task InitIsolatedAsync(IsolatedLogin isolated, CancellationToken cancellationToken)
+    {
+        var passwordFile = Path.Combine(Directory, "pwfile");
+        try
+        {
+            // 0600 from its creation, so the password is never readable by anyone else, not even for a moment.
+            await using (var file = new FileStream(passwordFile, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
+            await using (var writer = new StreamWriter(file))
+            {
+                await writer.WriteAsync(isolated.Password.AsMemory(), cancellationToken);
+            }
+
+            OsUser.GiveToAccount(_account, passwordFile);
+            await RunToolAsync(
+                "initdb",
+                ["-D", DataDirectory, "-U", isolated.Role, "--auth-local=scram-sha-256", "--auth-host=reject", $"--pwfile={passwordFile}", "--data-checksums", "-E", "UTF8", "--locale=C"],
+                cancellationToken);
+        }
+        finally
+        {
+            File.Delete(passwordFile);
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(DataDirectory, "pg_hba.conf"), $"local all {isolated.Role} scram-sha-256\n", cancellationToken);
     }
 
     /// <summary>A hot standby streaming from <paramref name="primary"/> (or from <paramref name="upstreamPort"/>, a relay in front of it).</summary>
@@ -83,7 +133,7 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
         LocalPostgresServer primary, string name, string parentDirectory, CancellationToken cancellationToken,
         int? upstreamPort = null, IEnumerable<string>? extraSettings = null)
     {
-        var server = new LocalPostgresServer(primary._binaries, name, PrepareDirectory(parentDirectory, name), OsUser.FreeLoopbackPort());
+        var server = new LocalPostgresServer(primary._binaries, name, PrepareDirectory(parentDirectory, name, OsUser.ServerAccount), OsUser.FreeLoopbackPort());
         await server.RunToolAsync(
             "pg_basebackup",
             ["-D", server.DataDirectory, "-d", $"host=127.0.0.1 port={primary.Port} user={Superuser} application_name={name}", "-R", "-X", "stream", "-c", "fast"],
@@ -210,18 +260,18 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
 
     private Task<ProcessResult> RunToolUncheckedAsync(string tool, IEnumerable<string> arguments, CancellationToken cancellationToken)
     {
-        var (fileName, args) = OsUser.AsServerAccount(_binaries.Tool(tool), arguments);
+        var (fileName, args) = OsUser.AsAccount(_account, _binaries.Tool(tool), arguments);
         return ExternalProcess.RunAsync(fileName, args, ToolTimeout, cancellationToken, workingDirectory: Directory);
     }
 
     private Task AppendConfigAsync(IEnumerable<string> settings, CancellationToken cancellationToken) =>
         File.AppendAllTextAsync(Path.Combine(DataDirectory, "postgresql.auto.conf"), string.Join('\n', settings) + "\n", cancellationToken);
 
-    private static string PrepareDirectory(string parentDirectory, string name)
+    private static string PrepareDirectory(string parentDirectory, string name, string account)
     {
         var directory = Path.Combine(parentDirectory, name);
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "sock"));
-        OsUser.GiveToServerAccount(directory);
+        OsUser.GiveToAccount(account, directory);
         return directory;
     }
 

@@ -58,7 +58,7 @@ public sealed class BackupRunTests
         Assert.Empty(Directory.EnumerateDirectories(dir.File("dest"), ".tmp-*"));
 
         Assert.Equal(0, await Cli("verify", "--config", config, "--restore-test"));
-        var restored = await PostgresRestoreTest.RunAsync(store.PathOf(id), manifest.Postgres, CancellationToken.None);
+        var restored = await PostgresRestoreTest.RunAsync(store.PathOf(id), manifest.Postgres, null, CancellationToken.None);
         Assert.Empty(restored);
         Assert.Equal(0, await Cli("backups", "--config", config, "--json"));
     }

@@ -2,6 +2,7 @@ using FailoverWatch.Backup;
 using FailoverWatch.Backup.Offsite;
 using FailoverWatch.Backup.Restore;
 using FailoverWatch.Backup.Store;
+using FailoverWatch.Configuration;
 using FailoverWatch.IntegrationTests.Fixtures;
 using FailoverWatch.Storage;
 
@@ -44,7 +45,7 @@ public sealed class ResticOffsiteTests
         // restic alone gives the backup back, media and a dump that loads with every row count included.
         var manifest = await RestoreLatestAsync(repo, dir, first.Id);
         Assert.Equal("png", await File.ReadAllTextAsync(dir.File("back/media/a/b.png")));
-        var (record, _, _) = await BackupVerification.RunAsync(dir.File("back"), manifest, true, TimeProvider.System, CancellationToken.None);
+        var (record, _, _) = await BackupVerification.RunAsync(dir.File("back"), manifest, new BackupOptions(), TimeProvider.System, CancellationToken.None);
         Assert.True(record.Ok, string.Join("\n", record.Problems));
 
         clock.Advance(TimeSpan.FromDays(1));

@@ -22,7 +22,7 @@ public sealed class RestoreTestIsolationTests
         var backup = await runner.RunAsync(null, null, CancellationToken.None);
         Assert.True(backup.Succeeded, backup.Error);
 
-        var restore = PostgresRestoreTest.RunAsync(Path.Combine(dir.File("dest"), backup.Id), backup.Manifest!.Postgres!, CancellationToken.None);
+        var restore = PostgresRestoreTest.RunAsync(Path.Combine(dir.File("dest"), backup.Id), backup.Manifest!.Postgres!, null, CancellationToken.None);
         var looked = 0;
         while (!restore.IsCompleted)
         {
@@ -42,9 +42,12 @@ public sealed class RestoreTestIsolationTests
                 // No TCP listener on the server's port, on any address.
                 var listening = await ExternalProcess.RunAsync("ss", ["-Hltn", $"sport = :{port}"], TimeSpan.FromSeconds(10), CancellationToken.None);
                 Assert.True(listening.StandardOutput.Trim().Length == 0, listening.StandardOutput);
+                // The server runs as the restore test's own account, not as the cluster's server account.
+                var owner = await ExternalProcess.RunAsync("stat", ["-c", "%U", socketFolder], TimeSpan.FromSeconds(10), CancellationToken.None);
+                Assert.Equal(RestoreTestAccount.Resolve(null), owner.StandardOutput.Trim());
                 // Another OS user cannot even reach the socket (root could, as it can read the data folder anyway).
                 var psql = LocalServers.PostgresBinaries.Find().Tool("psql");
-                var other = await ExternalProcess.RunAsync("runuser", ["-u", "nobody", "--", psql, "-X", "-h", socketFolder, "-p", port, "-U", "postgres", "-c", "SELECT 1"], TimeSpan.FromSeconds(10), CancellationToken.None);
+                var other = await ExternalProcess.RunAsync("runuser", ["-u", "daemon", "--", psql, "-X", "-h", socketFolder, "-p", port, "-U", "postgres", "-c", "SELECT 1"], TimeSpan.FromSeconds(10), CancellationToken.None);
                 Assert.False(other.Succeeded, other.StandardOutput);
             }
 
@@ -53,5 +56,72 @@ public sealed class RestoreTestIsolationTests
 
         Assert.Empty(await restore);
         Assert.True(looked > 0, "the scratch server was never seen running");
+    }
+
+    /// <summary>
+    /// A database owner swaps the bodies of functions that an index expression and a check constraint call: restoring
+    /// the dump runs them. Run as the token's owner they read it (the trap is real); run as the restore test's own
+    /// account they fail, and the token is in no row and no output.
+    /// </summary>
+    [Fact]
+    public async Task a_function_in_the_dump_that_reads_the_admin_token_fails_and_the_token_appears_nowhere()
+    {
+        await using var pair = await PostgresPair.StartAsync();
+        using var dir = new TempDirectory();
+        var token = "admin-token-" + Guid.NewGuid().ToString("N");
+        var tokenFile = dir.File("admin-token");
+        BackupRig.WriteFile(tokenFile, token, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        // Owned by the account that ran the scratch server before, as the service user's own files are its own.
+        LocalServers.OsUser.GiveToServerAccount(tokenFile);
+        await pair.Primary.ExecuteAsync($$"""
+            CREATE TABLE loot (t text);
+            CREATE TABLE indexed (id int);
+            CREATE TABLE checked (id int);
+            INSERT INTO indexed SELECT generate_series(1, 10);
+            INSERT INTO checked SELECT generate_series(1, 10);
+            CREATE FUNCTION by_index(i int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT i';
+            CREATE FUNCTION by_check(i int) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+            CREATE INDEX indexed_trap ON indexed (by_index(id));
+            ALTER TABLE checked ADD CONSTRAINT checked_trap CHECK (by_check(id));
+            CREATE OR REPLACE FUNCTION by_index(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE
+                AS $f$ BEGIN RAISE EXCEPTION 'stolen: %', pg_read_file('{{tokenFile}}'); END $f$;
+            CREATE OR REPLACE FUNCTION by_check(i int) RETURNS boolean LANGUAGE plpgsql
+                AS $f$ BEGIN EXECUTE 'COPY public.loot FROM PROGRAM ''cat {{tokenFile}}'''; RETURN true; END $f$;
+            """, CancellationToken.None);
+        var config = dir.File("fw.yaml");
+        string Config(string user) => BackupRig.Nodes(pair) + $$"""
+
+            backup:
+              destination: {{dir.File("dest")}}
+              postgres: { from: primary }
+              {{user}}
+            """;
+        await File.WriteAllTextAsync(config, Config("restore_test_user: " + LocalServers.OsUser.ServerAccount));
+        var (backupExit, backupOutput) = await MonitorProcess.RunCliAsync("backup", "--config", config);
+        Assert.True(backupExit == 0, backupOutput);
+
+        var (leakExit, leakOutput) = await MonitorProcess.RunCliAsync("verify", "--config", config, "--restore-test");
+        Assert.True(leakExit == 1, leakOutput);
+        Assert.True(leakOutput.Contains("public.loot: 10 rows after restore, 0 when dumped", StringComparison.Ordinal), leakOutput);
+        Assert.Contains("stolen: " + token, File.ReadAllText(Directory.EnumerateFiles(dir.File("dest"), "verified.json", SearchOption.AllDirectories).Single()), StringComparison.Ordinal);
+
+        await File.WriteAllTextAsync(config, Config(""));
+        var (exit, output) = await MonitorProcess.RunCliAsync("verify", "--config", config, "--restore-test");
+        Assert.True(exit == 1, output);
+        // cat, run by the server as its own account, is denied the token (its stderr goes to the server log).
+        Assert.True(output.Contains($"program \"cat {tokenFile}\" failed", StringComparison.Ordinal), output);
+        Assert.DoesNotContain(token, output, StringComparison.Ordinal);
+        // Had the COPY read the token, loot would hold rows the dump did not have.
+        Assert.DoesNotContain("loot", output, StringComparison.Ordinal);
+        Assert.Contains("public.checked: 0 rows after restore, 10 when dumped", output, StringComparison.Ordinal);
+
+        // check-config names a restore test that would run as the service user, or as no one.
+        foreach (var (user, expected) in new[] { ("failoverwatch", "is the service user"), ("no-such-user-fw", "does not exist") })
+        {
+            await File.WriteAllTextAsync(config, Config("restore_test_user: " + user));
+            var (checkExit, checkOutput) = await MonitorProcess.RunCliAsync("check-config", "--config", config);
+            Assert.True(checkExit == 0, checkOutput);
+            Assert.Contains($"warning: backup.restore_test_user: {user} {expected}", checkOutput, StringComparison.Ordinal);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using FailoverWatch.Configuration;
 using FailoverWatch.Storage;
 using FailoverWatch.Backup.Store;
 
@@ -10,11 +11,12 @@ namespace FailoverWatch.Backup.Restore;
 /// </summary>
 internal static class BackupVerification
 {
-    public static async Task<BackupVerificationResult> RunAsync(string backupDirectory, BackupManifest manifest, bool restoreTest, TimeProvider time, CancellationToken cancellationToken)
+    /// <param name="restoreTest">With a restore test, the backup section (its <c>restore_test_user</c>); null: checksums only.</param>
+    public static async Task<BackupVerificationResult> RunAsync(string backupDirectory, BackupManifest manifest, BackupOptions? restoreTest, TimeProvider time, CancellationToken cancellationToken)
     {
         var problems = (await BackupVerifier.VerifyAsync(backupDirectory, manifest.Files, cancellationToken)).ToList();
         var checksumProblems = problems.Count;
-        if (restoreTest)
+        if (restoreTest is not null)
         {
             if (manifest.Postgres is not { } dump)
             {
@@ -22,11 +24,11 @@ internal static class BackupVerification
             }
             else if (checksumProblems == 0)
             {
-                problems.AddRange(await PostgresRestoreTest.RunAsync(backupDirectory, dump, cancellationToken));
+                problems.AddRange(await PostgresRestoreTest.RunAsync(backupDirectory, dump, restoreTest.RestoreTestUser, cancellationToken));
             }
         }
 
-        var record = new VerificationRecord(time.GetUtcNow(), problems.Count == 0, restoreTest, problems);
+        var record = new VerificationRecord(time.GetUtcNow(), problems.Count == 0, restoreTest is not null, problems);
         string? notRecorded = null;
         try
         {

@@ -51,7 +51,7 @@ internal sealed class RestoreTestScheduler(BackupOptions options, FailoverWatchM
             }
 
             activity?.SetTag("backup.id", id);
-            var (record, _, _) = await BackupVerification.RunAsync(store.PathOf(id), manifest, restoreTest: true, Time, cancellationToken);
+            var (record, _, _) = await BackupVerification.RunAsync(store.PathOf(id), manifest, options, Time, cancellationToken);
             if (record.Ok)
             {
                 metrics.RestoreTestLastSuccess.SetTime(record.VerifiedAt, BackupKinds.Postgres);
