@@ -43,4 +43,49 @@ public sealed class DrillTests(ITestOutputHelper output)
         Assert.Equal("00000003", await pg1.QueryScalarAsync<string>("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)", CancellationToken.None));
         Assert.True(await pg1.QueryScalarAsync<long>("SELECT count(*) FROM failoverwatch_drill_canary", CancellationToken.None) >= acknowledged);
     }
+
+    [Fact]
+    public async Task drill_stops_at_a_refused_switchover_and_leaves_the_primary_where_it_was()
+    {
+        await using var cluster = await TestCluster.StartAsync("probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3");
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
+        // The host read its token at start: the drill's token is now another, and the host refuses its switchover.
+        await File.WriteAllTextAsync(cluster.File("admin-token"), "not-the-hosts-token");
+
+        var (exit, printed) = await MonitorProcess.RunCliAsync("drill", "--config", cluster.ConfigPath);
+        output.WriteLine(printed);
+
+        Assert.True(exit == 1, printed);
+        using var report = JsonDocument.Parse(printed.Split('\n').Single(l => l.StartsWith('{')));
+        var root = report.RootElement;
+        Assert.False(root.GetProperty("passed").GetBoolean());
+        var phases = root.GetProperty("phases").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("ok").GetBoolean());
+        Assert.Equal(["ready", "canary_start", "switchover_to_pg2", "put_back_pg1", "canary_check"], phases.Keys);
+        Assert.False(phases["switchover_to_pg2"]);
+        Assert.True(phases["put_back_pg1"] && phases["canary_check"], printed);
+        Assert.Contains("switchover to pg2 refused (401)", printed, StringComparison.Ordinal);
+        Assert.Equal(0, root.GetProperty("canary_lost").GetInt32());
+        Assert.Equal("pg1", (await monitor.StatusAsync()).GetProperty("primary").GetString());
+        Assert.False(await cluster.Pair.Primary.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task drill_does_not_start_while_the_standby_is_down()
+    {
+        await using var cluster = await TestCluster.StartAsync("probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3");
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
+        await cluster.Pair.Standby.StopAsync(CancellationToken.None);
+
+        var (exit, printed) = await MonitorProcess.RunCliAsync("drill", "--config", cluster.ConfigPath);
+        output.WriteLine(printed);
+
+        Assert.True(exit == 1, printed);
+        using var report = JsonDocument.Parse(printed.Split('\n').Single(l => l.StartsWith('{')));
+        var phase = Assert.Single(report.RootElement.GetProperty("phases").EnumerateArray());
+        Assert.Equal("ready", phase.GetProperty("name").GetString());
+        Assert.Contains("pg2", phase.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal("pg1", (await monitor.StatusAsync()).GetProperty("primary").GetString());
+    }
 }
