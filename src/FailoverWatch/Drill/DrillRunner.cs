@@ -146,8 +146,9 @@ internal sealed class DrillRunner(FailoverWatchOptions options, ClusterControl c
         {
             await step();
         }
-        catch (Exception e) when (e is DrillStepException or HttpRequestException or Npgsql.NpgsqlException or TimeoutException)
+        catch (Exception e) when (e is DrillStepException or HttpRequestException or Npgsql.NpgsqlException or TimeoutException or TaskCanceledException { InnerException: TimeoutException })
         {
+            // An HttpClient timeout is a cancellation; the operator's Ctrl-C is not caught here.
             error = e.Message;
         }
 
