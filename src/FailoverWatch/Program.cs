@@ -18,6 +18,7 @@ var root = new RootCommand("FailoverWatch: watches a PostgreSQL streaming-replic
     VerifyCommand.Create(),
     RestoreCommand.Create(),
     RejoinCommand.Create(),
+    DrillCommand.Create(),
 };
 
 // Ctrl-C cancels the command, which then cleans up (the demo stops and removes its servers, a backup its partial

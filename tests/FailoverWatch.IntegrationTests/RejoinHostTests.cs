@@ -91,7 +91,7 @@ public sealed class RejoinHostTests
     }
 
     /// <summary>As an ssh forced command would: the new primary's address comes from the host's environment.</summary>
-    private static Task WriteRejoinScriptAsync(TestCluster cluster, LocalServers.LocalPostgresServer node) =>
+    internal static Task WriteRejoinScriptAsync(TestCluster cluster, LocalServers.LocalPostgresServer node) =>
         File.WriteAllTextAsync(cluster.File($"rejoin-{node.Name}.sh"), MonitorProcess.ShellCommandLine(
             "rejoin", "--pgdata", node.DataDirectory, "--node", node.Name, "--start-command", node.StartCommandLine(), "--stream-timeout", "60s")
             + " --source \"host=$FW_NEW_PRIMARY_HOST port=$FW_NEW_PRIMARY_PORT user=postgres dbname=postgres\"\n");

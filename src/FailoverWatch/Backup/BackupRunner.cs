@@ -234,6 +234,25 @@ internal sealed class BackupRunner(
         return removed;
     }
 
+    /// <summary>Whether a run, of this process or another, holds the shared run lock of <paramref name="destination"/>.</summary>
+    internal static bool AnyRunning(string destination)
+    {
+        if (!Directory.Exists(destination))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var idle = new FileStream(Path.Combine(destination, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
     /// <summary>Leftovers of killed runs are removed only while no run holds the shared lock: else they may be another run's.</summary>
     private void RemoveLeftoversWhenIdle(BackupStore store)
     {

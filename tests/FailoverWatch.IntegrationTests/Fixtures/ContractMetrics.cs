@@ -27,5 +27,8 @@ public static class ContractMetrics
 
     public static readonly string[] Replication = ["failoverwatch_sync_standby", "failoverwatch_replication_degraded"];
 
-    public static readonly string[] All = [.. Monitoring, .. Backup, .. Readiness, .. Incidents, .. Replication];
+    /// <summary>Published only for nodes with a rejoin_command.</summary>
+    public static readonly string[] Rejoin = ["failoverwatch_rejoins_total", "failoverwatch_salvaged_commits_total"];
+
+    public static readonly string[] All = [.. Monitoring, .. Backup, .. Readiness, .. Incidents, .. Replication, .. Rejoin];
 }

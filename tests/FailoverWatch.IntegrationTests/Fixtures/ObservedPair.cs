@@ -25,6 +25,8 @@ public sealed class ObservedPair : IAsyncLifetime
             Pair = await PostgresPair.StartAsync();
             var options = RunningHost.OptionsFor(Pair, _directory.Path);
             options.Cluster.Name = Cluster;
+            // The rejoin series exist only for nodes with a rejoin_command; it never runs here (pg1 stays primary).
+            options.Cluster.Nodes[0].RejoinCommand = "false";
             Host = await RunningHost.StartAsync(options, _directory.Path);
             Prometheus = await PrometheusServer.StartAsync(Host.Target, RepositoryFiles.Path("grafana", "alerts.yml"));
         }

@@ -49,7 +49,8 @@ public sealed class TestCluster : IAsyncDisposable
         Func<TestCluster, string>? onFailoverHook = null,
         Func<TestCluster, string>? pg1StopCommand = null,
         Func<TestCluster, string>? pg1RejoinCommand = null,
-        Func<TestCluster, string>? pg3RejoinCommand = null)
+        Func<TestCluster, string>? pg3RejoinCommand = null,
+        Func<TestCluster, string>? pg2RejoinCommand = null)
     {
         var pair = await PostgresPair.StartAsync(relayReplication, walReceiverTimeout);
         LocalPostgresServer? cascaded = null;
@@ -71,7 +72,7 @@ public sealed class TestCluster : IAsyncDisposable
         var relay = relayMonitor ? TcpRelay.Start(pair.Primary.Port) : null;
         var cluster = new TestCluster(pair, cascaded, relay, OsUser.FreeLoopbackPort(), statePath);
         await System.IO.File.WriteAllTextAsync(cluster.File("admin-token"), cluster.AdminToken);
-        await System.IO.File.WriteAllTextAsync(cluster.ConfigPath, cluster.Config(monitorSettings, pg1FenceCommand, monitorUser, onFailoverHook, pg1StopCommand, pg1RejoinCommand, pg3RejoinCommand));
+        await System.IO.File.WriteAllTextAsync(cluster.ConfigPath, cluster.Config(monitorSettings, pg1FenceCommand, monitorUser, onFailoverHook, pg1StopCommand, pg1RejoinCommand, pg3RejoinCommand, pg2RejoinCommand));
         return cluster;
     }
 
@@ -85,7 +86,7 @@ public sealed class TestCluster : IAsyncDisposable
     public string RecordTo(string marker) => $"echo \\\"$FW_EVENT old=$FW_OLD_PRIMARY new=$FW_NEW_PRIMARY\\\" >> {File(marker)}";
 
     /// <remarks>Commands given are written inside YAML double quotes: a <c>"</c> in them must be <c>\"</c>.</remarks>
-    private string Config(string monitorSettings, Func<TestCluster, string>? pg1FenceCommand, string monitorUser, Func<TestCluster, string>? onFailoverHook, Func<TestCluster, string>? pg1StopCommand, Func<TestCluster, string>? pg1RejoinCommand, Func<TestCluster, string>? pg3RejoinCommand)
+    private string Config(string monitorSettings, Func<TestCluster, string>? pg1FenceCommand, string monitorUser, Func<TestCluster, string>? onFailoverHook, Func<TestCluster, string>? pg1StopCommand, Func<TestCluster, string>? pg1RejoinCommand, Func<TestCluster, string>? pg3RejoinCommand, Func<TestCluster, string>? pg2RejoinCommand)
     {
         var pg1Fence = pg1FenceCommand?.Invoke(this) ?? $"{RecordTo("fenced-pg1")}; {StopCommand(Pair.Primary)}";
         var pg2Fence = $"{RecordTo("fenced-pg2")}; {StopCommand(Pair.Standby)}";
@@ -106,6 +107,7 @@ public sealed class TestCluster : IAsyncDisposable
                   user: {monitorUser}
                   stop_command: "{StopCommand(Pair.Standby, "fast")}"
                   fence_command: "{pg2Fence}"
+                  rejoin_command: "{pg2RejoinCommand?.Invoke(this) ?? ""}"
             {CascadedNode(pg3RejoinCommand)}
             monitor:
               state_file: {StatePath}

@@ -1,0 +1,91 @@
+using System.Text.Json;
+using Xunit.Abstractions;
+using FailoverWatch.IntegrationTests.Fixtures;
+
+namespace FailoverWatch.IntegrationTests;
+
+/// <summary><c>failoverwatch drill</c> against a running monitor whose host rejoins each old primary (rejoin_command).</summary>
+public sealed class DrillTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task drill_switches_over_and_back_with_no_acknowledged_canary_write_lost()
+    {
+        await using var cluster = await TestCluster.StartAsync(
+            "probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3\nrejoin_retry: 5s\nrejoin_timeout: 2m",
+            pg1RejoinCommand: c => "sh " + c.File("rejoin-pg1.sh"),
+            pg2RejoinCommand: c => "sh " + c.File("rejoin-pg2.sh"));
+        var (pg1, pg2) = (cluster.Pair.Primary, cluster.Pair.Standby);
+        await RejoinHostTests.WriteRejoinScriptAsync(cluster, pg1);
+        await RejoinHostTests.WriteRejoinScriptAsync(cluster, pg2);
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
+
+        var (exit, printed) = await MonitorProcess.RunCliAsync("drill", "--config", cluster.ConfigPath);
+        output.WriteLine(printed);
+
+        Assert.True(exit == 0, printed);
+        using var report = JsonDocument.Parse(printed.Split('\n').Single(l => l.StartsWith('{')));
+        var root = report.RootElement;
+        Assert.True(root.GetProperty("passed").GetBoolean(), printed);
+        Assert.Equal(("pg1", "pg2"), (root.GetProperty("from").GetString(), root.GetProperty("to").GetString()));
+        Assert.Equal(
+            ["ready", "canary_start", "switchover_to_pg2", "pg1_streams", "switchover_to_pg1", "pg2_streams", "canary_check"],
+            root.GetProperty("phases").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+        Assert.Equal(0, root.GetProperty("canary_lost").GetInt32());
+        var acknowledged = root.GetProperty("canary_acknowledged").GetInt32();
+        Assert.True(acknowledged > 0, printed);
+        Assert.True(root.GetProperty("writes_refused").GetArrayLength() >= 1, "a switchover refuses writes for a moment: " + printed);
+
+        // Both switchovers happened: pg1 is the primary again, pg2 streams from it, and pg1 holds every canary row.
+        await FailoverTests.WaitForWritableAsync(pg1, TimeSpan.FromSeconds(10));
+        await RejoinCommandTests.AssertStreamsAsync(pg2, pg1);
+        // Two promotions: pg2 to timeline 2, then pg1 to timeline 3.
+        Assert.Equal("00000003", await pg1.QueryScalarAsync<string>("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)", CancellationToken.None));
+        Assert.True(await pg1.QueryScalarAsync<long>("SELECT count(*) FROM failoverwatch_drill_canary", CancellationToken.None) >= acknowledged);
+    }
+
+    [Fact]
+    public async Task drill_stops_at_a_refused_switchover_and_leaves_the_primary_where_it_was()
+    {
+        await using var cluster = await TestCluster.StartAsync("probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3");
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
+        // The host read its token at start: the drill's token is now another, and the host refuses its switchover.
+        await File.WriteAllTextAsync(cluster.File("admin-token"), "not-the-hosts-token");
+
+        var (exit, printed) = await MonitorProcess.RunCliAsync("drill", "--config", cluster.ConfigPath);
+        output.WriteLine(printed);
+
+        Assert.True(exit == 1, printed);
+        using var report = JsonDocument.Parse(printed.Split('\n').Single(l => l.StartsWith('{')));
+        var root = report.RootElement;
+        Assert.False(root.GetProperty("passed").GetBoolean());
+        var phases = root.GetProperty("phases").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("ok").GetBoolean());
+        Assert.Equal(["ready", "canary_start", "switchover_to_pg2", "put_back_pg1", "canary_check"], phases.Keys);
+        Assert.False(phases["switchover_to_pg2"]);
+        Assert.True(phases["put_back_pg1"] && phases["canary_check"], printed);
+        Assert.Contains("switchover to pg2 refused (401)", printed, StringComparison.Ordinal);
+        Assert.Equal(0, root.GetProperty("canary_lost").GetInt32());
+        Assert.Equal("pg1", (await monitor.StatusAsync()).GetProperty("primary").GetString());
+        Assert.False(await cluster.Pair.Primary.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task drill_does_not_start_while_the_standby_is_down()
+    {
+        await using var cluster = await TestCluster.StartAsync("probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3");
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
+        await cluster.Pair.Standby.StopAsync(CancellationToken.None);
+
+        var (exit, printed) = await MonitorProcess.RunCliAsync("drill", "--config", cluster.ConfigPath);
+        output.WriteLine(printed);
+
+        Assert.True(exit == 1, printed);
+        using var report = JsonDocument.Parse(printed.Split('\n').Single(l => l.StartsWith('{')));
+        var phase = Assert.Single(report.RootElement.GetProperty("phases").EnumerateArray());
+        Assert.Equal("ready", phase.GetProperty("name").GetString());
+        Assert.Contains("pg2", phase.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal("pg1", (await monitor.StatusAsync()).GetProperty("primary").GetString());
+    }
+}
