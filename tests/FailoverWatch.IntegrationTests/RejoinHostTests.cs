@@ -36,9 +36,9 @@ public sealed class RejoinHostTests
         }
 
         await pg1.SignalAsync("KILL", CancellationToken.None);
-        await FailoverTests.WaitForWritableAsync(pg2, TimeSpan.FromSeconds(60));
         try
         {
+            await FailoverTests.WaitForWritableAsync(pg2, TimeSpan.FromSeconds(60));
             await Wait.UntilAsync(
                 async () => await monitor.MetricAsync("failoverwatch_rejoins_total{cluster=\"test\",node=\"pg1\",result=\"streaming\"}") == 1,
                 TimeSpan.FromSeconds(120),

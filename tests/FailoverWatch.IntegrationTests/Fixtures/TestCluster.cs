@@ -59,9 +59,10 @@ public sealed class TestCluster : IAsyncDisposable
             using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(3));
             cascaded = cascadedStandby ? await LocalPostgresServer.CreateStandbyAsync(pair.Standby, "pg3", pair.DirectoryPath, cancel.Token) : null;
 
-            // With a rejoin_command pg3 is a third node beside pg2 instead: a standby of the primary, through the same relay.
+            // With a rejoin_command pg3 is a third node beside pg2 instead: a standby of the primary, through the same relay,
+            // that stops calling a cut-off primary "streaming" as soon as pg2 does.
             cascaded = pg3RejoinCommand is null ? cascaded : await LocalPostgresServer.CreateStandbyAsync(
-                pair.Primary, "pg3", pair.DirectoryPath, cancel.Token, pair.ReplicationRelay?.Port, ["wal_retrieve_retry_interval = '500ms'"]);
+                pair.Primary, "pg3", pair.DirectoryPath, cancel.Token, pair.ReplicationRelay?.Port, [$"wal_receiver_timeout = '{walReceiverTimeout}'", "wal_retrieve_retry_interval = '500ms'"]);
         }
         catch
         {
