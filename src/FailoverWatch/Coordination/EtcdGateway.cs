@@ -56,6 +56,19 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
     public Task<IReadOnlyList<KeyValue>> GetPrefixAsync(string prefix, CancellationToken cancellationToken) =>
         CallAsync<IReadOnlyList<KeyValue>>(async (deadline, ct) => [.. (await _client.GetRangeAsync(prefix, deadline: deadline, cancellationToken: ct)).Kvs], cancellationToken);
 
+    public Task<IReadOnlyList<KeyValue>> GetPrefixExceptAsync(string prefix, string excluded, CancellationToken cancellationToken) =>
+        CallAsync<IReadOnlyList<KeyValue>>(
+            async (deadline, ct) =>
+            {
+                // Two ranges, before and after the excluded one, read at one revision.
+                var txn = new TxnRequest();
+                txn.Success.Add(Range(prefix, excluded));
+                txn.Success.Add(Range(PrefixEnd(excluded), PrefixEnd(prefix)));
+                var response = await _client.TransactionAsync(txn, deadline: deadline, cancellationToken: ct);
+                return [.. response.Responses.SelectMany(r => r.ResponseRange.Kvs)];
+            },
+            cancellationToken);
+
     public Task CompactAsync(long revision, CancellationToken cancellationToken) =>
         CallAsync(async (deadline, ct) => await _client.CompactAsync(new CompactionRequest { Revision = revision }, deadline: deadline, cancellationToken: ct), cancellationToken);
 
@@ -75,6 +88,12 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
         new() { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFrom(value), Lease = lease } };
 
     public static RequestOp Delete(string key) => new() { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(key) } };
+
+    private static RequestOp Range(string from, string to) =>
+        new() { RequestRange = new RangeRequest { Key = ByteString.CopyFromUtf8(from), RangeEnd = ByteString.CopyFromUtf8(to) } };
+
+    /// <summary>The first key after every key that starts with <paramref name="prefix"/> (our prefixes end in '/', so no carry).</summary>
+    private static string PrefixEnd(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);
 
     public static RequestOp Get(string key) => new() { RequestRange = new RangeRequest { Key = ByteString.CopyFromUtf8(key) } };
 

@@ -20,6 +20,9 @@ internal interface IEtcdGateway
 
     Task<IReadOnlyList<KeyValue>> GetPrefixAsync(string prefix, CancellationToken cancellationToken);
 
+    /// <summary>The keys under <paramref name="prefix"/> but not under <paramref name="excluded"/>, in one request.</summary>
+    Task<IReadOnlyList<KeyValue>> GetPrefixExceptAsync(string prefix, string excluded, CancellationToken cancellationToken);
+
     /// <summary>Drops every revision older than <paramref name="revision"/> (PermissionDenied without the root role under auth).</summary>
     Task CompactAsync(long revision, CancellationToken cancellationToken);
 
