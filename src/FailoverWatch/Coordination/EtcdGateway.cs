@@ -72,6 +72,14 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
     public Task CompactAsync(long revision, CancellationToken cancellationToken) =>
         CallAsync(async (deadline, ct) => await _client.CompactAsync(new CompactionRequest { Revision = revision }, deadline: deadline, cancellationToken: ct), cancellationToken);
 
+    public Task<StatusResponse> StatusAsync(CancellationToken cancellationToken) =>
+        CallAsync(async (deadline, ct) => await _client.GetConnection().MaintenanceClient.StatusAsync(new StatusRequest(), deadline: deadline, cancellationToken: ct), cancellationToken);
+
+    public Task<IReadOnlyList<AlarmMember>> AlarmsAsync(CancellationToken cancellationToken) =>
+        CallAsync<IReadOnlyList<AlarmMember>>(
+            async (deadline, ct) => [.. (await _client.GetConnection().MaintenanceClient.AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get }, deadline: deadline, cancellationToken: ct)).Alarms],
+            cancellationToken);
+
     public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken) =>
         CallAsync(async (deadline, ct) => await _client.TransactionAsync(request, deadline: deadline, cancellationToken: ct), cancellationToken);
 

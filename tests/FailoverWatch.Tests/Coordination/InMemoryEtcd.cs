@@ -113,6 +113,15 @@ internal sealed class InMemoryEtcd(TimeProvider time) : IEtcdGateway
         CompactedTo = revision;
     });
 
+    /// <summary>What Maintenance Status and Alarm answer.</summary>
+    public long DbSize { get; set; }
+
+    public List<AlarmMember> Alarms { get; } = [];
+
+    public Task<StatusResponse> StatusAsync(CancellationToken cancellationToken) => Answer(() => new StatusResponse { DbSize = DbSize });
+
+    public Task<IReadOnlyList<AlarmMember>> AlarmsAsync(CancellationToken cancellationToken) => Answer<IReadOnlyList<AlarmMember>>(() => [.. Alarms]);
+
     public async Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken)
     {
         if (Stalled is { } stalled)
