@@ -36,7 +36,12 @@ internal static class DoctorCommand
             var view = ClusterView.Build(reports, state.Primary, Lsn.ParseOrNull(state.PrimaryLsn), DateTimeOffset.UtcNow);
             var primary = ClusterPrimary.Name(view, state);
             var report = await new FailoverReadiness(options, TimeProvider.System).CheckAsync(view, primary, cancellationToken);
-            var (etcdProblems, etcdSize) = await EtcdAsync(options, cancellationToken);
+            var (etcdProblems, etcdWarning, etcdSize) = await EtcdAsync(options, cancellationToken);
+            if (etcdWarning is not null)
+            {
+                Console.Error.WriteLine($"warning: {etcdWarning}");
+            }
+
             foreach (var problem in report.Problems.Select(p => p.ToString()).Concat(etcdProblems))
             {
                 Console.WriteLine(problem);
@@ -54,11 +59,11 @@ internal static class DoctorCommand
     }
 
     /// <summary>With coordination, etcd's space: a failover needs a state write.</summary>
-    private static async Task<(IReadOnlyList<string> Problems, string? Size)> EtcdAsync(FailoverWatchOptions options, CancellationToken cancellationToken)
+    private static async Task<(IReadOnlyList<string> Problems, string? Warning, string? Size)> EtcdAsync(FailoverWatchOptions options, CancellationToken cancellationToken)
     {
         if (options.Coordination is not { } coordination)
         {
-            return ([], null);
+            return ([], null, null);
         }
 
         using var etcd = new EtcdGateway(coordination.Etcd, TimeProvider.System);
@@ -68,7 +73,7 @@ internal static class DoctorCommand
         }
         catch (RpcException e)
         {
-            return ([$"etcd: did not answer: {e.Status.Detail}"], null);
+            return ([$"etcd: did not answer: {e.Status.Detail}"], null, null);
         }
     }
 }

@@ -80,6 +80,22 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
             async (deadline, ct) => [.. (await _client.GetConnection().MaintenanceClient.AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get }, deadline: deadline, cancellationToken: ct)).Alarms],
             cancellationToken);
 
+    public Task<bool> RevisionReadableAsync(long revision, CancellationToken cancellationToken) =>
+        CallAsync(
+            async (deadline, ct) =>
+            {
+                try
+                {
+                    await _client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("\0"), Revision = revision, CountOnly = true }, deadline: deadline, cancellationToken: ct);
+                    return true;
+                }
+                catch (RpcException e) when (e.StatusCode is StatusCode.OutOfRange)
+                {
+                    return false;
+                }
+            },
+            cancellationToken);
+
     public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken) =>
         CallAsync(async (deadline, ct) => await _client.TransactionAsync(request, deadline: deadline, cancellationToken: ct), cancellationToken);
 

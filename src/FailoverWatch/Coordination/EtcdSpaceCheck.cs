@@ -8,18 +8,26 @@ namespace FailoverWatch.Coordination;
 /// says otherwise; no API shows it) etcd raises a NOSPACE alarm and refuses every put, transaction and lease grant
 /// until an operator compacts, defragments and disarms it: no state write, so every failover is held. So a database
 /// past 80% of the default quota is a problem before it is an outage, and a raised NOSPACE alarm is one already.
+/// No API shows <c>--auto-compaction-retention</c> either: a revision far back still readable says nothing compacts.
 /// </summary>
 internal static class EtcdSpaceCheck
 {
     public const long DefaultQuotaBytes = 2L << 30;
     public const double Limit = 0.8;
 
-    /// <summary>The problems (<c>etcd: ...</c> lines), and the size as a phrase for the ready line.</summary>
-    public static async Task<(IReadOnlyList<string> Problems, string Size)> CheckAsync(IEtcdGateway etcd, CancellationToken cancellationToken)
+    /// <summary>How far back a revision may still be readable: the leader keeps 1000 and compacts per 1000 more.</summary>
+    public const long HistoryKept = 10 * HistoryCompactor.KeepRevisions;
+
+    /// <summary>The problems (<c>etcd: ...</c> lines), a warning when nothing compacts, and the size as a phrase for the ready line.</summary>
+    public static async Task<(IReadOnlyList<string> Problems, string? Warning, string Size)> CheckAsync(IEtcdGateway etcd, CancellationToken cancellationToken)
     {
         var status = await etcd.StatusAsync(cancellationToken);
         var alarms = await etcd.AlarmsAsync(cancellationToken);
-        return (Judge(status.DbSize, alarms), Describe(status.DbSize));
+        var old = status.Header.Revision - HistoryKept;
+        var warning = old > 0 && await etcd.RevisionReadableAsync(old, cancellationToken)
+            ? $"etcd: revision {old} of {status.Header.Revision} is still readable: nothing compacts its history (under etcd auth the leader needs the root role to; or run etcd with --auto-compaction-retention)"
+            : null;
+        return (Judge(status.DbSize, alarms), warning, Describe(status.DbSize));
     }
 
     public static IReadOnlyList<string> Judge(long dbSize, IReadOnlyList<AlarmMember> alarms)

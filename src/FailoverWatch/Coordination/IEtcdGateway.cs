@@ -32,6 +32,9 @@ internal interface IEtcdGateway
     /// <summary>The alarms raised in the cluster (NOSPACE: every write refused until an operator disarms it).</summary>
     Task<IReadOnlyList<AlarmMember>> AlarmsAsync(CancellationToken cancellationToken);
 
+    /// <summary>Whether <paramref name="revision"/> can still be read (false once compacted away).</summary>
+    Task<bool> RevisionReadableAsync(long revision, CancellationToken cancellationToken);
+
     /// <summary>A transaction; after a lost answer it may be sent twice, so callers read a failed compare as "maybe mine".</summary>
     Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken);
 }

@@ -16,8 +16,9 @@ public sealed class EtcdSpaceCheckTests
         await using var cluster = await LocalEtcdCluster.StartAsync();
         using var etcd = new EtcdGateway(new EtcdOptions { Endpoints = [.. cluster.ClientUrls] }, TimeProvider.System);
 
-        var (problems, size) = await EtcdSpaceCheck.CheckAsync(etcd, CancellationToken.None);
+        var (problems, warning, size) = await EtcdSpaceCheck.CheckAsync(etcd, CancellationToken.None);
         Assert.Empty(problems);
+        Assert.Null(warning);
         Assert.StartsWith("database ", size, StringComparison.Ordinal);
         Assert.True((await etcd.StatusAsync(CancellationToken.None)).DbSize > 0);
 
@@ -30,7 +31,7 @@ public sealed class EtcdSpaceCheckTests
         var refused = await Assert.ThrowsAsync<RpcException>(() => etcd.TxnAsync(txn, CancellationToken.None));
         Assert.Contains("space exceeded", refused.Status.Detail, StringComparison.Ordinal);
 
-        (problems, _) = await EtcdSpaceCheck.CheckAsync(etcd, CancellationToken.None);
+        (problems, _, _) = await EtcdSpaceCheck.CheckAsync(etcd, CancellationToken.None);
         Assert.StartsWith("etcd: NOSPACE alarm raised", Assert.Single(problems), StringComparison.Ordinal);
     }
 }

@@ -68,6 +68,10 @@ public sealed class EtcdStateStoreTests
         await new HistoryCompactor(etcd, NullLogger.Instance).CompactAsync(revision, CancellationToken.None);
         var again = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => etcd.CompactAsync(revision - HistoryCompactor.KeepRevisions, CancellationToken.None));
         Assert.Equal(Grpc.Core.StatusCode.OutOfRange, again.StatusCode);
+
+        // What doctor reads to tell whether anything compacts.
+        Assert.False(await etcd.RevisionReadableAsync(revision - HistoryCompactor.KeepRevisions - 1, CancellationToken.None));
+        Assert.True(await etcd.RevisionReadableAsync(revision, CancellationToken.None));
     }
 
     [Fact]

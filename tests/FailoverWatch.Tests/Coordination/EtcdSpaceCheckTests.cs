@@ -14,9 +14,10 @@ public sealed class EtcdSpaceCheckTests
     {
         var etcd = new InMemoryEtcd(new FakeTimeProvider()) { DbSize = 25 << 20 };
 
-        var (problems, size) = await EtcdSpaceCheck.CheckAsync(etcd, CancellationToken.None);
+        var (problems, warning, size) = await EtcdSpaceCheck.CheckAsync(etcd, CancellationToken.None);
 
         Assert.Empty(problems);
+        Assert.Null(warning);
         Assert.Equal("database 25.0 MiB, 1.2% of the default 2 GiB quota", size);
     }
 
@@ -32,5 +33,23 @@ public sealed class EtcdSpaceCheckTests
         var nospace = EtcdSpaceCheck.Judge(1 << 20, [new AlarmMember { MemberID = 1, Alarm = AlarmType.Nospace }]);
         Assert.StartsWith("etcd: NOSPACE alarm raised", Assert.Single(nospace), StringComparison.Ordinal);
         Assert.Empty(EtcdSpaceCheck.Judge(1 << 20, [new AlarmMember { MemberID = 1, Alarm = AlarmType.Corrupt }]));
+    }
+
+    [Theory]
+    [InlineData(20_000L, 0L, true)]
+    [InlineData(20_000L, 19_000L, false)]
+    [InlineData(5_000L, 0L, false)]
+    public async Task a_revision_far_back_still_readable_warns_that_nothing_compacts(long revision, long compactedTo, bool warns)
+    {
+        var etcd = new InMemoryEtcd(new FakeTimeProvider()) { Revision = revision };
+        if (compactedTo > 0)
+        {
+            await etcd.CompactAsync(compactedTo, CancellationToken.None);
+        }
+
+        var (problems, warning, _) = await EtcdSpaceCheck.CheckAsync(etcd, CancellationToken.None);
+
+        Assert.Empty(problems);
+        Assert.Equal(warns, warning?.Contains("nothing compacts", StringComparison.Ordinal) ?? false);
     }
 }

@@ -118,9 +118,18 @@ internal sealed class InMemoryEtcd(TimeProvider time) : IEtcdGateway
 
     public List<AlarmMember> Alarms { get; } = [];
 
-    public Task<StatusResponse> StatusAsync(CancellationToken cancellationToken) => Answer(() => new StatusResponse { DbSize = DbSize });
+    public Task<StatusResponse> StatusAsync(CancellationToken cancellationToken) => Answer(() => new StatusResponse { DbSize = DbSize, Header = new ResponseHeader { Revision = _revision } });
 
     public Task<IReadOnlyList<AlarmMember>> AlarmsAsync(CancellationToken cancellationToken) => Answer<IReadOnlyList<AlarmMember>>(() => [.. Alarms]);
+
+    public Task<bool> RevisionReadableAsync(long revision, CancellationToken cancellationToken) => Answer(() => revision > CompactedTo);
+
+    /// <summary>The current revision, as a member's status reports it.</summary>
+    public long Revision
+    {
+        get => _revision;
+        set => _revision = value;
+    }
 
     public async Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken)
     {
