@@ -1,8 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using FailoverWatch.Configuration;
+using FailoverWatch.Coordination;
 using FailoverWatch.Failover;
 using FailoverWatch.Incidents;
+using Grpc.Core;
 
 namespace FailoverWatch.Cli;
 
@@ -14,14 +17,18 @@ internal static class IncidentsCommand
         var config = ConfigFileOption.Create();
         var json = new Option<bool>("--json") { Description = "Print JSON (the shape of GET /incidents)" };
         var command = new Command("incidents", "List recorded incidents: failovers, held failovers, refused promotions, split brains, adoptions") { config, json };
-        command.SetAction(parseResult =>
+        command.SetAction(async (parseResult, cancellationToken) =>
         {
             if (ConfigFileOption.Load(parseResult, config) is not { } options)
             {
                 return ConfigFileOption.InvalidConfigExitCode;
             }
 
-            var incidents = FailoverStateStore.Load(options.Monitor.StateFile).Incidents;
+            if (await LoadAsync(options, cancellationToken) is not { } incidents)
+            {
+                return 1;
+            }
+
             if (parseResult.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(incidents, FailoverStateJsonContext.Default.IReadOnlyListIncident));
@@ -47,7 +54,7 @@ internal static class IncidentsCommand
         var config = ConfigFileOption.Create();
         var id = new Argument<string>("INCIDENT") { Description = "An incident id from failoverwatch incidents" };
         var command = new Command("explain", "Replay an incident's recorded rounds through the failover policy and say why each decided what it did") { config, id };
-        command.SetAction(parseResult =>
+        command.SetAction(async (parseResult, cancellationToken) =>
         {
             if (ConfigFileOption.Load(parseResult, config) is not { } options)
             {
@@ -55,9 +62,14 @@ internal static class IncidentsCommand
             }
 
             var wanted = parseResult.GetRequiredValue(id);
-            if (FailoverStateStore.Load(options.Monitor.StateFile).Incidents.FirstOrDefault(i => i.Id == wanted) is not { } incident)
+            if (await LoadAsync(options, cancellationToken) is not { } incidents)
             {
-                Console.Error.WriteLine($"INCIDENT: no incident {wanted} in {options.Monitor.StateFile}");
+                return 1;
+            }
+
+            if (incidents.FirstOrDefault(i => i.Id == wanted) is not { } incident)
+            {
+                Console.Error.WriteLine($"INCIDENT: no incident {wanted} in {(options.Coordination is null ? options.Monitor.StateFile : "etcd")}");
                 return 1;
             }
 
@@ -65,5 +77,25 @@ internal static class IncidentsCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>With coordination, etcd's incidents (whoever leads); without, the state file's. Null, said why, when etcd does not answer.</summary>
+    private static async Task<IReadOnlyList<Incident>?> LoadAsync(FailoverWatchOptions options, CancellationToken cancellationToken)
+    {
+        if (options.Coordination is not { } coordination)
+        {
+            return FailoverStateStore.Load(options.Monitor.StateFile).Incidents;
+        }
+
+        using var etcd = new EtcdGateway(coordination.Etcd, TimeProvider.System);
+        try
+        {
+            return await EtcdIncidents.ReadAsync(etcd, EtcdKeys.For(coordination.Etcd.Prefix, options.Cluster.Name), cancellationToken);
+        }
+        catch (RpcException e)
+        {
+            Console.Error.WriteLine($"coordination.etcd.endpoints: etcd did not answer: {e.Status.Detail}");
+            return null;
+        }
     }
 }

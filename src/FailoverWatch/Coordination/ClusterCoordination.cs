@@ -222,7 +222,8 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
             return;
         }
 
-        var group = await _etcd.GetPrefixAsync(_keys.Root, cancellationToken);
+        // All but the incidents: they are many and big, and read only when shown or before the leader writes one.
+        var group = await _etcd.GetPrefixExceptAsync(_keys.Root, _keys.Incidents, cancellationToken);
         var byKey = group.ToDictionary(kv => kv.Key.ToStringUtf8(), StringComparer.Ordinal);
         _state.Refresh(byKey.GetValueOrDefault(_keys.State));
 

@@ -56,8 +56,45 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
     public Task<IReadOnlyList<KeyValue>> GetPrefixAsync(string prefix, CancellationToken cancellationToken) =>
         CallAsync<IReadOnlyList<KeyValue>>(async (deadline, ct) => [.. (await _client.GetRangeAsync(prefix, deadline: deadline, cancellationToken: ct)).Kvs], cancellationToken);
 
+    public Task<IReadOnlyList<KeyValue>> GetPrefixExceptAsync(string prefix, string excluded, CancellationToken cancellationToken) =>
+        CallAsync<IReadOnlyList<KeyValue>>(
+            async (deadline, ct) =>
+            {
+                // Two ranges, before and after the excluded one, read at one revision.
+                var txn = new TxnRequest();
+                txn.Success.Add(Range(prefix, excluded));
+                txn.Success.Add(Range(PrefixEnd(excluded), PrefixEnd(prefix)));
+                var response = await _client.TransactionAsync(txn, deadline: deadline, cancellationToken: ct);
+                return [.. response.Responses.SelectMany(r => r.ResponseRange.Kvs)];
+            },
+            cancellationToken);
+
     public Task CompactAsync(long revision, CancellationToken cancellationToken) =>
         CallAsync(async (deadline, ct) => await _client.CompactAsync(new CompactionRequest { Revision = revision }, deadline: deadline, cancellationToken: ct), cancellationToken);
+
+    public Task<StatusResponse> StatusAsync(CancellationToken cancellationToken) =>
+        CallAsync(async (deadline, ct) => await _client.GetConnection().MaintenanceClient.StatusAsync(new StatusRequest(), deadline: deadline, cancellationToken: ct), cancellationToken);
+
+    public Task<IReadOnlyList<AlarmMember>> AlarmsAsync(CancellationToken cancellationToken) =>
+        CallAsync<IReadOnlyList<AlarmMember>>(
+            async (deadline, ct) => [.. (await _client.GetConnection().MaintenanceClient.AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get }, deadline: deadline, cancellationToken: ct)).Alarms],
+            cancellationToken);
+
+    public Task<bool> RevisionReadableAsync(long revision, CancellationToken cancellationToken) =>
+        CallAsync(
+            async (deadline, ct) =>
+            {
+                try
+                {
+                    await _client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("\0"), Revision = revision, CountOnly = true }, deadline: deadline, cancellationToken: ct);
+                    return true;
+                }
+                catch (RpcException e) when (e.StatusCode is StatusCode.OutOfRange)
+                {
+                    return false;
+                }
+            },
+            cancellationToken);
 
     public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken) =>
         CallAsync(async (deadline, ct) => await _client.TransactionAsync(request, deadline: deadline, cancellationToken: ct), cancellationToken);
@@ -75,6 +112,12 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
         new() { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFrom(value), Lease = lease } };
 
     public static RequestOp Delete(string key) => new() { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(key) } };
+
+    private static RequestOp Range(string from, string to) =>
+        new() { RequestRange = new RangeRequest { Key = ByteString.CopyFromUtf8(from), RangeEnd = ByteString.CopyFromUtf8(to) } };
+
+    /// <summary>The first key after every key that starts with <paramref name="prefix"/> (our prefixes end in '/', so no carry).</summary>
+    private static string PrefixEnd(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);
 
     public static RequestOp Get(string key) => new() { RequestRange = new RangeRequest { Key = ByteString.CopyFromUtf8(key) } };
 

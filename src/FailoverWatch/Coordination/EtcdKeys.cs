@@ -1,6 +1,6 @@
 namespace FailoverWatch.Coordination;
 
-/// <summary>The cluster's keys: <c>PREFIX/CLUSTER/leader</c>, <c>.../state</c>, <c>.../action</c>, <c>.../monitors/NAME</c>.</summary>
+/// <summary>The cluster's keys: <c>PREFIX/CLUSTER/leader</c>, <c>.../state</c>, <c>.../action</c>, <c>.../monitors/NAME</c>, <c>.../incidents/ID</c>.</summary>
 internal sealed record EtcdKeys(string Root)
 {
     public static EtcdKeys For(string prefix, string cluster) => new($"{prefix}/{cluster}/");
@@ -18,4 +18,9 @@ internal sealed record EtcdKeys(string Root)
     public string Monitors => Root + "monitors/";
 
     public string Monitor(string name) => Monitors + name;
+
+    /// <summary>One key per incident, out of the state so the state stays small (<see cref="EtcdIncidents"/>).</summary>
+    public string Incidents => Root + "incidents/";
+
+    public string Incident(string id) => Incidents + id;
 }

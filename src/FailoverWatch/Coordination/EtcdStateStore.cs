@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Etcdserverpb;
 using FailoverWatch.Failover;
+using FailoverWatch.Incidents;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Mvccpb;
@@ -11,7 +12,9 @@ namespace FailoverWatch.Coordination;
 /// The cluster state in etcd under <c>PREFIX/CLUSTER/state</c>. Every write is one transaction: "if the leader
 /// key still has the create revision this monitor got when elected, put the state". A monitor that was deposed
 /// (or paused, SIGSTOP, past its lease and resumed) writes nothing: its transaction fails and it stops leading.
-/// Reads come from the coordination loop, which refreshes <see cref="Current"/> every tick.
+/// Reads come from the coordination loop, which refreshes <see cref="Current"/> every tick. Incidents go in their
+/// own keys in the same transaction (<see cref="EtcdIncidents"/>), read back before the first write after another
+/// monitor wrote, so the cap holds whoever wrote last.
 /// </summary>
 internal sealed class EtcdStateStore(IEtcdGateway etcd, EtcdKeys keys, LeaderFence fence, ILogger<EtcdStateStore> logger) : IClusterStateStore, IDisposable
 {
@@ -19,6 +22,9 @@ internal sealed class EtcdStateStore(IEtcdGateway etcd, EtcdKeys keys, LeaderFen
     private readonly Lock _lock = new();
     private FailoverState _current = FailoverState.Empty;
     private long _revision;
+    private IReadOnlyDictionary<string, Incident> _written = new Dictionary<string, Incident>();
+    private IReadOnlyList<Incident> _inStateValue = [];
+    private bool _incidentsStale = true;
 
     public FailoverState Current
     {
@@ -43,8 +49,12 @@ internal sealed class EtcdStateStore(IEtcdGateway etcd, EtcdKeys keys, LeaderFen
         {
             if (stored.ModRevision > _revision)
             {
-                _current = Parse(stored.Value.Span);
+                // Another monitor wrote: its incidents are read before this one writes any.
+                var parsed = Parse(stored.Value.Span);
+                _inStateValue = parsed.Incidents;
+                _current = parsed with { Incidents = parsed.Incidents.Count > 0 ? parsed.Incidents : _current.Incidents };
                 _revision = stored.ModRevision;
+                _incidentsStale = true;
             }
         }
     }
@@ -59,6 +69,11 @@ internal sealed class EtcdStateStore(IEtcdGateway etcd, EtcdKeys keys, LeaderFen
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            if (_incidentsStale)
+            {
+                await LoadIncidentsAsync(cancellationToken);
+            }
+
             var next = FailoverStateStore.Bounded(change(Current));
             if (next == Current)
             {
@@ -70,6 +85,8 @@ internal sealed class EtcdStateStore(IEtcdGateway etcd, EtcdKeys keys, LeaderFen
             {
                 _current = next;
                 _revision = Math.Max(_revision, revision);
+                _written = next.Incidents.TakeLast(IncidentRecorder.Kept).ToDictionary(i => i.Id);
+                _inStateValue = [];
             }
 
             return next;
@@ -93,7 +110,8 @@ internal sealed class EtcdStateStore(IEtcdGateway etcd, EtcdKeys keys, LeaderFen
         {
             var txn = new TxnRequest();
             txn.Compare.Add(EtcdGateway.CreateRevisionIs(keys.Leader, token));
-            txn.Success.Add(EtcdGateway.Put(keys.State, Serialize(state)));
+            txn.Success.Add(EtcdGateway.Put(keys.State, Serialize(state with { Incidents = [] })));
+            txn.Success.AddRange(EtcdIncidents.Changes(_written, state.Incidents, keys));
             response = await etcd.TxnAsync(txn, cancellationToken);
         }
         catch (RpcException e)
@@ -109,6 +127,30 @@ internal sealed class EtcdStateStore(IEtcdGateway etcd, EtcdKeys keys, LeaderFen
 
         return response.Header.Revision;
     }
+
+    private async Task LoadIncidentsAsync(CancellationToken cancellationToken)
+    {
+        IReadOnlyList<KeyValue> stored;
+        try
+        {
+            stored = await etcd.GetPrefixAsync(keys.Incidents, cancellationToken);
+        }
+        catch (RpcException e)
+        {
+            throw new EtcdStateWriteException($"etcd did not give the incidents to write after: {e.Status.Detail}", e);
+        }
+
+        lock (_lock)
+        {
+            // Every key, even past the cap, so the next write deletes what is too many.
+            var written = EtcdIncidents.Parse(stored).ToList();
+            _current = _current with { Incidents = EtcdIncidents.Merge(written, _inStateValue) };
+            _written = written.ToDictionary(i => i.Id);
+            _incidentsStale = false;
+        }
+    }
+
+    public Task<IReadOnlyList<Incident>> IncidentsAsync(CancellationToken cancellationToken) => EtcdIncidents.ReadAsync(etcd, keys, cancellationToken);
 
     /// <summary>The state file becomes etcd's state when etcd holds none yet (a create-only transaction): moving to several monitors keeps the record.</summary>
     public async Task ImportOnceAsync(string stateFile, CancellationToken cancellationToken)

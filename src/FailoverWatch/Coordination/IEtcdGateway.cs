@@ -20,8 +20,20 @@ internal interface IEtcdGateway
 
     Task<IReadOnlyList<KeyValue>> GetPrefixAsync(string prefix, CancellationToken cancellationToken);
 
+    /// <summary>The keys under <paramref name="prefix"/> but not under <paramref name="excluded"/>, in one request.</summary>
+    Task<IReadOnlyList<KeyValue>> GetPrefixExceptAsync(string prefix, string excluded, CancellationToken cancellationToken);
+
     /// <summary>Drops every revision older than <paramref name="revision"/> (PermissionDenied without the root role under auth).</summary>
     Task CompactAsync(long revision, CancellationToken cancellationToken);
+
+    /// <summary>The answering member's status: the size of its database, which etcd's backend quota bounds.</summary>
+    Task<StatusResponse> StatusAsync(CancellationToken cancellationToken);
+
+    /// <summary>The alarms raised in the cluster (NOSPACE: every write refused until an operator disarms it).</summary>
+    Task<IReadOnlyList<AlarmMember>> AlarmsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Whether <paramref name="revision"/> can still be read (false once compacted away).</summary>
+    Task<bool> RevisionReadableAsync(long revision, CancellationToken cancellationToken);
 
     /// <summary>A transaction; after a lost answer it may be sent twice, so callers read a failed compare as "maybe mine".</summary>
     Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken);

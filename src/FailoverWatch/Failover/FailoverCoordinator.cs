@@ -30,7 +30,7 @@ internal sealed class FailoverCoordinator(
     SyncStandbyManager? replication = null,
     Rejoin.RejoinService? rejoins = null)
 {
-    private static readonly TimeSpan PrimaryLsnSaveEvery = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan PrimaryLsnRetryAfter = TimeSpan.FromSeconds(10);
     private readonly string _cluster = options.Cluster.Name;
 
     // Without coordination (and in tests built by hand) the only monitor, always the leader.
@@ -42,7 +42,7 @@ internal sealed class FailoverCoordinator(
     private PrimaryHealth _health = PrimaryHealth.Initial;
     private FailoverDecision? _lastDecision;
     private DateTimeOffset? _lastCountedProbe;
-    private DateTimeOffset _primaryLsnSavedAt;
+    private DateTimeOffset _primaryLsnRetryAt;
     private Func<string, CancellationToken, Task<SwitchoverResult>>? _switchover;
 
     public string? RecordedPrimary => store.Current.Primary;
@@ -211,12 +211,12 @@ internal sealed class FailoverCoordinator(
             return;
         }
 
-        var moved = SavedPrimaryLsn is { } saved ? lsn.BytesAhead(saved) : long.MaxValue;
-        if (moved > 0 && (moved >= _settings.MaxLagOnFailoverBytes / 2 || view.At - _primaryLsnSavedAt >= PrimaryLsnSaveEvery))
+        if (view.At >= _primaryLsnRetryAt && PrimaryPositionSave.Due(SavedPrimaryLsn, lsn, _settings.MaxLagOnFailoverBytes))
         {
-            // Set first: a state file that refuses the write is tried again in 10 s, not every round.
-            _primaryLsnSavedAt = view.At;
+            // Set first: a state that refuses the write is tried again in 10 s, not every round.
+            _primaryLsnRetryAt = view.At + PrimaryLsnRetryAfter;
             await store.UpdateAsync(s => s with { PrimaryLsn = lsn.ToString() }, cancellationToken);
+            _primaryLsnRetryAt = default;
         }
     }
 

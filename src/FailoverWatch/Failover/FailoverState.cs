@@ -27,8 +27,8 @@ internal sealed record FailoverState
 
     /// <summary>
     /// The primary's WAL position when last seen healthy (text form), so a monitor restarted while the
-    /// primary is down can still tell how much WAL a standby lacks. Saved every few seconds, or sooner when
-    /// it moves by half of max_lag_on_failover, so it is never staler than that.
+    /// primary is down can still tell how much WAL a standby lacks. Saved when it moves a WAL segment, or half
+    /// of max_lag_on_failover when that is less (<see cref="PrimaryPositionSave"/>), so it is never staler than that.
     /// </summary>
     public string? PrimaryLsn { get; init; }
 

@@ -120,4 +120,5 @@ internal sealed class FailoverStateStore : IClusterStateStore, IDisposable
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(FailoverState))]
 [JsonSerializable(typeof(IReadOnlyList<Incident>))]
+[JsonSerializable(typeof(Incident))]
 internal sealed partial class FailoverStateJsonContext : JsonSerializerContext;

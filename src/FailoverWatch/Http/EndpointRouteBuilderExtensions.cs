@@ -6,6 +6,7 @@ using FailoverWatch.Monitoring;
 using FailoverWatch.Readiness;
 using FailoverWatch.Routing;
 using FailoverWatch.Telemetry;
+using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -49,7 +50,19 @@ internal static class EndpointRouteBuilderExtensions
         app.MapGet("/primary/{node}", (string node) => Answer(RoutingCheck.Primary(node, nodes, latest.Current, coordinator.State)));
         app.MapGet("/replica/{node}", (string node, string? max_lag) => Answer(RoutingCheck.Replica(node, max_lag, nodes, latest.Current)));
 
-        app.MapGet("/incidents", () => Results.Json(coordinator.State.Incidents, FailoverStateJsonContext.Default.IReadOnlyListIncident));
+        // With coordination, etcd's (their own keys), so every monitor shows the leader's.
+        var etcdState = services.GetService<EtcdStateStore>();
+        app.MapGet("/incidents", async (CancellationToken cancellationToken) =>
+        {
+            try
+            {
+                return Results.Json(etcdState is null ? coordinator.State.Incidents : await etcdState.IncidentsAsync(cancellationToken), FailoverStateJsonContext.Default.IReadOnlyListIncident);
+            }
+            catch (RpcException e)
+            {
+                return Results.Text($"etcd did not answer: {e.Status.Detail}\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+        });
 
         app.MapPost("/pause", async (HttpRequest request, CancellationToken cancellationToken) =>
         {

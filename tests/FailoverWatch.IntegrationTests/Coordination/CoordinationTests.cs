@@ -86,6 +86,19 @@ public sealed class CoordinationTests
         await Wait.UntilAsync(async () => (await group.StateAsync()).Primary == "pg2", TimeSpan.FromSeconds(15), "pg2 recorded in etcd");
         Assert.Single((await group.StateAsync()).History, h => h.Result == "promoted");
         Assert.Empty(Directory.GetFiles(group.Cluster.Pair.DirectoryPath, "*state.json"));
+
+        // The incident is in its own etcd key, not in the state value; every monitor and the CLI read it from etcd.
+        Assert.Empty((await group.StateAsync()).Incidents);
+        for (var i = 0; i < group.Count; i++)
+        {
+            var monitor = group[i];
+            await Wait.UntilAsync(
+                async () => (await monitor.IncidentsAsync()).Any(incident => incident.GetProperty("kind").GetString() == "failover"), TimeSpan.FromSeconds(15), $"the failover incident shown by monitor {i}");
+        }
+
+        var (exit, output) = await MonitorProcess.RunCliAsync("incidents", "--config", group.ConfigPath((leader + 1) % group.Count));
+        Assert.True(exit == 0, output);
+        Assert.Contains("-failover", output, StringComparison.Ordinal);
     }
 
     [Fact]

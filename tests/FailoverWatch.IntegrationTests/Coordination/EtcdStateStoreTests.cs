@@ -2,6 +2,7 @@ using Etcdserverpb;
 using FailoverWatch.Configuration;
 using FailoverWatch.Coordination;
 using FailoverWatch.Failover;
+using FailoverWatch.Incidents;
 using FailoverWatch.IntegrationTests.Fixtures;
 using FailoverWatch.LocalServers;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -67,6 +68,10 @@ public sealed class EtcdStateStoreTests
         await new HistoryCompactor(etcd, NullLogger.Instance).CompactAsync(revision, CancellationToken.None);
         var again = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => etcd.CompactAsync(revision - HistoryCompactor.KeepRevisions, CancellationToken.None));
         Assert.Equal(Grpc.Core.StatusCode.OutOfRange, again.StatusCode);
+
+        // What doctor reads to tell whether anything compacts.
+        Assert.False(await etcd.RevisionReadableAsync(revision - HistoryCompactor.KeepRevisions - 1, CancellationToken.None));
+        Assert.True(await etcd.RevisionReadableAsync(revision, CancellationToken.None));
     }
 
     [Fact]
@@ -95,6 +100,42 @@ public sealed class EtcdStateStoreTests
         Assert.Equal("pg2", stored.Primary);
         Assert.True(stored.Paused);
         Assert.Equal(record, Assert.Single(stored.History));
+    }
+
+    [Fact]
+    public async Task an_imported_state_files_incidents_move_to_their_own_keys_at_the_first_write_and_the_group_read_leaves_them_out()
+    {
+        await using var cluster = await LocalEtcdCluster.StartAsync();
+        using var etcd = new EtcdGateway(new EtcdOptions { Endpoints = [.. cluster.ClientUrls] }, TimeProvider.System);
+        var keys = EtcdKeys.For("/failoverwatch", "incidents");
+        var fence = new LeaderFence();
+        using var store = new EtcdStateStore(etcd, keys, fence, NullLogger<EtcdStateStore>.Instance);
+        using var files = new TempDirectory();
+        var incident = new Incident
+        {
+            Id = "20261204T120000.000Z-failover", Kind = IncidentKinds.Failover, Decision = "Promote", Reason = "before coordination", From = "pg1", To = "pg2",
+            Settings = new(3, 16 << 20, true, [new("pg1", "127.0.0.1", 5432)], TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60)),
+        };
+        using (var file = new FailoverStateStore(files.File("state.json")))
+        {
+            await file.UpdateAsync(s => s with { Primary = "pg2", Incidents = [incident] }, CancellationToken.None);
+        }
+
+        // Imported as it was, incidents inside the state value: still shown.
+        await store.ImportOnceAsync(files.File("state.json"), CancellationToken.None);
+        Assert.Equal(incident.Id, Assert.Single(await store.IncidentsAsync(CancellationToken.None)).Id);
+
+        fence.Hold(await ElectAsync(etcd, keys, "fw1", await etcd.GrantLeaseAsync(TimeSpan.FromSeconds(5), CancellationToken.None)));
+        store.Refresh(await etcd.GetAsync(keys.State, CancellationToken.None));
+        await store.UpdateAsync(s => s with { Paused = true }, CancellationToken.None);
+
+        var stored = EtcdStateStore.Parse((await etcd.GetAsync(keys.State, CancellationToken.None))!.Value.Span);
+        Assert.Equal(("pg2", true), (stored.Primary, stored.Paused));
+        Assert.Empty(stored.Incidents);
+        Assert.NotNull(await etcd.GetAsync(keys.Incident(incident.Id), CancellationToken.None));
+        Assert.Equal(incident.Id, Assert.Single(await store.IncidentsAsync(CancellationToken.None)).Id);
+        var group = await etcd.GetPrefixExceptAsync(keys.Root, keys.Incidents, CancellationToken.None);
+        Assert.Equal([keys.Leader, keys.State], group.Select(kv => kv.Key.ToStringUtf8()));
     }
 
     private static async Task<long> ElectAsync(EtcdGateway etcd, EtcdKeys keys, string name, long lease)

@@ -95,6 +95,9 @@ internal sealed class InMemoryEtcd(TimeProvider time) : IEtcdGateway
     public Task<IReadOnlyList<KeyValue>> GetPrefixAsync(string prefix, CancellationToken cancellationToken) =>
         Answer<IReadOnlyList<KeyValue>>(() => [.. _kvs.Values.Where(kv => kv.Key.ToStringUtf8().StartsWith(prefix, StringComparison.Ordinal)).Select(kv => kv.Clone())]);
 
+    public Task<IReadOnlyList<KeyValue>> GetPrefixExceptAsync(string prefix, string excluded, CancellationToken cancellationToken) =>
+        Answer<IReadOnlyList<KeyValue>>(() => [.. _kvs.Values.Where(kv => kv.Key.ToStringUtf8() is var key && key.StartsWith(prefix, StringComparison.Ordinal) && !key.StartsWith(excluded, StringComparison.Ordinal)).Select(kv => kv.Clone())]);
+
     /// <summary>The revision compacted to, and whether Compact is refused (etcd auth without the root role).</summary>
     public long CompactedTo { get; private set; }
 
@@ -109,6 +112,24 @@ internal sealed class InMemoryEtcd(TimeProvider time) : IEtcdGateway
 
         CompactedTo = revision;
     });
+
+    /// <summary>What Maintenance Status and Alarm answer.</summary>
+    public long DbSize { get; set; }
+
+    public List<AlarmMember> Alarms { get; } = [];
+
+    public Task<StatusResponse> StatusAsync(CancellationToken cancellationToken) => Answer(() => new StatusResponse { DbSize = DbSize, Header = new ResponseHeader { Revision = _revision } });
+
+    public Task<IReadOnlyList<AlarmMember>> AlarmsAsync(CancellationToken cancellationToken) => Answer<IReadOnlyList<AlarmMember>>(() => [.. Alarms]);
+
+    public Task<bool> RevisionReadableAsync(long revision, CancellationToken cancellationToken) => Answer(() => revision > CompactedTo);
+
+    /// <summary>The current revision, as a member's status reports it.</summary>
+    public long Revision
+    {
+        get => _revision;
+        set => _revision = value;
+    }
 
     public async Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken)
     {

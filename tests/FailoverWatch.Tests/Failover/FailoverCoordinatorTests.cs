@@ -263,6 +263,26 @@ public sealed class FailoverCoordinatorTests : IAsyncDisposable
         Assert.Equal([new PrimaryTimeline("pg1", 4)], state.Timelines);
     }
 
+    [Fact]
+    public async Task the_primary_position_is_saved_when_unknown_then_only_once_it_moved_half_the_lag_allowed_however_long_it_creeps()
+    {
+        await _store.UpdateAsync(s => s with { Primary = "pg1" }, CancellationToken.None);
+        await RoundAsync(Primary("pg1", lsn: 1000), Standby("pg2"));
+        Assert.Equal(new Lsn(1000), _coordinator.SavedPrimaryLsn);
+
+        // Two minutes of rounds, 10 KB of WAL each: 1.2 MB, under half of the default 16 MB. Nothing written.
+        for (var round = 1; round <= 120; round++)
+        {
+            await RoundAsync(Primary("pg1", lsn: 1000 + ((ulong)round * 10_000)), Standby("pg2"));
+        }
+
+        Assert.Equal(new Lsn(1000), _coordinator.SavedPrimaryLsn);
+        Assert.Equal(new Lsn(1000), Lsn.ParseOrNull(FailoverStateStore.Load(File("state.json")).PrimaryLsn));
+
+        await RoundAsync(Primary("pg1", lsn: 1000 + (8UL << 20)), Standby("pg2"));
+        Assert.Equal(new Lsn(1000 + (8UL << 20)), _coordinator.SavedPrimaryLsn);
+    }
+
     private async Task Record(string primary) =>
         await _store.UpdateAsync(s => s with { Primary = primary, PrimaryLsn = "0/3E8" }, CancellationToken.None);
 
