@@ -177,10 +177,16 @@ public sealed class CoordinationTests
         await using var group = await MonitorGroup.StartAsync(Fast, pg1StopCommand: c => $"{TestCluster.StopCommand(c.Pair.Primary, "fast")} && touch {c.File("stopped-pg1")} && sleep 20");
         var leader = await group.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
         await FailoverTests.WaitForPrimaryAsync(group[leader], "pg1");
+        // A switchover needs a recorded primary, which etcd gets a round after /status names it (CI was refused once).
+        await group.UntilAsync(async () => (await group.StateAsync()).Primary == "pg1", TimeSpan.FromSeconds(20), "pg1 recorded in etcd");
         await group.Cluster.Pair.Primary.ExecuteAsync(WriteBeforeSwitchover, CancellationToken.None);
 
         var request = group[leader].PostAsync("switchover?to=pg2", group.Cluster.AdminToken);
-        await Wait.UntilAsync(() => File.Exists(group.Cluster.File("stopped-pg1")), TimeSpan.FromSeconds(60), "pg1 stopped by the switchover");
+        await group.UntilAsync(
+            async () => File.Exists(group.Cluster.File("stopped-pg1"))
+                || (request.IsCompleted ? throw new InvalidOperationException($"the switchover answered before pg1 stopped: {(int)(await request).StatusCode} {await (await request).Content.ReadAsStringAsync()}") : false),
+            TimeSpan.FromSeconds(60),
+            "pg1 stopped by the switchover");
         await group.KillMonitorAsync(leader);
         await Assert.ThrowsAnyAsync<Exception>(() => request);
 
