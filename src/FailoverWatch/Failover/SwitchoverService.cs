@@ -127,7 +127,11 @@ internal sealed class SwitchoverService(
             },
             cancellationToken);
 
-    private static string Done(string primary, string target) => $"{target} is the primary; {primary} is stopped (rejoin it as a standby with pg_rewind or a new base backup)";
+    // The host rejoins the old primary itself where it has a rejoin_command (FinishAsync asks for it); else it is the operator's.
+    private string Done(string primary, string target) =>
+        string.IsNullOrWhiteSpace(options.Cluster.Nodes.FirstOrDefault(n => n.Name == primary)?.RejoinCommand)
+            ? $"{target} is the primary; {primary} is stopped (rejoin it as a standby by hand: failoverwatch rejoin, README \"Bringing the old primary back as a standby\")"
+            : $"{target} is the primary; {primary} is stopped and its rejoin_command makes it a standby of {target} next";
 
     /// <summary>After the stop: replay, promote, record, hook. Null when done, else what failed.</summary>
     private async Task<string?> FinishAsync(string primary, string target, CancellationToken cancellationToken)
