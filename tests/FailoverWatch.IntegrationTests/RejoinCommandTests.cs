@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using FailoverWatch.IntegrationTests.Fixtures;
 using FailoverWatch.LocalServers;
+using FailoverWatch.Rejoin;
 
 namespace FailoverWatch.IntegrationTests;
 
@@ -124,6 +125,61 @@ public sealed class RejoinCommandTests
         Assert.Equal("7MB", await pg1.QueryScalarAsync<string>("SHOW work_mem", CancellationToken.None));
         Assert.Equal(hba, await File.ReadAllTextAsync(Path.Combine(etc, "pg_hba.conf")));
         Assert.False(File.Exists(Path.Combine(pg1.DataDirectory, "postgresql.conf")));
+    }
+
+    [Fact]
+    public async Task a_node_pg_rewind_cannot_fix_is_left_untouched_without_allow_reclone_and_recloned_with_it_keeping_one_aside_copy()
+    {
+        await using var pair = await PostgresPair.StartAsync(relayReplication: true);
+        using var salvage = new TempDirectory();
+        var (pg1, pg2) = (pair.Primary, pair.Standby);
+        await pg1.ExecuteAsync("CREATE TABLE lost_rows (id int)", CancellationToken.None);
+
+        // The last checkpoint before the fork sits in a segment of its own; pg_rewind reads back to it on pg1.
+        await pg1.ExecuteAsync("CHECKPOINT", CancellationToken.None);
+        var checkpointSegment = await pg1.QueryScalarAsync<string>("SELECT pg_walfile_name(pg_current_wal_lsn())", CancellationToken.None);
+        await pg1.ExecuteAsync("SELECT pg_switch_wal()", CancellationToken.None);
+        await WaitForReplayAsync(pg1, pg2);
+        pair.ReplicationRelay!.Cut();
+        for (var i = 0; i < 5; i++)
+        {
+            await pg1.ExecuteAsync(string.Create(CultureInfo.InvariantCulture, $"INSERT INTO lost_rows VALUES ({i})"), CancellationToken.None);
+        }
+
+        // pg2 first, then the relay resets pg1's walsender, so pg1 shuts down cleanly without waiting on it.
+        await PromoteAsync(pg2);
+        await pg2.ExecuteAsync("INSERT INTO lost_rows VALUES (-1)", CancellationToken.None);
+        pair.ReplicationRelay.Restore();
+        await pg1.StopAsync(CancellationToken.None);
+
+        // What an isolated old primary that checkpointed on its own does: the segment is recycled.
+        File.Delete(Path.Combine(pg1.DataDirectory, "pg_wal", checkpointSegment));
+        var parent = Path.GetDirectoryName(pg1.DataDirectory)!;
+        var older = Path.Combine(parent, "data" + DataDirectoryReclone.AsideInfix + "20000101T000000Z");
+        Directory.CreateDirectory(older);
+        await File.WriteAllTextAsync(Path.Combine(older, "PG_VERSION"), "15\n");
+
+        var before = Snapshot(pg1);
+        var (exitCode, output) = await RejoinAsync(pg1, pg2, "--salvage-dir", salvage.Path);
+        Assert.Equal(1, exitCode);
+        Assert.Contains("pg_rewind failed before it changed anything", output, StringComparison.Ordinal);
+        Assert.Contains("--allow-reclone", output, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(pg1));
+        Assert.True(Directory.Exists(older));
+
+        (exitCode, output) = await RejoinAsync(pg1, pg2, "--salvage-dir", salvage.Path, "--allow-reclone");
+        Assert.True(exitCode == 0, output + await ServerLogAsync(pg1));
+        var outcome = LastJsonLine(output);
+        Assert.False(outcome.GetProperty("rewound").GetBoolean());
+        Assert.True(outcome.GetProperty("salvage").GetProperty("commits").GetInt32() >= 5, output);
+        var aside = outcome.GetProperty("moved_aside").GetString()!;
+        Assert.True(File.Exists(Path.Combine(aside, "global", "pg_control")), aside);
+        Assert.Equal([aside], Directory.GetDirectories(parent, "data" + DataDirectoryReclone.AsideInfix + "*"));
+        await AssertStreamsAsync(pg1, pg2);
+        await Wait.UntilAsync(
+            async () => await pg1.QueryScalarAsync<long>("SELECT count(*) FROM lost_rows", CancellationToken.None) == 1,
+            TimeSpan.FromSeconds(30),
+            "pg1 holds only the new primary's row");
     }
 
     private static async Task ExternalShellAsync(string commandLine)

@@ -18,9 +18,13 @@ internal static class RejoinCommand
         var startCommand = new Option<string?>("--start-command") { Description = "Starts the server, through the service manager the fence stops (default: pg_ctl start)" };
         var stopCommand = new Option<string?>("--stop-command") { Description = "Stops the server if it runs (default: pg_ctl stop -m fast)" };
         var streamTimeout = new Option<string>("--stream-timeout") { Description = "How long the started node may take to stream", DefaultValueFactory = _ => "5m" };
+        var allowReclone = new Option<bool>("--allow-reclone")
+        {
+            Description = "When pg_rewind cannot fix the node: move its data directory aside (one such copy kept, free space checked first) and take a fresh pg_basebackup of --source. For a person to pass; never put it in a rejoin_command",
+        };
         var command = new Command("rejoin", "On a node's host, as the PostgreSQL OS user: make that node a streaming standby of --source, saving first what only it had")
         {
-            pgdata, source, node, configFile, primaryConninfo, salvageDir, startCommand, stopCommand, streamTimeout,
+            pgdata, source, node, configFile, primaryConninfo, salvageDir, startCommand, stopCommand, streamTimeout, allowReclone,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -42,7 +46,8 @@ internal static class RejoinCommand
                     Path.GetFullPath(parseResult.GetValue(salvageDir) ?? Path.Combine(Path.GetDirectoryName(directory.TrimEnd('/'))!, "failoverwatch-salvage")),
                     parseResult.GetValue(startCommand),
                     parseResult.GetValue(stopCommand),
-                    wait);
+                    wait,
+                    parseResult.GetValue(allowReclone));
             }
             catch (FormatException e)
             {

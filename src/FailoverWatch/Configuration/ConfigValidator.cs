@@ -88,6 +88,7 @@ internal static class ConfigValidator
             }
 
             CheckReadable(node.PasswordFile, $"{key}.password_file", baseDirectory, problem);
+            Rejoin.RejoinConfigValidator.ValidateCommand(node.RejoinCommand, $"{key}.rejoin_command", problem);
         }
     }
 

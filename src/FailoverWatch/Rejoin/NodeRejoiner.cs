@@ -71,16 +71,36 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
         var salvage = await new WalSalvage(binaries, _pgdata, request.Node, request.SalvageDirectory, time)
             .SaveAsync(local.Timeline, fork, history.Bytes, history.Timeline, source, cancellationToken);
         var kept = KeepConfigFiles();
+        string? movedAside = null;
         if (salvage is not null)
         {
             progress.WriteLine($"saved {salvage.Commits} commits past the fork to {salvage.Dir}");
-            await RewindAsync(cancellationToken);
+            if (await RewindAsync(cancellationToken) is { } failure)
+            {
+                movedAside = await RecloneAsync(failure, source, cancellationToken);
+            }
         }
 
         await RestoreConfigFilesAsync(kept, cancellationToken);
         await StartAsync(cancellationToken);
         await WaitForStreamingAsync(source, cancellationToken);
-        return new RejoinOutcome(request.Node, salvage is not null, Math.Round(time.GetElapsedTime(started).TotalSeconds, 1), salvage);
+        return new RejoinOutcome(request.Node, salvage is not null && movedAside is null, Math.Round(time.GetElapsedTime(started).TotalSeconds, 1), salvage, movedAside);
+    }
+
+    /// <summary>Only where the person running rejoin allowed it; the salvage has run by then, and the old directory is kept aside.</summary>
+    private async Task<string> RecloneAsync(string rewindFailure, RejoinSource source, CancellationToken cancellationToken)
+    {
+        if (!request.AllowReclone)
+        {
+            throw new RejoinRefusedException(rewindFailure + " Or run rejoin --allow-reclone to move the data directory aside and take a fresh base backup of the source.");
+        }
+
+        progress.WriteLine($"pg_rewind could not fix the node, so it is recloned: {rewindFailure}");
+        var aside = await new DataDirectoryReclone(_pgdata, binaries, progress, time).RunAsync(source, request.Source, cancellationToken);
+
+        // The marker of a rewind that stopped half-way belongs to the directory now aside.
+        File.Delete(RewindMarker);
+        return aside;
     }
 
     public static string ToJson(RejoinOutcome outcome) => JsonSerializer.Serialize(outcome, RejoinJsonContext.Default.RejoinOutcome);
@@ -148,7 +168,8 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
     /// pg_rewind with no time limit and no cancellation, in a session of its own: stopped half-way it leaves a
     /// directory that cannot start, so not even a killed rejoin takes it down.
     /// </summary>
-    private async Task RewindAsync(CancellationToken cancellationToken)
+    /// <returns>Null when rewound, else the sentence saying why pg_rewind could not fix the node and what to do.</returns>
+    private async Task<string?> RewindAsync(CancellationToken cancellationToken)
     {
         List<string> arguments = ["--target-pgdata", _pgdata, "--source-server", request.Source.ToString()];
         if (request.ConfigFile is not null)
@@ -167,16 +188,13 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
         var output = result.StandardError + result.StandardOutput;
         if (!result.Succeeded && output.Contains("rewinding from last common checkpoint", StringComparison.Ordinal))
         {
-            throw new RejoinRefusedException(
-                $"pg_rewind failed half-way ({result.Describe()}), so {_pgdata} cannot be started: take a fresh base backup of the primary into it, then remove {RewindMarker}.");
+            return $"pg_rewind failed half-way ({result.Describe()}), so {_pgdata} cannot be started: take a fresh base backup of the primary into it, then remove {RewindMarker}.";
         }
 
         File.Delete(RewindMarker);
-        if (!result.Succeeded)
-        {
-            throw new RejoinRefusedException(
-                $"pg_rewind failed before it changed anything ({result.Describe()}): check that the source user has superuser or EXECUTE on pg_ls_dir, pg_stat_file and pg_read_binary_file and that the WAL since the fork is still on the source, then run rejoin again.");
-        }
+        return result.Succeeded
+            ? null
+            : $"pg_rewind failed before it changed anything ({result.Describe()}): check that the source user has superuser or EXECUTE on pg_ls_dir, pg_stat_file and pg_read_binary_file and that the WAL since the fork is still on the source and on this node, then run rejoin again.";
     }
 
     private async Task<bool> HasRestoreCommandAsync(CancellationToken cancellationToken)

@@ -10,6 +10,7 @@ namespace FailoverWatch.Rejoin;
 /// <param name="StartCommand">Starts the server through the service manager the fence stops; default <c>pg_ctl start</c>.</param>
 /// <param name="StopCommand">Stops it likewise; default <c>pg_ctl stop -m fast</c>.</param>
 /// <param name="StreamTimeout">How long to wait, once started, for the node to stream.</param>
+/// <param name="AllowReclone">A person's choice, never the host's: replace a directory pg_rewind cannot fix with a fresh base backup.</param>
 internal sealed record RejoinRequest(
     string DataDirectory,
     Conninfo Source,
@@ -19,7 +20,8 @@ internal sealed record RejoinRequest(
     string SalvageDirectory,
     string? StartCommand,
     string? StopCommand,
-    TimeSpan StreamTimeout);
+    TimeSpan StreamTimeout,
+    bool AllowReclone = false);
 
 /// <summary>The incident's <c>salvage</c> record and <c>summary.json</c>: what only the node had, and where it was saved.</summary>
 internal sealed record SalvageRecord(
@@ -34,7 +36,8 @@ internal sealed record SalvageRecord(
     string? IncompleteFrom);
 
 /// <summary>The JSON line <c>rejoin</c> prints last; the host records it in the incident as <c>rejoin</c> and <c>salvage</c>.</summary>
-internal sealed record RejoinOutcome(string Node, bool Rewound, double TookSeconds, SalvageRecord? Salvage);
+/// <param name="MovedAside">Where <c>--allow-reclone</c> moved the old data directory, when it did.</param>
+internal sealed record RejoinOutcome(string Node, bool Rewound, double TookSeconds, SalvageRecord? Salvage, string? MovedAside = null);
 
 /// <summary>A rejoin that stopped: the message is one sentence saying what happened and what to do.</summary>
 internal sealed class RejoinRefusedException(string message) : Exception(message);

@@ -23,6 +23,10 @@ internal sealed class RejoinSource(Conninfo conninfo)
     /// <summary>pg_rewind reads the timeline from the source's control file, which only a checkpoint after the promotion updates.</summary>
     public Task CheckpointAsync(CancellationToken cancellationToken) => QueryAsync<object?>("CHECKPOINT", null, _ => null, cancellationToken);
 
+    /// <summary>What a base backup of the source copies, near enough: every database (free space is checked against it).</summary>
+    public Task<long> DatabasesSizeAsync(CancellationToken cancellationToken) =>
+        QueryAsync("SELECT sum(pg_database_size(oid))::bigint FROM pg_database", null, r => r.GetInt64(0), cancellationToken);
+
     public async Task<(string Text, byte[] Bytes)> HistoryFileAsync(int timeline, CancellationToken cancellationToken)
     {
         var bytes = await QueryAsync("SELECT pg_read_binary_file('pg_wal/' || $1)", null, r => (byte[])r.GetValue(0), cancellationToken, TimelineHistory.FileName(timeline));

@@ -17,6 +17,13 @@ public sealed partial class ConfigValidationTests
     }
 
     [Fact]
+    public void a_rejoin_command_that_would_reclone_by_itself_is_refused()
+    {
+        var yaml = Nodes.Replace("port: 5432 }", "port: 5432, rejoin_command: \"ssh pg1 -- --allow-reclone\" }", StringComparison.Ordinal);
+        Assert.Contains(Problems(yaml), p => p.Key == "cluster.nodes[0].rejoin_command" && p.Problem.Contains("--allow-reclone", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void rejoin_keys_bind_with_their_defaults()
     {
         var yaml = Nodes.Replace("port: 5432 }", "port: 5432, rejoin_command: \"ssh pg1 -- $FW_NEW_PRIMARY_HOST $FW_NEW_PRIMARY_PORT\", rejoin_user: rewind }", StringComparison.Ordinal);
