@@ -4,11 +4,15 @@ using FailoverWatch.IntegrationTests.Fixtures;
 
 namespace FailoverWatch.IntegrationTests;
 
-/// <summary>The README's way back for a fenced old primary, done for real while the monitor watches.</summary>
+/// <summary>
+/// A node without a rejoin_command, brought back by an operator's own pg_rewind (not failoverwatch rejoin, which
+/// RejoinCommandTests and RejoinHostTests cover): the monitor watches it come back as a standby, and raises no split-brain
+/// alarm, no second failover and no rejoin of its own.
+/// </summary>
 public sealed class RejoinTests
 {
     [Fact]
-    public async Task fenced_old_primary_rewound_as_the_readme_says_comes_back_as_a_streaming_standby_without_alarm()
+    public async Task a_fenced_old_primary_rewound_by_hand_outside_failoverwatch_is_watched_as_a_streaming_standby_without_alarm()
     {
         await using var cluster = await TestCluster.StartAsync("probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3");
         var (pg1, pg2) = (cluster.Pair.Primary, cluster.Pair.Standby);
@@ -24,7 +28,7 @@ public sealed class RejoinTests
         await Wait.UntilAsync(() => monitor.Output.Contains("Checkpoint on the new primary pg2 done", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "checkpoint on pg2");
         Assert.Equal(2, await pg2.QueryScalarAsync<int>("SELECT timeline_id FROM pg_control_checkpoint()", CancellationToken.None));
 
-        // As in the README: pg_rewind (it runs crash recovery first: the fence was an immediate stop), then start.
+        // The operator's own pg_rewind (it runs crash recovery first: the fence was an immediate stop), then start.
         var rewind = await pg1.RunToolAsync(
             "pg_rewind",
             ["--target-pgdata", pg1.DataDirectory, "--write-recovery-conf", "--source-server", string.Create(CultureInfo.InvariantCulture, $"host=127.0.0.1 port={pg2.Port} user=postgres dbname=postgres")],

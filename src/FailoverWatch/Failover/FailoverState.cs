@@ -46,6 +46,9 @@ internal sealed record FailoverState
     /// <summary>Synchronous replication: the standbys recorded as holding every acknowledged commit (see SyncSetPolicy).</summary>
     public SyncReplicationState Replication { get; init => field = value ?? SyncReplicationState.None; } = SyncReplicationState.None;
 
+    /// <summary>Rejoins asked for and not yet done (see RejoinService): they outlive a monitor restart.</summary>
+    public IReadOnlyList<Rejoin.PendingRejoin> Rejoins { get; init => field = value ?? []; } = [];
+
     public static FailoverState Empty { get; } = new();
 }
 

@@ -19,4 +19,7 @@ internal static partial class RejoinLog
 
     [LoggerMessage(2604, LogLevel.Error, "Rejoin of {Node} broke unexpectedly; tried again after rejoin_retry")]
     public static partial void RejoinBroke(this ILogger logger, string node, Exception exception);
+
+    [LoggerMessage(2605, LogLevel.Warning, "The pending rejoins could not be written to the state; tried again on the next tick")]
+    public static partial void RejoinsNotSaved(this ILogger logger, Exception exception);
 }

@@ -17,7 +17,10 @@ namespace FailoverWatch.Rejoin;
 /// <see cref="NotStreamingFor"/> while the primary is up (a third node left following the old primary). One run at a time, beside the monitor loop and without
 /// the decision lock (a rejoin may take many minutes: probing, split-brain handling and /status go on), bounded by
 /// <c>monitor.rejoin_timeout</c>, tried again after <c>monitor.rejoin_retry</c> until it works. Nothing runs while
-/// paused, while a failover is under way, or on a monitor that is not the leader.
+/// paused, while a failover is under way, or on a monitor that is not the leader. Pending rejoins live in the state
+/// (file or etcd), so a restarted monitor or a new leader carries them on. In <c>sync</c> mode a node the primary still
+/// waits on is not restarted until the synchronous set has let it go (un-recorded, then un-named: see
+/// <see cref="Replication.SyncStandbyManager.Holds"/>), so no commit waits on a node being rejoined.
 /// </summary>
 internal sealed class RejoinService(
     FailoverWatchOptions options,
@@ -27,7 +30,8 @@ internal sealed class RejoinService(
     FailoverWatchMetrics metrics,
     TimeProvider time,
     ILogger<RejoinService> logger,
-    IMonitorLeadership? leadership = null) : BackgroundService
+    IMonitorLeadership? leadership = null,
+    Replication.SyncStandbyManager? replication = null) : BackgroundService
 {
     public const string StreamingResult = "streaming";
     public const string FailedResult = "failed";
@@ -36,7 +40,15 @@ internal sealed class RejoinService(
 
     private readonly IMonitorLeadership _leadership = leadership ?? new SoleMonitor();
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, (IncidentHandle Incident, DateTimeOffset Due)> _pending = new(StringComparer.Ordinal);
+
+    /// <summary>Asked for, not yet in the state (its write comes on the service's own loop, never the caller's).</summary>
+    private readonly Dictionary<string, PendingRejoin> _asked = new(StringComparer.Ordinal);
+
+    /// <summary>The open incidents of this monitor's requests; a rejoin carried on after a restart records into none.</summary>
+    private readonly Dictionary<string, IncidentHandle> _incidents = new(StringComparer.Ordinal);
+
+    /// <summary>Rejoined, but the state write that says so failed: never run again, and its removal is tried each tick.</summary>
+    private readonly HashSet<string> _done = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _notStreamingSince = new(StringComparer.Ordinal);
 
     /// <summary>Rejoins <paramref name="node"/> as soon as nothing holds it back; its outcome goes into <paramref name="incident"/>.</summary>
@@ -50,7 +62,9 @@ internal sealed class RejoinService(
 
         lock (_gate)
         {
-            _pending[node] = (incident, time.GetUtcNow());
+            _asked[node] = new PendingRejoin(node, time.GetUtcNow(), incident.Id);
+            _incidents[node] = incident;
+            _done.Remove(node);
         }
 
         logger.RejoinQueued(node, store.Current.Primary ?? "?");
@@ -68,17 +82,18 @@ internal sealed class RejoinService(
         while (!stoppingToken.IsCancellationRequested)
         {
             WatchStandbys();
+            await SaveAsync(stoppingToken);
             if (NextDue() is { } node)
             {
                 try
                 {
-                    await RunAsync(node.Name, node.Incident, stoppingToken);
+                    await RunAsync(node, stoppingToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
                     // Never the host's end: the node waits for its retry like any failed rejoin.
-                    logger.RejoinBroke(node.Name, e);
-                    Reschedule(node.Name, node.Incident);
+                    logger.RejoinBroke(node.Node, e);
+                    await RescheduleAsync(node, stoppingToken);
                 }
             }
             else
@@ -115,7 +130,7 @@ internal sealed class RejoinService(
             bool pending;
             lock (_gate)
             {
-                pending = _pending.ContainsKey(node.Name);
+                pending = _asked.ContainsKey(node.Name) || store.Current.Rejoins.Any(r => r.Node == node.Name);
             }
 
             if (!pending && view.At - since >= NotStreamingFor)
@@ -126,7 +141,39 @@ internal sealed class RejoinService(
         }
     }
 
-    private (string Name, IncidentHandle Incident)? NextDue()
+    /// <summary>
+    /// Writes what was asked for into the state (only the leader acts on it, and only the leader asks), and takes out
+    /// the rejoins done whose removal failed before. A write that fails is tried on the next tick.
+    /// </summary>
+    private async Task SaveAsync(CancellationToken cancellationToken)
+    {
+        List<PendingRejoin> asked;
+        List<string> done;
+        lock (_gate)
+        {
+            (asked, done) = ([.. _asked.Values], [.. _done]);
+        }
+
+        if ((asked.Count == 0 && done.Count == 0) || !_leadership.IsLeader)
+        {
+            return;
+        }
+
+        if (await TryUpdateAsync(r => [.. r.Where(p => !asked.Any(a => a.Node == p.Node) && !done.Contains(p.Node)), .. asked], cancellationToken))
+        {
+            lock (_gate)
+            {
+                foreach (var saved in asked.Where(a => _asked.GetValueOrDefault(a.Node) == a))
+                {
+                    _asked.Remove(saved.Node);
+                }
+
+                _done.ExceptWith(done);
+            }
+        }
+    }
+
+    private PendingRejoin? NextDue()
     {
         var state = store.Current;
         if (state.Paused || state.InProgress is not null || state.Primary is null || !_leadership.IsLeader)
@@ -134,23 +181,33 @@ internal sealed class RejoinService(
             return null;
         }
 
+        var now = time.GetUtcNow();
         lock (_gate)
         {
-            var now = time.GetUtcNow();
-            var due = _pending.Where(p => p.Value.Due <= now && p.Key != state.Primary).OrderBy(p => p.Value.Due).FirstOrDefault();
-            return due.Key is null ? null : (due.Key, due.Value.Incident);
+            return state.Rejoins
+                .Where(p => p.Due <= now && p.Node != state.Primary && !_asked.ContainsKey(p.Node) && !_done.Contains(p.Node) && replication?.Holds(p.Node) != true
+                    && !string.IsNullOrWhiteSpace(options.Cluster.Nodes.FirstOrDefault(n => n.Name == p.Node)?.RejoinCommand))
+                .OrderBy(p => p.Due)
+                .FirstOrDefault();
         }
     }
 
-    private async Task RunAsync(string node, IncidentHandle incident, CancellationToken cancellationToken)
+    private async Task RunAsync(PendingRejoin pending, CancellationToken cancellationToken)
     {
+        var node = pending.Node;
+        IncidentHandle incident;
+        lock (_gate)
+        {
+            incident = _incidents.GetValueOrDefault(node) ?? IncidentHandle.None;
+        }
+
         var primary = store.Current.Primary!;
         var primaryNode = options.Cluster.Nodes.First(n => n.Name == primary);
         var environment = new Dictionary<string, string>
         {
             ["FW_NEW_PRIMARY_HOST"] = primaryNode.Host,
             ["FW_NEW_PRIMARY_PORT"] = primaryNode.Port.ToString(CultureInfo.InvariantCulture),
-            ["FW_INCIDENT"] = incident.Id ?? "",
+            ["FW_INCIDENT"] = incident.Id ?? pending.IncidentId ?? "",
         };
         var command = options.Cluster.Nodes.First(n => n.Name == node).RejoinCommand!;
         var result = await commands.RunForResultAsync(
@@ -158,9 +215,17 @@ internal sealed class RejoinService(
         if (result.Succeeded)
         {
             var outcome = LastJsonLine(result.StandardOutput);
+            if (!await TryUpdateAsync(r => [.. r.Where(p => p.Node != node)], cancellationToken))
+            {
+                lock (_gate)
+                {
+                    _done.Add(node);
+                }
+            }
+
             lock (_gate)
             {
-                _pending.Remove(node);
+                _incidents.Remove(node);
             }
 
             metrics.Rejoins.Inc(options.Cluster.Name, node, StreamingResult);
@@ -174,17 +239,36 @@ internal sealed class RejoinService(
             return;
         }
 
-        Reschedule(node, incident);
+        await RescheduleAsync(pending, cancellationToken);
         metrics.Rejoins.Inc(options.Cluster.Name, node, FailedResult);
         logger.RejoinFailed(node, Duration.Format(options.Monitor.RejoinRetry));
         incident.Rejoined(node, false, result.Describe(), null, null, cancellationToken);
     }
 
-    private void Reschedule(string node, IncidentHandle incident)
+    /// <summary>Due again after rejoin_retry; should the state not take it, the next tick's save tries again.</summary>
+    private async Task RescheduleAsync(PendingRejoin pending, CancellationToken cancellationToken)
     {
-        lock (_gate)
+        var again = pending with { Due = time.GetUtcNow() + options.Monitor.RejoinRetry };
+        if (!await TryUpdateAsync(r => [.. r.Where(p => p.Node != pending.Node), again], cancellationToken))
         {
-            _pending[node] = (incident, time.GetUtcNow() + options.Monitor.RejoinRetry);
+            lock (_gate)
+            {
+                _asked.TryAdd(pending.Node, again);
+            }
+        }
+    }
+
+    private async Task<bool> TryUpdateAsync(Func<IReadOnlyList<PendingRejoin>, IReadOnlyList<PendingRejoin>> change, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.UpdateAsync(s => s with { Rejoins = change(s.Rejoins) }, cancellationToken);
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logger.RejoinsNotSaved(e);
+            return false;
         }
     }
 

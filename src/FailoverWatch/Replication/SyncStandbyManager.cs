@@ -29,6 +29,23 @@ internal sealed class SyncStandbyManager(FailoverWatchOptions options, IClusterS
     private bool _asyncChecked;
     private Task _running = Task.CompletedTask;
 
+    /// <summary>The standbys the primary named at the last reading (or since set); null before any.</summary>
+    private volatile IReadOnlyList<string>? _named;
+
+    /// <summary>
+    /// Whether commits may still wait on <paramref name="node"/>, so it must not be restarted yet: in <c>sync</c>, while
+    /// it is recorded or the primary named it at the last reading. A node with a pending rejoin is no candidate
+    /// (<see cref="Candidates"/>), so the rounds un-record it, then un-name it. <c>strict</c> never lets one go: commits
+    /// wait while it restarts, which is what strict means.
+    /// </summary>
+    public bool Holds(string node) =>
+        options.Replication.Mode == ReplicationModes.Sync
+        && (store.Current.Replication.Standbys.Contains(node) || _named?.Contains(node, StringComparer.OrdinalIgnoreCase) == true);
+
+    /// <summary>The nodes the primary may name: all but the primary and, in <c>sync</c>, those about to be rejoined (restarted).</summary>
+    public static IReadOnlyList<string> Candidates(IEnumerable<string> nodes, string primary, string mode, IReadOnlyList<Rejoin.PendingRejoin> rejoins) =>
+        [.. nodes.Where(n => n != primary && (mode != ReplicationModes.Sync || !rejoins.Any(r => r.Node == n)))];
+
     /// <summary>
     /// One round on the healthy <paramref name="primary"/>: read, decide, at most one change. Bounded by one probe timeout
     /// even when the driver ignores cancellation (a primary hung mid-handshake): the round holds the decision lock, so a
@@ -73,7 +90,9 @@ internal sealed class SyncStandbyManager(FailoverWatchOptions options, IClusterS
             await using var dataSource = DataSource(primary);
             await using var connection = await dataSource.OpenConnectionAsync(deadline.Token);
             var reading = await ReadAsync(connection, deadline.Token);
-            var settings = new SyncSettings(replication.Mode, replication.Number, replication.DegradeAfter, [.. options.Cluster.Nodes.Select(n => n.Name).Where(n => n != primary)]);
+            _named = SyncStandbyNames.Parse(reading.Setting) ?? [];
+            var settings = new SyncSettings(
+                replication.Mode, replication.Number, replication.DegradeAfter, Candidates(options.Cluster.Nodes.Select(n => n.Name), primary, replication.Mode, store.Current.Rejoins));
             // A state write done, the next step may follow on the same reading (un-recorded, then un-named at once):
             // each is decided afresh from the state as written. A change on the server needs a new reading.
             for (var steps = 0; steps < 3; steps++)
@@ -174,6 +193,7 @@ internal sealed class SyncStandbyManager(FailoverWatchOptions options, IClusterS
         {
             case SyncName name:
                 await SetAsync(connection, name.Setting, cancellationToken);
+                _named = name.Standbys;
                 logger.SyncStep(primary, name.Reason);
                 break;
             case SyncRecord record:

@@ -24,12 +24,13 @@ public sealed class RejoinServiceTests : IAsyncDisposable
     private readonly FailoverStateStore _store;
     private readonly LatestClusterView _latest = new();
     private readonly RejoinService _service;
+    private readonly FailoverWatchOptions _options;
 
     public RejoinServiceTests()
     {
         string Command(string node) =>
             $"test -f {File("host-" + node)} && echo \"$FW_EVENT $FW_NODE $FW_NEW_PRIMARY $FW_NEW_PRIMARY_HOST:$FW_NEW_PRIMARY_PORT\" >> {File("ran")} && echo '{Outcome.Replace("NODE", node, StringComparison.Ordinal)}'";
-        var options = new FailoverWatchOptions
+        var options = _options = new FailoverWatchOptions
         {
             Cluster = new ClusterOptions
             {
@@ -99,6 +100,48 @@ public sealed class RejoinServiceTests : IAsyncDisposable
 
         await UntilAsync(() => Rejoins("pg3", "streaming") == 1, "pg3 rejoined");
         Assert.Equal(0, Rejoins("pg1", "streaming"));
+    }
+
+    [Fact]
+    public async Task a_pending_rejoin_is_kept_in_the_state_and_a_restarted_monitor_carries_it_on()
+    {
+        await _store.UpdateAsync(s => s with { Primary = "pg2" }, CancellationToken.None);
+        await _service.StartAsync(CancellationToken.None);
+        _service.Request("pg1", IncidentHandle.None);
+        await UntilAsync(() => Rejoins("pg1", "failed") == 1, "first try failed: the host is down");
+        await UntilAsync(() => _store.Current.Rejoins.Any(r => r.Node == "pg1" && r.Due > _clock.GetUtcNow()), "the retry is in the state");
+        await _service.StopAsync(CancellationToken.None);
+
+        // A new monitor on the same state: nothing asked of it, and it rejoins pg1 once due.
+        System.IO.File.WriteAllText(File("host-pg1"), "");
+        using var restartedStore = new FailoverStateStore(_store.Path);
+        using var restarted = new RejoinService(_options, restartedStore, new ClusterCommandRunner(_options, _metrics, new FakeLogger<ClusterCommandRunner>()), _latest, _metrics, _clock, new FakeLogger<RejoinService>());
+        await restarted.StartAsync(CancellationToken.None);
+        await TicksAsync(5);
+        Assert.Equal(0, Rejoins("pg1", "streaming"));
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await UntilAsync(() => Rejoins("pg1", "streaming") == 1, "the restarted monitor rejoined pg1");
+        await UntilAsync(() => restartedStore.Current.Rejoins.Count == 0, "done, out of the state");
+        await restarted.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task in_sync_mode_a_recorded_synchronous_standby_is_rejoined_only_once_it_is_unrecorded()
+    {
+        System.IO.File.WriteAllText(File("host-pg3"), "");
+        _options.Replication = new ReplicationOptions { Mode = ReplicationModes.Sync };
+        var replication = new FailoverWatch.Replication.SyncStandbyManager(_options, _store, _metrics, _clock, new FakeLogger<FailoverWatch.Replication.SyncStandbyManager>());
+        using var service = new RejoinService(_options, _store, new ClusterCommandRunner(_options, _metrics, new FakeLogger<ClusterCommandRunner>()), _latest, _metrics, _clock, new FakeLogger<RejoinService>(), replication: replication);
+        await _store.UpdateAsync(s => s with { Primary = "pg2", Replication = new() { Standbys = ["pg3"] } }, CancellationToken.None);
+        await service.StartAsync(CancellationToken.None);
+        service.Request("pg3", IncidentHandle.None);
+        await TicksAsync(10);
+        Assert.True(replication.Holds("pg3"));
+        Assert.False(System.IO.File.Exists(File("ran")), "restarted while commits could wait on it");
+
+        await _store.UpdateAsync(s => s with { Replication = new() }, CancellationToken.None);
+        await UntilAsync(() => Rejoins("pg3", "streaming") == 1, "rejoined once un-recorded");
+        await service.StopAsync(CancellationToken.None);
     }
 
     private double Rejoins(string node, string result) => _metrics.Rejoins.Get("test", node, result);
