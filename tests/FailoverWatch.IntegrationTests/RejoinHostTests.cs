@@ -70,14 +70,27 @@ public sealed class RejoinHostTests
     }
 
     [Fact]
-    public async Task after_a_switchover_the_host_rejoins_the_stopped_old_primary_without_rewinding_it()
+    public async Task a_standby_following_the_wrong_upstream_is_repointed_without_a_restart_and_after_a_switchover_the_host_rejoins_the_stopped_old_primary_without_rewinding_it()
     {
         await using var cluster = await TestCluster.StartAsync(
-            "probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3", pg1RejoinCommand: c => "sh " + c.File("rejoin-pg1.sh"));
-        var (pg1, pg2) = (cluster.Pair.Primary, cluster.Pair.Standby);
+            "probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3", pg1RejoinCommand: c => "sh " + c.File("rejoin-pg1.sh"),
+            cascadedStandby: true, pg3RejoinCommand: c => "sh " + c.File("rejoin-pg3.sh"));
+        var (pg1, pg2, pg3) = (cluster.Pair.Primary, cluster.Pair.Standby, cluster.Cascaded!);
         await WriteRejoinScriptAsync(cluster, pg1);
+        await WriteRejoinScriptAsync(cluster, pg3);
+        var pg3Postmaster = pg3.PostmasterPid;
         await using var monitor = await MonitorProcess.StartAsync(cluster);
         await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
+
+        // pg3 streams from the standby pg2: primary_conninfo and a reload point it at pg1, the same server process throughout.
+        await Wait.UntilAsync(
+            async () => await pg1.QueryScalarAsync<long>("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND application_name = 'pg3'", CancellationToken.None) == 1,
+            TimeSpan.FromSeconds(60),
+            "pg3 streaming from pg1");
+        Assert.Contains("primary_conninfo now names pg1", monitor.Output, StringComparison.Ordinal);
+        Assert.Equal(0, await pg2.QueryScalarAsync<long>("SELECT count(*) FROM pg_stat_replication WHERE application_name = 'pg3'", CancellationToken.None));
+        Assert.Equal(pg3Postmaster, pg3.PostmasterPid);
+        Assert.Equal(0, await monitor.MetricAsync("failoverwatch_rejoins_total{cluster=\"test\",node=\"pg3\",result=\"streaming\"}"));
 
         var (exit, output) = await MonitorProcess.RunCliAsync("switchover", "--config", cluster.ConfigPath, "--to", "pg2");
         Assert.True(exit == 0, output);

@@ -22,4 +22,10 @@ internal static partial class RejoinLog
 
     [LoggerMessage(2605, LogLevel.Warning, "The pending rejoins could not be written to the state; tried again on the next tick")]
     public static partial void RejoinsNotSaved(this ILogger logger, Exception exception);
+
+    [LoggerMessage(2606, LogLevel.Information, "{Node} streamed from {Upstream}, not from the primary {Primary}: primary_conninfo now names {Primary}, reloaded without a restart")]
+    public static partial void UpstreamRepointed(this ILogger logger, string node, string upstream, string primary);
+
+    [LoggerMessage(2607, LogLevel.Warning, "{Node} follows the wrong upstream, and pointing it at {Primary} failed ({Error}): it needs superuser, or pg_read_all_settings, ALTER SYSTEM on primary_conninfo and EXECUTE on pg_reload_conf; tried again later")]
+    public static partial void UpstreamRepointFailed(this ILogger logger, string node, string primary, string error);
 }

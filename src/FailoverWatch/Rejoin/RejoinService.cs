@@ -38,6 +38,9 @@ internal sealed class RejoinService(
     public static readonly TimeSpan NotStreamingFor = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
 
+    /// <summary>How often the upstream of streaming standbys is checked (a few queries on each reachable node).</summary>
+    public static readonly TimeSpan UpstreamCheckEvery = TimeSpan.FromSeconds(10);
+
     private readonly IMonitorLeadership _leadership = leadership ?? new SoleMonitor();
     private readonly Lock _gate = new();
 
@@ -49,6 +52,9 @@ internal sealed class RejoinService(
 
     /// <summary>Rejoined, but the state write that says so failed: never run again, and its removal is tried each tick.</summary>
     private readonly HashSet<string> _done = new(StringComparer.Ordinal);
+
+    private readonly UpstreamCorrector _upstreams = new(options, time, logger);
+    private long _upstreamsCheckedAt;
     private readonly Dictionary<string, DateTimeOffset> _notStreamingSince = new(StringComparer.Ordinal);
 
     /// <summary>Rejoins <paramref name="node"/> as soon as nothing holds it back; its outcome goes into <paramref name="incident"/>.</summary>
@@ -83,6 +89,7 @@ internal sealed class RejoinService(
         {
             WatchStandbys();
             await SaveAsync(stoppingToken);
+            await CheckUpstreamsAsync(stoppingToken);
             if (NextDue() is { } node)
             {
                 try
@@ -171,6 +178,31 @@ internal sealed class RejoinService(
                 _done.ExceptWith(done);
             }
         }
+    }
+
+    /// <summary>
+    /// A healthy standby that streams from the wrong node needs only <c>primary_conninfo</c> and a reload, not a rejoin:
+    /// checked every <see cref="UpstreamCheckEvery"/> by the leader while the primary is up and nothing else is under
+    /// way, leaving out nodes with a rejoin pending (they are about to restart anyway).
+    /// </summary>
+    private async Task CheckUpstreamsAsync(CancellationToken cancellationToken)
+    {
+        var state = store.Current;
+        var view = latest.Current;
+        if (state.Paused || state.InProgress is not null || state.Primary is not { } primary || !_leadership.IsLeader
+            || view?.Find(primary) is not { IsReachablePrimary: true } || time.GetElapsedTime(_upstreamsCheckedAt) < UpstreamCheckEvery)
+        {
+            return;
+        }
+
+        _upstreamsCheckedAt = time.GetTimestamp();
+        HashSet<string> pending;
+        lock (_gate)
+        {
+            pending = [.. _asked.Keys.Concat(state.Rejoins.Select(r => r.Node))];
+        }
+
+        await _upstreams.CheckAsync(view, primary, pending, cancellationToken);
     }
 
     private PendingRejoin? NextDue()

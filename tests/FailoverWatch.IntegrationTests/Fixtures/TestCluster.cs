@@ -60,8 +60,8 @@ public sealed class TestCluster : IAsyncDisposable
             cascaded = cascadedStandby ? await LocalPostgresServer.CreateStandbyAsync(pair.Standby, "pg3", pair.DirectoryPath, cancel.Token) : null;
 
             // With a rejoin_command pg3 is a third node beside pg2 instead: a standby of the primary, through the same relay,
-            // that stops calling a cut-off primary "streaming" as soon as pg2 does.
-            cascaded = pg3RejoinCommand is null ? cascaded : await LocalPostgresServer.CreateStandbyAsync(
+            // that stops calling a cut-off primary "streaming" as soon as pg2 does. With both, pg3 is a cascade the host is to re-point.
+            cascaded = pg3RejoinCommand is null || cascadedStandby ? cascaded : await LocalPostgresServer.CreateStandbyAsync(
                 pair.Primary, "pg3", pair.DirectoryPath, cancel.Token, pair.ReplicationRelay?.Port, [$"wal_receiver_timeout = '{walReceiverTimeout}'", "wal_retrieve_retry_interval = '500ms'"]);
         }
         catch
