@@ -7,7 +7,7 @@ using FailoverWatch.Processes;
 
 namespace FailoverWatch.IntegrationTests;
 
-/// <summary>The README's first command, run as a new user runs it: build, watch, fail over, Ctrl-C, nothing left behind.</summary>
+/// <summary>The README's first command, run as a new user runs it: build, watch, fail over, the old primary back as a standby, Ctrl-C, nothing left behind.</summary>
 public sealed partial class DemoTests
 {
     [Fact]
@@ -43,6 +43,12 @@ public sealed partial class DemoTests
             var (exit, status) = await MonitorProcess.RunCliAsync("status", "--config", Path.Combine(folder!, "failoverwatch.yaml"));
             Assert.True(exit == 0, status);
             Assert.Contains("primary pg2", status, StringComparison.Ordinal);
+
+            // The old primary comes back by itself: the demo's host runs pg1's rejoin_command once the fence has run.
+            await Wait.UntilAsync(() => Output().Contains("pg1 rejoined as a streaming standby of pg2", StringComparison.Ordinal), TimeSpan.FromSeconds(120), "pg1 rejoined as a standby");
+            (exit, status) = await MonitorProcess.RunCliAsync("status", "--config", Path.Combine(folder!, "failoverwatch.yaml"));
+            Assert.True(exit == 0, status);
+            Assert.Matches(@"pg1\s+standby", status);
 
             // Ctrl-C, as a person at the terminal stops it.
             await ExternalProcess.RunAsync("kill", ["-INT", demo.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10), CancellationToken.None);
