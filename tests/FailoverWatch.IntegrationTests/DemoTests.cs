@@ -7,7 +7,7 @@ using FailoverWatch.Processes;
 
 namespace FailoverWatch.IntegrationTests;
 
-/// <summary>The README's first command, run as a new user runs it: build, watch, fail over, Ctrl-C, nothing left behind.</summary>
+/// <summary>The README's first command, run as a new user runs it: build, watch, fail over, the old primary back as a standby, Ctrl-C, nothing left behind.</summary>
 public sealed partial class DemoTests
 {
     [Fact]
@@ -44,6 +44,14 @@ public sealed partial class DemoTests
             Assert.True(exit == 0, status);
             Assert.Contains("primary pg2", status, StringComparison.Ordinal);
 
+            // The old primary comes back by itself: the demo's host runs pg1's rejoin_command once the fence has run.
+            await Wait.UntilAsync(() => Output().Contains("pg1 rejoined as a streaming standby of pg2", StringComparison.Ordinal), TimeSpan.FromSeconds(120), "pg1 rejoined as a standby");
+            // One probe each, bounded by probe_timeout: asked again while a loaded machine answers late.
+            await Wait.UntilAsync(
+                async () => await MonitorProcess.RunCliAsync("status", "--config", Path.Combine(folder!, "failoverwatch.yaml")) is (0, var shown) && StandbyPg1().IsMatch(shown),
+                TimeSpan.FromSeconds(60),
+                "status shows pg1 as a streaming standby");
+
             // Ctrl-C, as a person at the terminal stops it.
             await ExternalProcess.RunAsync("kill", ["-INT", demo.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10), CancellationToken.None);
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -79,6 +87,9 @@ public sealed partial class DemoTests
 
         Directory.Delete(folder, recursive: true);
     }
+
+    [GeneratedRegex(@"pg1\s+standby\s+yes\s.*\syes\s")]
+    private static partial Regex StandbyPg1();
 
     [GeneratedRegex(@"\(folder (/\S+)\)")]
     private static partial Regex FolderLine();

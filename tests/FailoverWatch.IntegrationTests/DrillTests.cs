@@ -4,7 +4,7 @@ using FailoverWatch.IntegrationTests.Fixtures;
 
 namespace FailoverWatch.IntegrationTests;
 
-/// <summary><c>failoverwatch drill</c> against a running monitor whose host rejoins each old primary (rejoin_command).</summary>
+/// <summary><c>failoverwatch drill</c>: the running monitor runs it (POST /drill), rejoins each old primary (rejoin_command) and records it as an incident.</summary>
 public sealed class DrillTests(ITestOutputHelper output)
 {
     [Fact]
@@ -42,16 +42,32 @@ public sealed class DrillTests(ITestOutputHelper output)
         // Two promotions: pg2 to timeline 2, then pg1 to timeline 3.
         Assert.Equal("00000003", await pg1.QueryScalarAsync<string>("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)", CancellationToken.None));
         Assert.True(await pg1.QueryScalarAsync<long>("SELECT count(*) FROM failoverwatch_drill_canary", CancellationToken.None) >= acknowledged);
+
+        // The host recorded it: each step timed, both rejoins (nothing rewound), the canary, and the refused writes per switchover.
+        var id = root.GetProperty("incident").GetString()!;
+        var incident = (await monitor.IncidentsAsync()).Single(i => i.GetProperty("id").GetString() == id);
+        Assert.Equal(("drill", "passed"), (incident.GetProperty("kind").GetString(), incident.GetProperty("result").GetString()));
+        var phases = incident.GetProperty("phases").EnumerateArray().ToList();
+        Assert.All(phases, p => Assert.True(p.GetProperty("ok").GetBoolean(), incident.ToString()));
+        Assert.Equal(2, phases.Count(p => p.GetProperty("name").GetString() == "rejoin"));
+        Assert.True(phases.Single(p => p.GetProperty("name").GetString() == "switchover_to_pg2").GetProperty("seconds").GetDouble() > 0);
+        Assert.False(incident.GetProperty("rejoin").GetProperty("rewound").GetBoolean());
+        var drill = incident.GetProperty("drill");
+        Assert.Equal((acknowledged, 0), (drill.GetProperty("canary_acknowledged").GetInt32(), drill.GetProperty("canary_lost").GetInt32()));
+        Assert.All(drill.GetProperty("writes_refused").EnumerateArray(), w => Assert.StartsWith("switchover_to_", w.GetProperty("during").GetString(), StringComparison.Ordinal));
+        var (_, explained) = await MonitorProcess.RunCliAsync("explain", "--config", cluster.ConfigPath, id);
+        output.WriteLine(explained);
+        Assert.Contains($"canary: {acknowledged} acknowledged writes, 0 lost", explained, StringComparison.Ordinal);
+        Assert.Contains("during switchover_to_pg", explained, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task drill_stops_at_a_refused_switchover_and_leaves_the_primary_where_it_was()
     {
-        await using var cluster = await TestCluster.StartAsync("probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3");
+        // pg1's stop_command fails: the host's switchover stops there, nothing promoted.
+        await using var cluster = await TestCluster.StartAsync("probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3", pg1StopCommand: _ => "false");
         await using var monitor = await MonitorProcess.StartAsync(cluster);
         await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
-        // The host read its token at start: the drill's token is now another, and the host refuses its switchover.
-        await File.WriteAllTextAsync(cluster.File("admin-token"), "not-the-hosts-token");
 
         var (exit, printed) = await MonitorProcess.RunCliAsync("drill", "--config", cluster.ConfigPath);
         output.WriteLine(printed);
@@ -64,8 +80,10 @@ public sealed class DrillTests(ITestOutputHelper output)
         Assert.Equal(["ready", "canary_start", "switchover_to_pg2", "put_back_pg1", "canary_check"], phases.Keys);
         Assert.False(phases["switchover_to_pg2"]);
         Assert.True(phases["put_back_pg1"] && phases["canary_check"], printed);
-        Assert.Contains("switchover to pg2 refused (401)", printed, StringComparison.Ordinal);
+        Assert.Contains("switchover to pg2 refused: stop_command of pg1 failed; nothing was promoted", printed, StringComparison.Ordinal);
         Assert.Equal(0, root.GetProperty("canary_lost").GetInt32());
+        var incident = (await monitor.IncidentsAsync()).Single(i => i.GetProperty("kind").GetString() == "drill");
+        Assert.Equal("failed", incident.GetProperty("result").GetString());
         Assert.Equal("pg1", (await monitor.StatusAsync()).GetProperty("primary").GetString());
         Assert.False(await cluster.Pair.Primary.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
     }
@@ -77,7 +95,13 @@ public sealed class DrillTests(ITestOutputHelper output)
         await using var monitor = await MonitorProcess.StartAsync(cluster);
         await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
         await cluster.Pair.Standby.StopAsync(CancellationToken.None);
+        // As the host sees it: the drill reads the host's last round, and says at once what no wait mends.
+        await Wait.UntilAsync(
+            async () => (await monitor.StatusAsync()).GetProperty("nodes").EnumerateArray().Any(n => n.GetProperty("name").GetString() == "pg2" && !n.GetProperty("reachable").GetBoolean()),
+            TimeSpan.FromSeconds(30),
+            "the host sees pg2 down");
 
+        var started = System.Diagnostics.Stopwatch.StartNew();
         var (exit, printed) = await MonitorProcess.RunCliAsync("drill", "--config", cluster.ConfigPath);
         output.WriteLine(printed);
 
@@ -86,6 +110,9 @@ public sealed class DrillTests(ITestOutputHelper output)
         var phase = Assert.Single(report.RootElement.GetProperty("phases").EnumerateArray());
         Assert.Equal("ready", phase.GetProperty("name").GetString());
         Assert.Contains("pg2", phase.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.True(phase.GetProperty("seconds").GetDouble() < 5, "not ready for a reason no wait mends: said at once, " + printed);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(20), $"{started.Elapsed}");
         Assert.Equal("pg1", (await monitor.StatusAsync()).GetProperty("primary").GetString());
+        Assert.DoesNotContain(await monitor.IncidentsAsync(), i => i.GetProperty("kind").GetString() == "drill");
     }
 }

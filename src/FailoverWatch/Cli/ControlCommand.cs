@@ -19,7 +19,8 @@ internal static class ControlCommand
         return command;
     }
 
-    private static Command Create(string name, string description, Func<ParseResult, string> path)
+    /// <param name="timeout">How long to wait for the host's answer; default 5 minutes.</param>
+    internal static Command Create(string name, string description, Func<ParseResult, string> path, TimeSpan? timeout = null)
     {
         var config = ConfigFileOption.Create();
         var command = new Command(name, description) { config };
@@ -36,14 +37,14 @@ internal static class ControlCommand
                 return 1;
             }
 
-            return await PostAsync(options, path(parseResult), cancellationToken);
+            return await PostAsync(options, path(parseResult), timeout ?? TimeSpan.FromMinutes(5), cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> PostAsync(FailoverWatchOptions options, string path, CancellationToken cancellationToken)
+    private static async Task<int> PostAsync(FailoverWatchOptions options, string path, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
+        using var http = new HttpClient { Timeout = timeout };
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"http://{options.Http.Listen}/{path}"));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(options.Http.AdminTokenFile!, cancellationToken)).Trim());
         try

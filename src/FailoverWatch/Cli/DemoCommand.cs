@@ -55,7 +55,8 @@ internal static class DemoCommand
         try
         {
             await Task.Delay(delay, cancellationToken);
-            Console.WriteLine($">>> demo: kill -9 of the primary pg1 (postmaster {demo.Primary.PostmasterPid}) now; watch the promotion of pg2 below");
+            Console.WriteLine($">>> demo: kill -9 of the primary pg1 (postmaster {demo.Primary.PostmasterPid}) now; watch the promotion of pg2 below, "
+                + "then the host bringing pg1 back as a standby of pg2 (its rejoin_command runs failoverwatch rejoin: \"pg1 rejoined as a streaming standby of pg2\")");
             await demo.Primary.SignalAsync("KILL", cancellationToken);
         }
         catch (OperationCanceledException)

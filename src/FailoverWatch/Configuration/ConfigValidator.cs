@@ -18,6 +18,7 @@ internal static class ConfigValidator
 
         ValidateNodes(options.Cluster.Nodes, baseDirectory, Problem);
         ValidateMonitor(options.Monitor, Problem);
+        Drill.DrillConfigValidator.Validate(options, Problem);
         ValidateHooks(options.Hooks, Problem);
         UpperBounds.Validate(options, Problem);
         ValidateHttp(options.Http, baseDirectory, Problem);
@@ -282,7 +283,7 @@ internal static class ConfigValidator
         }
     }
 
-    private static void CheckCron(string? expression, string key, Action<string, string> problem)
+    internal static void CheckCron(string? expression, string key, Action<string, string> problem)
     {
         if (expression is null)
         {

@@ -53,6 +53,8 @@ internal sealed class MonitorOptions
     public TimeSpan RejoinTimeout { get; set; } = TimeSpan.FromMinutes(30);
     /// <summary>A failed rejoin is tried again this long after.</summary>
     public TimeSpan RejoinRetry { get; set; } = TimeSpan.FromMinutes(1);
+    /// <summary>Cron (UTC) of the host's drill; empty: never.</summary>
+    public string? DrillSchedule { get; set; }
 }
 
 internal sealed class HooksOptions

@@ -55,7 +55,28 @@ internal sealed class DemoCluster : IAsyncDisposable
         var token = Path.Combine(Directory, "admin-token");
         await File.WriteAllTextAsync(token, Guid.NewGuid().ToString("N") + "\n", cancellationToken);
         File.SetUnixFileMode(token, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        foreach (var server in new[] { Primary, Standby })
+        {
+            await File.WriteAllTextAsync(RejoinScript(server), RejoinScriptText(server), cancellationToken);
+        }
+
         await File.WriteAllTextAsync(ConfigPath, ConfigText(binaries, application), cancellationToken);
+    }
+
+    private string RejoinScript(LocalPostgresServer server) => Path.Combine(Directory, $"rejoin-{server.Name}.sh");
+
+    /// <summary>
+    /// What an ssh forced command runs on a real node's host: this program's <c>rejoin</c>, the new primary's address from
+    /// the host's environment. In a script, so the YAML holds no nested quoting.
+    /// </summary>
+    private static string RejoinScriptText(LocalPostgresServer server)
+    {
+        // Run as `dotnet failoverwatch.dll` the process is dotnet; the native binary is itself.
+        var self = Environment.ProcessPath!;
+        string[] program = Path.GetFileNameWithoutExtension(self) == "dotnet" ? [self, Path.Combine(AppContext.BaseDirectory, "failoverwatch.dll")] : [self];
+        string[] arguments = [.. program, "rejoin", "--pgdata", server.DataDirectory, "--node", server.Name, "--start-command", server.StartCommandLine(), "--stream-timeout", "60s"];
+        return "exec " + string.Join(' ', arguments.Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"))
+            + " --source \"host=$FW_NEW_PRIMARY_HOST port=$FW_NEW_PRIMARY_PORT user=postgres dbname=postgres\"\n";
     }
 
     private string ConfigText(PostgresBinaries binaries, string application) => string.Create(CultureInfo.InvariantCulture, $$"""
@@ -69,17 +90,20 @@ internal sealed class DemoCluster : IAsyncDisposable
               user: postgres
               stop_command: "{{StopCommand(binaries, Primary)}}"
               fence_command: "{{FenceCommand(binaries, Primary)}}"
+              rejoin_command: "sh {{RejoinScript(Primary)}}"
             - name: pg2
               host: 127.0.0.1
               port: {{Standby.Port}}
               user: postgres
               stop_command: "{{StopCommand(binaries, Standby)}}"
               fence_command: "{{FenceCommand(binaries, Standby)}}"
+              rejoin_command: "sh {{RejoinScript(Standby)}}"
         monitor:
           probe_interval: 1s
           probe_timeout: 2s
           failure_threshold: 3
           max_lag_on_failover: 16MB
+          rejoin_retry: 5s
           state_file: {{Path.Combine(Directory, "state.json")}}
         hooks:
           on_failover: "echo failover: $FW_OLD_PRIMARY to $FW_NEW_PRIMARY"

@@ -148,8 +148,17 @@ internal sealed class CanaryWriter : IAsyncDisposable
     }
 }
 
-/// <summary>Writes were refused from <paramref name="From"/> (the first refused) to <paramref name="To"/> (the next accepted).</summary>
-internal sealed record RefusedWindow(DateTimeOffset From, DateTimeOffset To)
+/// <summary>
+/// Writes were refused from <paramref name="From"/> (the first refused) to <paramref name="To"/> (the next accepted);
+/// <see cref="During"/> names the drill step under way when they began (which switchover).
+/// </summary>
+internal sealed record RefusedWindow(
+    [property: System.Text.Json.Serialization.JsonPropertyName("from")] DateTimeOffset From,
+    [property: System.Text.Json.Serialization.JsonPropertyName("to")] DateTimeOffset To)
 {
+    [System.Text.Json.Serialization.JsonPropertyName("seconds")]
     public double Seconds => Math.Round((To - From).TotalSeconds, 3);
+
+    [System.Text.Json.Serialization.JsonPropertyName("during")]
+    public string? During { get; init; }
 }

@@ -1,73 +1,53 @@
-using System.Net.Http.Headers;
-using System.Text.Json;
-using FailoverWatch.Configuration;
+using FailoverWatch.Failover;
+using FailoverWatch.Incidents;
+using FailoverWatch.Monitoring;
+using FailoverWatch.Readiness;
+using FailoverWatch.Routing;
 
 namespace FailoverWatch.Drill;
 
-/// <summary>The running host as the drill sees it: GET /status, and POST /switchover with the admin token.</summary>
-internal sealed class ClusterControl(FailoverWatchOptions options, HttpClient http)
+/// <summary>The host as its drill sees it; a unit test gives the drill a cluster of its own.</summary>
+internal interface IClusterControl
 {
-    private readonly Uri _base = new($"http://{options.Http.Listen}/");
+    /// <summary>What <c>/status</c> shows now.</summary>
+    ClusterSnapshot Status();
 
-    public async Task<ClusterSnapshot> StatusAsync(CancellationToken cancellationToken)
-    {
-        using var document = JsonDocument.Parse(await http.GetStringAsync(new Uri(_base, "status"), cancellationToken));
-        return ClusterSnapshot.From(document.RootElement);
-    }
+    /// <summary>Null when the host switched over; else why not. The old primary's rejoin goes into <paramref name="incident"/>.</summary>
+    Task<string?> SwitchoverAsync(string to, IncidentHandle incident, CancellationToken cancellationToken);
+}
 
-    /// <summary>Null when the host switched over; else why not, in the host's words.</summary>
-    public async Task<string?> SwitchoverAsync(string to, CancellationToken cancellationToken)
+/// <summary>The running host's: the last round, the recorded primary, the doctor's last verdict, and its switchover.</summary>
+internal sealed class ClusterControl(LatestClusterView latest, FailoverCoordinator coordinator, ReadinessMonitor readiness, SwitchoverService switchover) : IClusterControl
+{
+    public ClusterSnapshot Status() => ClusterSnapshot.From(latest.Current, coordinator.State, readiness.Current);
+
+    public async Task<string?> SwitchoverAsync(string to, IncidentHandle incident, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_base, $"switchover?to={Uri.EscapeDataString(to)}"));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(options.Http.AdminTokenFile!, cancellationToken)).Trim());
-        using var response = await http.SendAsync(request, cancellationToken);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        return response.IsSuccessStatusCode ? null : $"switchover to {to} refused ({(int)response.StatusCode}): {body.Trim()}";
+        var result = await switchover.SwitchAsync(to, cancellationToken, incident: incident);
+        return result.Succeeded ? null : $"switchover to {to} refused: {result.Message}";
     }
 }
 
-/// <summary>What the drill reads from /status: the primary, each node's state, and the doctor's verdict per standby.</summary>
-internal sealed record ClusterSnapshot(string? Primary, IReadOnlyList<NodeSnapshot> Nodes, IReadOnlyDictionary<string, bool> Ready, IReadOnlyList<string> Problems)
+/// <summary>What the drill reads of the cluster: the primary, each node's streaming and lag, and the doctor's verdict per standby.</summary>
+internal sealed record ClusterSnapshot(string? Primary, IReadOnlyList<NodeSnapshot> Nodes, IReadOnlyDictionary<string, bool> Ready, IReadOnlyList<string> Problems, bool Paused)
 {
-    public static ClusterSnapshot From(JsonElement status)
-    {
-        var nodes = status.GetProperty("nodes").EnumerateArray().Select(n => new NodeSnapshot(
-            n.GetProperty("name").GetString()!,
-            n.GetProperty("reachable").GetBoolean(),
-            n.GetProperty("role").GetString()!,
-            n.TryGetProperty("streaming", out var s) && s.ValueKind == JsonValueKind.True,
-            Long(n, "lag_bytes"),
-            Long(n, "receive_lag_bytes"))).ToList();
-        var ready = new Dictionary<string, bool>(StringComparer.Ordinal);
-        var problems = new List<string>();
-        if (status.TryGetProperty("failover_readiness", out var readiness) && readiness.ValueKind == JsonValueKind.Object)
-        {
-            foreach (var standby in readiness.GetProperty("standbys").EnumerateObject())
-            {
-                ready[standby.Name] = standby.Value.GetBoolean();
-            }
+    public const string NoReadinessYet = "the host has not run its first readiness check yet";
 
-            problems.AddRange(readiness.GetProperty("problems").EnumerateArray().Select(p => p.GetString()!));
-        }
-        else
-        {
-            problems.Add("the host has not run its first readiness check yet");
-        }
-
-        var primary = status.GetProperty("primary");
-        return new ClusterSnapshot(primary.ValueKind == JsonValueKind.String ? primary.GetString() : null, nodes, ready, problems);
-    }
+    public static ClusterSnapshot From(ClusterView? view, FailoverState state, ReadinessReport? readiness) => new(
+        ClusterPrimary.Name(view, state),
+        [.. view?.Nodes.Select(n => new NodeSnapshot(n.Name, n.IsStreaming, n.LagBytes, n.ReceiveLagBytes)) ?? []],
+        readiness?.Standbys ?? new Dictionary<string, bool>(),
+        readiness?.ProblemLines ?? [NoReadinessYet],
+        state.Paused);
 
     /// <summary>Whether <paramref name="node"/> is a reachable standby whose WAL receiver streams.</summary>
     public bool Streams(string node) =>
-        Primary is not null && Primary != node && Nodes.Any(n => n.Name == node && n.Reachable && n.Role == "standby" && n.Streaming);
+        Primary is not null && Primary != node && Nodes.Any(n => n.Name == node && n.Streaming);
 
     /// <summary>Whether <paramref name="node"/> streams with nothing left to receive or replay.</summary>
     public bool StreamsCaughtUp(string node) =>
         Streams(node) && Nodes.Any(n => n.Name == node && n.LagBytes == 0 && n.ReceiveLagBytes == 0);
-
-    private static long? Long(JsonElement node, string name) =>
-        node.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : null;
 }
 
-internal sealed record NodeSnapshot(string Name, bool Reachable, string Role, bool Streaming, long? LagBytes, long? ReceiveLagBytes);
+/// <param name="Streaming">A reachable standby whose WAL receiver streams.</param>
+internal sealed record NodeSnapshot(string Name, bool Streaming, long? LagBytes, long? ReceiveLagBytes);

@@ -11,12 +11,23 @@ internal sealed record DrillPhase(
     [property: JsonPropertyName("ok")] bool Ok,
     [property: JsonPropertyName("error")] string? Error);
 
-/// <summary>The drill's one JSON line: passed only when both switchovers worked and no acknowledged canary write was lost.</summary>
+/// <summary>
+/// The drill's one JSON line (<c>POST /drill</c>'s answer, printed by <c>failoverwatch drill</c>): passed only when both
+/// switchovers worked and no acknowledged canary write was lost. <see cref="Incident"/> is null when it did not start.
+/// </summary>
 internal sealed record DrillReport(
     [property: JsonPropertyName("passed")] bool Passed,
     [property: JsonPropertyName("from")] string? From,
     [property: JsonPropertyName("to")] string? To,
     [property: JsonPropertyName("phases")] IReadOnlyList<DrillPhase> Phases,
+    [property: JsonPropertyName("canary_acknowledged")] int CanaryAcknowledged,
+    [property: JsonPropertyName("canary_lost")] int? CanaryLost,
+    [property: JsonPropertyName("writes_refused")] IReadOnlyList<RefusedWindow> WritesRefused,
+    [property: JsonPropertyName("incident")] string? Incident);
+
+/// <summary>The incident's <c>drill</c> record: the canary's proof and what clients saw of each switchover.</summary>
+internal sealed record DrillOutcome(
+    [property: JsonPropertyName("passed")] bool Passed,
     [property: JsonPropertyName("canary_acknowledged")] int CanaryAcknowledged,
     [property: JsonPropertyName("canary_lost")] int? CanaryLost,
     [property: JsonPropertyName("writes_refused")] IReadOnlyList<RefusedWindow> WritesRefused);

@@ -33,7 +33,8 @@ internal sealed class SwitchoverService(
     /// <param name="cancellationToken">The host's stopping token, never a request's: a client that goes away after
     /// stop_command must not leave a stopped primary and nothing promoted.</param>
     /// <param name="decisionsHeld">The caller holds the decision lock already: a round that decided a <see cref="QuorumSwitchover"/>.</param>
-    public async Task<SwitchoverResult> SwitchAsync(string target, CancellationToken cancellationToken, bool decisionsHeld = false)
+    /// <param name="incident">Where the old primary's rejoin is recorded (a drill's); default none.</param>
+    public async Task<SwitchoverResult> SwitchAsync(string target, CancellationToken cancellationToken, bool decisionsHeld = false, Incidents.IncidentHandle? incident = null)
     {
         using var activity = FailoverWatchActivity.Source.StartActivity("switchover");
         var started = time.GetTimestamp();
@@ -88,7 +89,7 @@ internal sealed class SwitchoverService(
                 return Result(false, $"stop_command of {primary} failed; nothing was promoted");
             }
 
-            if (await FinishAsync(primary, target, cancellationToken) is { } failed)
+            if (await FinishAsync(primary, target, incident ?? Incidents.IncidentHandle.None, cancellationToken) is { } failed)
             {
                 return Result(false, failed);
             }
@@ -117,7 +118,7 @@ internal sealed class SwitchoverService(
                     }
 
                     Step($"finishing the switchover from {record.From} to {record.To} that {record.Monitor} left after stopping {record.From}");
-                    Step(await FinishAsync(record.From, record.To, cancellationToken) is { } failed ? $"failed: {failed}" : Done(record.From, record.To));
+                    Step(await FinishAsync(record.From, record.To, Incidents.IncidentHandle.None, cancellationToken) is { } failed ? $"failed: {failed}" : Done(record.From, record.To));
                     return true;
                 }
                 finally
@@ -134,7 +135,7 @@ internal sealed class SwitchoverService(
             : $"{target} is the primary; {primary} is stopped and its rejoin_command makes it a standby of {target} next";
 
     /// <summary>After the stop: replay, promote, record, hook. Null when done, else what failed.</summary>
-    private async Task<string?> FinishAsync(string primary, string target, CancellationToken cancellationToken)
+    private async Task<string?> FinishAsync(string primary, string target, Incidents.IncidentHandle incident, CancellationToken cancellationToken)
     {
         Step($"waiting for {target} to replay everything it received");
         if (!await WaitAsync(v => v.Find(primary) is { Report.Reachable: false } && v.Find(target) is { IsStreaming: false, Report: { ReplayLsn: { } replay, ReceiveLsn: { } received } } && replay >= received, cancellationToken))
@@ -157,7 +158,7 @@ internal sealed class SwitchoverService(
         await Task.WhenAll(
             commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, target, ClusterCommandRunner.SwitchoverEvent, primary, target, cancellationToken),
             coordinator.CheckpointNewPrimaryAsync(target, cancellationToken));
-        rejoins?.Request(primary, Incidents.IncidentHandle.None);
+        rejoins?.Request(primary, incident);
         return null;
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using FailoverWatch.Backup;
 using FailoverWatch.Configuration;
 using FailoverWatch.Coordination;
+using FailoverWatch.Drill;
 using FailoverWatch.Http;
 using FailoverWatch.Logging;
 using FailoverWatch.Telemetry;
@@ -33,6 +34,7 @@ internal static class FailoverWatchHost
         builder.Services.AddCoordination(options);
         builder.Services.AddMonitoring();
         builder.Services.AddBackups(options);
+        builder.Services.AddDrill(options);
         builder.Services.AddFailoverWatchOpenTelemetry(options);
 
         var app = builder.Build();

@@ -113,6 +113,25 @@ internal static class EndpointRouteBuilderExtensions
             var result = await switchover.SwitchAsync(to, app.Lifetime.ApplicationStopping);
             return Results.Json(result, StatusJsonContext.Default.SwitchoverResult, statusCode: result.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
         });
+
+        var drills = services.GetRequiredService<Drill.DrillService>();
+        app.MapPost("/drill", async (HttpRequest request) =>
+        {
+            if (token.Check(request) is { } denied)
+            {
+                return denied;
+            }
+
+            if (forwarder is not null && await forwarder.ForwardAsync(request, app.Lifetime.ApplicationStopping) is { } forwarded)
+            {
+                return forwarded;
+            }
+
+            // Not the request's token: a drill that started puts the roles back even if the client goes away.
+            return await drills.RunAsync("POST /drill", app.Lifetime.ApplicationStopping) is { } report
+                ? Results.Json(report, Drill.DrillJsonContext.Default.DrillReport, statusCode: report.Passed ? StatusCodes.Status200OK : StatusCodes.Status409Conflict)
+                : Results.Problem("another drill is running; see failoverwatch incidents", statusCode: StatusCodes.Status409Conflict);
+        });
     }
 
     private static IResult Answer(RoutingAnswer answer) => Results.Text(answer.Text + "\n", statusCode: answer.StatusCode);

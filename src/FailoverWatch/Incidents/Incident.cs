@@ -36,6 +36,9 @@ internal sealed record Incident
     /// <summary>What only the old primary had, saved before its rewind (null: nothing past the fork).</summary>
     public Rejoin.SalvageRecord? Salvage { get; init; }
 
+    /// <summary>A drill's outcome: the canary's count, what it lost, and when writes were refused.</summary>
+    public Drill.DrillOutcome? Drill { get; init; }
+
     /// <summary>The rounds up to and including the deciding one, oldest first, each with what the policy was given.</summary>
     public IReadOnlyList<IncidentRound> Rounds { get; init => field = value ?? []; } = [];
 
@@ -48,9 +51,14 @@ internal sealed record Incident
 /// <summary>A node brought back as a standby: whether it had to be rewound, and how long its rejoin_command took.</summary>
 internal sealed record IncidentRejoin(string Node, bool Rewound, double TookSeconds);
 
-/// <param name="Name">detected, decided, fence, promote, writable, checkpoint, hook, rejoin.</param>
+/// <param name="Name">detected, decided, fence, promote, writable, checkpoint, hook, rejoin; a drill's steps.</param>
 /// <param name="Ok">False when the step failed; <paramref name="Detail"/> says why.</param>
-internal sealed record IncidentPhase(string Name, DateTimeOffset At, bool Ok, string? Detail);
+internal sealed record IncidentPhase(string Name, DateTimeOffset At, bool Ok, string? Detail)
+{
+    /// <summary>How long a step timed from its start took (a drill's); the other phases are moments.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? Seconds { get; init; }
+}
 
 /// <summary>One round exactly as <see cref="FailoverPolicy.Decide"/> saw it, and what it decided.</summary>
 internal sealed record IncidentRound(
@@ -76,8 +84,9 @@ internal static class IncidentKinds
     public const string RefusedPromotion = "refused_promotion";
     public const string SplitBrain = "split_brain";
     public const string Adoption = "adoption";
+    public const string Drill = "drill";
 
-    public static readonly string[] All = [Failover, HeldFailover, RefusedPromotion, SplitBrain, Adoption];
+    public static readonly string[] All = [Failover, HeldFailover, RefusedPromotion, SplitBrain, Adoption, Drill];
 }
 
 internal static class IncidentPhases

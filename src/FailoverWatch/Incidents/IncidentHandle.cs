@@ -41,15 +41,25 @@ internal sealed class IncidentHandle
         }
     }
 
+    /// <summary>A drill that ended: its canary and write-refused windows beside the phases.</summary>
+    public void Drilled(Drill.DrillOutcome outcome, CancellationToken cancellationToken)
+    {
+        if (_recorder is not null)
+        {
+            Change(i => i with { Drill = outcome }, cancellationToken);
+        }
+    }
+
     /// <param name="at">When the phase began, for one timed by its start (promote); default now.</param>
-    public void Phase(string name, bool ok, string? detail, CancellationToken cancellationToken, DateTimeOffset? at = null)
+    /// <param name="seconds">How long a step timed from <paramref name="at"/> took (a drill's).</param>
+    public void Phase(string name, bool ok, string? detail, CancellationToken cancellationToken, DateTimeOffset? at = null, double? seconds = null)
     {
         if (_recorder is null)
         {
             return;
         }
 
-        var phase = new IncidentPhase(name, at ?? _recorder.Now, ok, detail);
+        var phase = new IncidentPhase(name, at ?? _recorder.Now, ok, detail) { Seconds = seconds };
         AddSpanEvent(phase);
         Change(i => i with { Phases = [.. i.Phases, phase] }, cancellationToken);
     }

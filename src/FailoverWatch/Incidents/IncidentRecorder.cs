@@ -60,7 +60,7 @@ internal sealed class IncidentRecorder
         var rounds = _rounds.ToList();
         var incident = new Incident
         {
-            Id = now.ToString("yyyyMMdd'T'HHmmss.fff'Z'", CultureInfo.InvariantCulture) + "-" + kind,
+            Id = NewId(now, kind),
             Kind = kind,
             Decision = decision.GetType().Name,
             Reason = decision.Reason,
@@ -81,6 +81,29 @@ internal sealed class IncidentRecorder
         span?.SetTag("failoverwatch.incident", incident.Id);
         return new IncidentHandle(this, incident, span, ownSpan);
     }
+
+    /// <summary>
+    /// An incident the host starts itself (a drill): no failing rounds led to it, so it has none to replay, and its
+    /// phases are the steps it times. Saved with its first phase.
+    /// </summary>
+    public IncidentHandle OpenPlanned(string kind, string reason, string? from, string? to)
+    {
+        var incident = new Incident
+        {
+            Id = NewId(_time.GetUtcNow(), kind),
+            Kind = kind,
+            Decision = kind,
+            Reason = reason,
+            From = from,
+            To = to,
+            Settings = FailoverPolicySettings.From(_options),
+        };
+        _metrics.Incidents.Inc(_options.Cluster.Name, kind);
+        _logger.IncidentOpened(incident.Id, reason);
+        return new IncidentHandle(this, incident, FailoverWatchActivity.Source.StartActivity("incident " + kind), ownSpan: true);
+    }
+
+    private static string NewId(DateTimeOffset now, string kind) => now.ToString("yyyyMMdd'T'HHmmss.fff'Z'", CultureInfo.InvariantCulture) + "-" + kind;
 
     /// <summary>
     /// When the trouble began: the oldest of the consecutive rounds, up to the deciding one, without exactly one

@@ -43,7 +43,16 @@ internal static class IncidentReplay
         Line("phases:");
         foreach (var phase in incident.Phases)
         {
-            Line(string.Create(CultureInfo.InvariantCulture, $"  {phase.Name,-10} {phase.At:HH:mm:ss.fff}  +{(phase.At - incident.At).TotalSeconds,7:0.000}s  {(phase.Ok ? "ok" : "FAILED")}{(phase.Detail is null ? "" : ": " + phase.Detail)}"));
+            Line(string.Create(CultureInfo.InvariantCulture, $"  {phase.Name,-10} {phase.At:HH:mm:ss.fff}  +{(phase.At - incident.At).TotalSeconds,7:0.000}s  {(phase.Ok ? "ok" : "FAILED")}{(phase.Seconds is { } took ? $" in {took:0.000}s" : "")}{(phase.Detail is null ? "" : ": " + phase.Detail)}"));
+        }
+
+        if (incident.Drill is { } drill)
+        {
+            Line($"canary: {drill.CanaryAcknowledged} acknowledged writes, {(drill.CanaryLost is { } lostWrites ? $"{lostWrites} lost" : "not counted")}");
+            foreach (var window in drill.WritesRefused)
+            {
+                Line(string.Create(CultureInfo.InvariantCulture, $"writes refused {window.From:HH:mm:ss.fff} to {window.To:HH:mm:ss.fff} ({window.Seconds:0.000}s){(window.During is null ? "" : " during " + window.During)}"));
+            }
         }
 
         if (incident.WalLostBytes is { } lost)

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using FailoverWatch.Backup.Scheduling;
 using FailoverWatch.Backup.Store;
 using FailoverWatch.Configuration;
-using FailoverWatch.Coordination;
 using FailoverWatch.Tests.Backup;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -23,7 +22,7 @@ public sealed class LeaderOnlyScheduleTests : IDisposable
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 2, 59, 0, TimeSpan.Zero));
         var options = new BackupOptions { Destination = _rig.Destination, Schedule = "0 3 * * *" };
-        using var scheduler = new BackupScheduler(options, _rig.Runner(options, clock), clock, NullLogger<BackupScheduler>.Instance, new Leadership(leads));
+        using var scheduler = new BackupScheduler(options, _rig.Runner(options, clock), clock, NullLogger<BackupScheduler>.Instance, new FixedLeadership(leads));
         var store = new BackupStore(options.Destination);
         var tomorrow = new DateTimeOffset(2026, 1, 6, 3, 0, 0, TimeSpan.Zero);
 
@@ -37,38 +36,13 @@ public sealed class LeaderOnlyScheduleTests : IDisposable
         await scheduler.StopAsync(CancellationToken.None);
     }
 
-    private static async Task UntilAsync(Func<bool> condition)
+    internal static async Task UntilAsync(Func<bool> condition)
     {
         var clock = Stopwatch.StartNew();
         while (!condition())
         {
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), "timed out");
             await Task.Delay(10);
-        }
-    }
-
-    private sealed class Leadership(bool leads) : IMonitorLeadership
-    {
-        public bool IsLeader => leads;
-
-        public MonitorQuorum Quorum(string? primary, int ownPrimaryFailures) => MonitorQuorum.Alone;
-
-        public Task RefreshVotesAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public void OnMajority(Func<CancellationToken, Task> decide)
-        {
-        }
-
-        public void Observe(string? primary, int primaryFailures)
-        {
-        }
-
-        public Task<long?> GuardActionAsync(string action, string node, CancellationToken cancellationToken) => Task.FromResult<long?>(leads ? 1 : null);
-
-        public Task RecordSwitchoverAsync(SwitchoverRecord? record, CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public void OnSwitchoverFound(Func<SwitchoverRecord, CancellationToken, Task> resume)
-        {
         }
     }
 }
