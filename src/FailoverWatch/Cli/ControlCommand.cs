@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net.Http.Headers;
 using FailoverWatch.Configuration;
+using FailoverWatch.Http;
 
 namespace FailoverWatch.Cli;
 
@@ -43,8 +44,9 @@ internal static class ControlCommand
 
     private static async Task<int> PostAsync(FailoverWatchOptions options, string path, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"http://{options.Http.Listen}/{path}"));
+        using var http = MonitorHttpClient.Create(options.Http, TimeSpan.FromMinutes(5));
+        var host = MonitorHttpClient.Local(options.Http);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(host, path));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(options.Http.AdminTokenFile!, cancellationToken)).Trim());
         try
         {
@@ -55,7 +57,7 @@ internal static class ControlCommand
         }
         catch (HttpRequestException e)
         {
-            await Console.Error.WriteLineAsync($"cannot reach the running host at {options.Http.Listen}: {e.Message}");
+            await Console.Error.WriteLineAsync($"cannot reach the running host at {host}: {MonitorHttpClient.Why(e)}");
             return 1;
         }
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using FailoverWatch.Drill;
+using FailoverWatch.Http;
 
 namespace FailoverWatch.Cli;
 
@@ -28,7 +29,7 @@ internal static class DrillCommand
             }
 
             // A switchover waits for the target to catch up; the host bounds it, not this client.
-            using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
+            using var http = MonitorHttpClient.Create(options.Http, TimeSpan.FromMinutes(5));
             var runner = new DrillRunner(options, new ClusterControl(options, http), TimeProvider.System, Console.Error);
             var report = await runner.RunAsync(cancellationToken);
             Console.WriteLine(JsonSerializer.Serialize(report, DrillJsonContext.Default.DrillReport));

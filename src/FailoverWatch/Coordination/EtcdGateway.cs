@@ -1,8 +1,8 @@
-using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using dotnet_etcd;
 using Etcdserverpb;
 using FailoverWatch.Configuration;
+using FailoverWatch.Http;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -168,22 +168,7 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
 
         if (options.CaFile is { } caFile)
         {
-            var authority = new X509Certificate2Collection();
-            authority.ImportFromPemFile(caFile);
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-            {
-                if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
-                {
-                    return false;
-                }
-
-                // Trust the configured CA alone, as etcdctl --cacert does.
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.AddRange(authority);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return chain.Build(new X509Certificate2(certificate));
-            };
+            handler.SslOptions.RemoteCertificateValidationCallback = TlsTrust.Callback(caFile);
         }
 
         return handler;

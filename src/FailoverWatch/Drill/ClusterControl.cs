@@ -1,13 +1,14 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using FailoverWatch.Configuration;
+using FailoverWatch.Http;
 
 namespace FailoverWatch.Drill;
 
 /// <summary>The running host as the drill sees it: GET /status, and POST /switchover with the admin token.</summary>
 internal sealed class ClusterControl(FailoverWatchOptions options, HttpClient http)
 {
-    private readonly Uri _base = new($"http://{options.Http.Listen}/");
+    private readonly Uri _base = MonitorHttpClient.Local(options.Http);
 
     public async Task<ClusterSnapshot> StatusAsync(CancellationToken cancellationToken)
     {
