@@ -117,7 +117,7 @@ internal static class CoordinationConfigValidator
         {
             load(Path.Combine(baseDirectory, path));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
         {
             problem(key, $"cannot load {path}: {e.Message}");
         }

@@ -122,6 +122,19 @@ public sealed class CoordinationTests
         var (exit, output) = await MonitorProcess.RunCliAsync("incidents", "--config", group.ConfigPath((leader + 1) % group.Count));
         Assert.True(exit == 0, output);
         Assert.Contains("-failover", output, StringComparison.Ordinal);
+
+        // explain, through another monitor's configuration, replays the failover with the votes the leader decided
+        // with: promoted as recorded, not "held" as one monitor whose standby still says streaming.
+        var id = (await group[leader].IncidentsAsync()).First(i => i.GetProperty("kind").GetString() == "failover").GetProperty("id").GetString()!;
+        (exit, output) = await MonitorProcess.RunCliAsync("explain", "--config", group.ConfigPath((leader + 1) % group.Count), id);
+        Assert.True(exit == 0, output);
+        Assert.Contains("live monitors see it down", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("recorded then", output, StringComparison.Ordinal);
+
+        // status reads the shared state from etcd: the new primary and the leader, whichever monitor's configuration.
+        (exit, output) = await MonitorProcess.RunCliAsync("status", "--config", group.ConfigPath((leader + 2) % group.Count));
+        Assert.True(exit == 0, output);
+        Assert.Contains($"primary pg2; leader {MonitorGroup.Name(leader)}", output, StringComparison.Ordinal);
     }
 
     [Fact]
