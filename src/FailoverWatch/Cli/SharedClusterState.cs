@@ -16,7 +16,8 @@ internal static class SharedClusterState
     public static async Task<T?> FromEtcdAsync<T>(FailoverWatchOptions options, CoordinationOptions coordination, Func<IEtcdGateway, EtcdKeys, Task<T>> read)
         where T : class
     {
-        using var etcd = new EtcdGateway(coordination.Etcd, TimeProvider.System);
+        // A cold process's first call sets up the connection: a monitor's 1 s deadline (lease_ttl 3s) failed it under load.
+        using var etcd = new EtcdGateway(coordination.Etcd, TimeProvider.System, callTimeout: TimeSpan.FromSeconds(10));
         try
         {
             return await read(etcd, EtcdKeys.For(coordination.Etcd.Prefix, options.Cluster.Name));

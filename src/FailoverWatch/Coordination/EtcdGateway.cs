@@ -20,10 +20,11 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
     private readonly EtcdClient _client;
     private readonly TimeProvider _time;
 
-    public EtcdGateway(EtcdOptions options, TimeProvider time)
+    /// <param name="callTimeout">Default a third of lease_ttl (a monitor must renew in time); a CLI run, cold, may wait longer.</param>
+    public EtcdGateway(EtcdOptions options, TimeProvider time, TimeSpan? callTimeout = null)
     {
         _time = time;
-        CallTimeout = TimeSpan.FromSeconds(Math.Clamp(options.LeaseTtl.TotalSeconds / 3, 0.5, 2));
+        CallTimeout = callTimeout ?? TimeSpan.FromSeconds(Math.Clamp(options.LeaseTtl.TotalSeconds / 3, 0.5, 2));
         var endpoints = string.Join(",", options.Endpoints);
         Action<GrpcChannelOptions> channel = o => o.HttpHandler = Handler(options, CallTimeout);
         _client = options is { Username: { } user, PasswordFile: { } passwordFile }

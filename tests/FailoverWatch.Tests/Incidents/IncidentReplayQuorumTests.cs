@@ -8,10 +8,6 @@ namespace FailoverWatch.Tests.Incidents;
 /// <summary>A coordinated incident replays with the monitors' votes each round was decided with, not as one monitor alone.</summary>
 public sealed class IncidentReplayQuorumTests : IDisposable
 {
-    private static readonly FailoverPolicySettings Settings = new(
-        FailureThreshold: 3, MaxLagOnFailoverBytes: 16 << 20, AutoFailover: true,
-        Nodes: [new("pg1", PrimaryAddress, 5432), new("pg2", "10.0.0.2", 5432)], RetryAfterFailedPromotion: TimeSpan.FromSeconds(30), PromotionTimeout: TimeSpan.FromSeconds(60));
-
     private static readonly MonitorQuorum TwoOfThree = new(3, ["fw2", "fw3"]);
     private static readonly MonitorQuorum OneOfThree = new(3, ["fw1"]);
 
@@ -25,12 +21,12 @@ public sealed class IncidentReplayQuorumTests : IDisposable
         var at = Now.AddSeconds(ownFailures);
         var view = View("pg1", 5000, Down("pg1") with { ProbedAt = at }, Standby("pg2", received: 4000) with { ProbedAt = at });
         var health = new PrimaryHealth(ownFailures, Now, null);
-        var decision = FailoverPolicy.Decide(view, new FailoverState { Primary = "pg1" }, health, Settings, at, quorum);
+        var decision = FailoverPolicy.Decide(view, new FailoverState { Primary = "pg1" }, health, IncidentReplayTests.Settings, at, quorum);
         var round = new IncidentRound(at, [.. view.Nodes.Select(n => n.Report)], view.PrimaryLsn?.ToString(), "pg1", false, null, health, decision.GetType().Name, decision.Reason, quorum);
         return new Incident
         {
             Id = "20261125T120001.000Z-failover", Kind = IncidentKinds.Failover, Decision = round.Decision, Reason = round.Reason,
-            From = "pg1", To = "pg2", Rounds = [round], Settings = Settings, Phases = [new(IncidentPhases.Decided, at, true, null)],
+            From = "pg1", To = "pg2", Rounds = [round], Settings = IncidentReplayTests.Settings, Phases = [new(IncidentPhases.Decided, at, true, null)],
         };
     }
 
