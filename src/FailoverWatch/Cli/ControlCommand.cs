@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net.Http.Headers;
 using FailoverWatch.Configuration;
+using FailoverWatch.Http;
 
 namespace FailoverWatch.Cli;
 
@@ -44,8 +45,9 @@ internal static class ControlCommand
 
     private static async Task<int> PostAsync(FailoverWatchOptions options, string path, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { Timeout = timeout };
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"http://{options.Http.Listen}/{path}"));
+        using var http = MonitorHttpClient.Create(options.Http, timeout);
+        var host = MonitorHttpClient.Local(options.Http);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(host, path));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(options.Http.AdminTokenFile!, cancellationToken)).Trim());
         try
         {
@@ -56,7 +58,7 @@ internal static class ControlCommand
         }
         catch (HttpRequestException e)
         {
-            await Console.Error.WriteLineAsync($"cannot reach the running host at {options.Http.Listen}: {e.Message}");
+            await Console.Error.WriteLineAsync($"cannot reach the running host at {host}: {MonitorHttpClient.Why(e)}");
             return 1;
         }
     }

@@ -5,7 +5,6 @@ using FailoverWatch.Configuration;
 using FailoverWatch.Coordination;
 using FailoverWatch.Failover;
 using FailoverWatch.Incidents;
-using Grpc.Core;
 
 namespace FailoverWatch.Cli;
 
@@ -80,22 +79,8 @@ internal static class IncidentsCommand
     }
 
     /// <summary>With coordination, etcd's incidents (whoever leads); without, the state file's. Null, said why, when etcd does not answer.</summary>
-    private static async Task<IReadOnlyList<Incident>?> LoadAsync(FailoverWatchOptions options, CancellationToken cancellationToken)
-    {
-        if (options.Coordination is not { } coordination)
-        {
-            return FailoverStateStore.Load(options.Monitor.StateFile).Incidents;
-        }
-
-        using var etcd = new EtcdGateway(coordination.Etcd, TimeProvider.System);
-        try
-        {
-            return await EtcdIncidents.ReadAsync(etcd, EtcdKeys.For(coordination.Etcd.Prefix, options.Cluster.Name), cancellationToken);
-        }
-        catch (RpcException e)
-        {
-            Console.Error.WriteLine($"coordination.etcd.endpoints: etcd did not answer: {e.Status.Detail}");
-            return null;
-        }
-    }
+    private static async Task<IReadOnlyList<Incident>?> LoadAsync(FailoverWatchOptions options, CancellationToken cancellationToken) =>
+        options.Coordination is not { } coordination
+            ? FailoverStateStore.Load(options.Monitor.StateFile).Incidents
+            : await SharedClusterState.FromEtcdAsync(options, coordination, (etcd, keys) => EtcdIncidents.ReadAsync(etcd, keys, cancellationToken));
 }

@@ -22,6 +22,7 @@ internal static class ConfigValidator
         ValidateHooks(options.Hooks, Problem);
         UpperBounds.Validate(options, Problem);
         ValidateHttp(options.Http, baseDirectory, Problem);
+        HttpTlsConfigValidator.Validate(options.Http, options.Coordination is not null, baseDirectory, Problem);
         if (options.Backup is { } backup)
         {
             ValidateBackup(backup, baseDirectory, Problem);
@@ -328,6 +329,7 @@ internal static class ConfigValidator
 
         options.Monitor.StateFile = Full(options.Monitor.StateFile);
         options.Http.AdminTokenFile = options.Http.AdminTokenFile is null ? null : Full(options.Http.AdminTokenFile);
+        HttpTlsConfigValidator.ResolvePaths(options.Http.Tls, Full);
         if (options.Coordination is { } coordination)
         {
             CoordinationConfigValidator.ResolvePaths(coordination.Etcd, Full);

@@ -49,12 +49,7 @@ internal static class CoordinationConfigValidator
         }
 
         CheckLoads(etcd.PasswordFile, "coordination.etcd.password_file", baseDirectory, problem, File.ReadAllText);
-        CheckLoads(etcd.CaFile, "coordination.etcd.ca_file", baseDirectory, problem, path =>
-        {
-            var certificates = new X509Certificate2Collection();
-            certificates.ImportFromPemFile(path);
-            return certificates.Count > 0 ? certificates : throw new CryptographicException("no PEM certificate in it");
-        });
+        CheckLoads(etcd.CaFile, "coordination.etcd.ca_file", baseDirectory, problem, HttpTlsConfigValidator.LoadAuthority);
         if ((etcd.CertFile is null) != (etcd.KeyFile is null))
         {
             problem(etcd.CertFile is null ? "coordination.etcd.cert_file" : "coordination.etcd.key_file", "cert_file and key_file go together");
@@ -94,9 +89,9 @@ internal static class CoordinationConfigValidator
         }
     }
 
-    /// <summary>Where this monitor says it is: http.advertise, else http://LISTEN; null when advertise is not a base URL.</summary>
+    /// <summary>Where this monitor says it is: http.advertise, else http(s)://LISTEN; null when advertise is not a base URL.</summary>
     public static Uri? Advertised(HttpOptions http) =>
-        Uri.TryCreate(http.Advertise ?? "http://" + http.Listen, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/" && uri.Query.Length == 0
+        Uri.TryCreate(http.Advertise ?? (http.Tls is null ? "http://" : "https://") + http.Listen, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/" && uri.Query.Length == 0
             ? uri
             : null;
 
@@ -111,7 +106,7 @@ internal static class CoordinationConfigValidator
         etcd.KeyFile = etcd.KeyFile is null ? null : full(etcd.KeyFile);
     }
 
-    private static void CheckLoads<T>(string? path, string key, string baseDirectory, Action<string, string> problem, Func<string, T> load)
+    public static void CheckLoads<T>(string? path, string key, string baseDirectory, Action<string, string> problem, Func<string, T> load)
     {
         if (path is null)
         {
@@ -122,7 +117,7 @@ internal static class CoordinationConfigValidator
         {
             load(Path.Combine(baseDirectory, path));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
         {
             problem(key, $"cannot load {path}: {e.Message}");
         }

@@ -72,6 +72,9 @@ internal sealed class HttpOptions
 
     /// <summary>With coordination: the URL the other monitors reach this one at (forwarded control requests); default http://LISTEN.</summary>
     public string? Advertise { get; set; }
+
+    /// <summary>Serve https, and verify the other monitors' https (and the CLI's view of this one) against ca_file.</summary>
+    public HttpTlsOptions? Tls { get; set; }
 }
 
 internal sealed class TelemetryOptions

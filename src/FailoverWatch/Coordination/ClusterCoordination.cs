@@ -92,12 +92,7 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
     public MonitorQuorum Quorum(string? primary, int ownPrimaryFailures) => _votes.Quorum(View(primary, ownPrimaryFailures), _options.Monitor.FailureThreshold);
 
     /// <summary>The <c>/status</c> fields of coordination: <c>monitor_name</c>, <c>leader</c>, <c>monitors</c>.</summary>
-    public Dictionary<string, JsonElement> StatusFields() => new()
-    {
-        ["monitor_name"] = JsonSerializer.SerializeToElement(_name, CoordinationJson.Default.String),
-        ["leader"] = JsonSerializer.SerializeToElement(Up ? Leader : null, CoordinationJson.Default.String),
-        ["monitors"] = JsonSerializer.SerializeToElement([.. Monitors.Select(m => new MonitorStatus(m.Name, m.SeesPrimary, m.SeenAt))], CoordinationJson.Default.ListMonitorStatus),
-    };
+    public Dictionary<string, JsonElement> StatusFields() => CoordinationStatus.Fields(_name, Up ? Leader : null, Monitors);
 
     /// <summary>
     /// The views as of now rather than as of the last tick: the others publish each failed probe of the primary at

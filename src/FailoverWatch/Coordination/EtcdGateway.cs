@@ -1,8 +1,8 @@
-using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using dotnet_etcd;
 using Etcdserverpb;
 using FailoverWatch.Configuration;
+using FailoverWatch.Http;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -20,10 +20,11 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
     private readonly EtcdClient _client;
     private readonly TimeProvider _time;
 
-    public EtcdGateway(EtcdOptions options, TimeProvider time)
+    /// <param name="callTimeout">Default a third of lease_ttl (a monitor must renew in time); a CLI run, cold, may wait longer.</param>
+    public EtcdGateway(EtcdOptions options, TimeProvider time, TimeSpan? callTimeout = null)
     {
         _time = time;
-        CallTimeout = TimeSpan.FromSeconds(Math.Clamp(options.LeaseTtl.TotalSeconds / 3, 0.5, 2));
+        CallTimeout = callTimeout ?? TimeSpan.FromSeconds(Math.Clamp(options.LeaseTtl.TotalSeconds / 3, 0.5, 2));
         var endpoints = string.Join(",", options.Endpoints);
         Action<GrpcChannelOptions> channel = o => o.HttpHandler = Handler(options, CallTimeout);
         _client = options is { Username: { } user, PasswordFile: { } passwordFile }
@@ -168,22 +169,7 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
 
         if (options.CaFile is { } caFile)
         {
-            var authority = new X509Certificate2Collection();
-            authority.ImportFromPemFile(caFile);
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-            {
-                if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
-                {
-                    return false;
-                }
-
-                // Trust the configured CA alone, as etcdctl --cacert does.
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.AddRange(authority);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return chain.Build(new X509Certificate2(certificate));
-            };
+            handler.SslOptions.RemoteCertificateValidationCallback = TlsTrust.Callback(caFile);
         }
 
         return handler;

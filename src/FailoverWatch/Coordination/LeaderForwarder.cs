@@ -1,4 +1,6 @@
 using System.Net.Http.Headers;
+using FailoverWatch.Configuration;
+using FailoverWatch.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -8,12 +10,12 @@ namespace FailoverWatch.Coordination;
 /// Lets any monitor take <c>pause</c>, <c>resume</c> and <c>switchover</c>: a monitor that does not lead passes the request,
 /// bearer token included, to the leader's HTTP address (as it published it) and answers with the leader's answer.
 /// </summary>
-internal sealed class LeaderForwarder(ClusterCoordination coordination, ILogger<LeaderForwarder> logger)
+internal sealed class LeaderForwarder(ClusterCoordination coordination, FailoverWatchOptions options, ILogger<LeaderForwarder> logger)
 {
     private const string ForwardedHeader = "X-FailoverWatch-Forwarded-By";
 
-    // A switchover waits for catch-up, stop and replay: up to a few minutes.
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromMinutes(5) };
+    // A switchover waits for catch-up, stop and replay: up to a few minutes. https verified against http.tls.ca_file.
+    private readonly HttpClient _http = MonitorHttpClient.Create(options.Http, TimeSpan.FromMinutes(5));
 
     /// <summary>Null when this monitor leads and handles the request itself; else the leader's answer, or 503 without one.</summary>
     public async Task<IResult?> ForwardAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -39,13 +41,13 @@ internal sealed class LeaderForwarder(ClusterCoordination coordination, ILogger<
         forwarded.Headers.Add(ForwardedHeader, coordination.MonitorName);
         try
         {
-            using var response = await Http.SendAsync(forwarded, cancellationToken);
+            using var response = await _http.SendAsync(forwarded, cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             return Results.Content(body, response.Content.Headers.ContentType?.ToString(), statusCode: (int)response.StatusCode);
         }
         catch (HttpRequestException e)
         {
-            return Results.Problem($"the leader {leader.Name} at {leader.Http} did not answer: {e.Message}", statusCode: StatusCodes.Status502BadGateway);
+            return Results.Problem($"the leader {leader.Name} at {leader.Http} did not answer: {MonitorHttpClient.Why(e)}", statusCode: StatusCodes.Status502BadGateway);
         }
     }
 }

@@ -150,8 +150,9 @@ internal sealed class FailoverCoordinator(
                 return;
             }
 
-            decision = FailoverPolicy.Decide(view, store.Current, _health, _settings, time.GetUtcNow(), _leadership.Quorum(store.Current.Primary, _health.ConsecutiveFailures));
-            incidents.Observe(view, store.Current, _health, decision);
+            var quorum = _leadership.Quorum(store.Current.Primary, _health.ConsecutiveFailures);
+            decision = FailoverPolicy.Decide(view, store.Current, _health, _settings, time.GetUtcNow(), quorum);
+            incidents.Observe(view, store.Current, _health, decision, quorum);
         }
         catch
         {

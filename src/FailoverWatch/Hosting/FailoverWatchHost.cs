@@ -22,7 +22,7 @@ internal static class FailoverWatchHost
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Host.UseSystemd();
         builder.Logging.AddFailoverWatchConsole();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPEndPoint.Parse(options.Http.Listen)));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPEndPoint.Parse(options.Http.Listen), listen => HttpsEndpoint.Configure(listen, options.Http.Tls)));
         // The control endpoints' refusals (Results.Problem) are written with these; no reflection in the native binary.
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, StatusJsonContext.Default));
 

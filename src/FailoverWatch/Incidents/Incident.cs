@@ -61,6 +61,7 @@ internal sealed record IncidentPhase(string Name, DateTimeOffset At, bool Ok, st
 }
 
 /// <summary>One round exactly as <see cref="FailoverPolicy.Decide"/> saw it, and what it decided.</summary>
+/// <param name="Quorum">With coordination, the monitors' votes the leader decided with (null for one monitor alone).</param>
 internal sealed record IncidentRound(
     DateTimeOffset At,
     IReadOnlyList<NodeReport> Reports,
@@ -70,7 +71,8 @@ internal sealed record IncidentRound(
     FailoverInProgress? InProgress,
     PrimaryHealth Health,
     string Decision,
-    string Reason)
+    string Reason,
+    Coordination.MonitorQuorum? Quorum = null)
 {
     public ClusterView View() => ClusterView.Build(Reports, RecordedPrimary, Lsn.ParseOrNull(PrimaryLsn), At);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using FailoverWatch.Configuration;
+using FailoverWatch.Coordination;
 using FailoverWatch.Failover;
 using FailoverWatch.Logging;
 using FailoverWatch.Monitoring;
@@ -35,11 +36,11 @@ internal sealed class IncidentRecorder
         }
     }
 
-    /// <summary>Keeps the last few rounds, each with everything the policy was given, for the next incident.</summary>
-    public void Observe(ClusterView view, FailoverState state, PrimaryHealth health, FailoverDecision decision)
+    /// <summary>Keeps the last few rounds, each with everything the policy was given (the monitors' votes too), for the next incident.</summary>
+    public void Observe(ClusterView view, FailoverState state, PrimaryHealth health, FailoverDecision decision, MonitorQuorum quorum)
     {
         _rounds.Enqueue(new IncidentRound(
-            view.At, [.. view.Nodes.Select(n => n.Report)], view.PrimaryLsn?.ToString(), state.Primary, state.Paused, state.InProgress, health, decision.GetType().Name, decision.Reason));
+            view.At, [.. view.Nodes.Select(n => n.Report)], view.PrimaryLsn?.ToString(), state.Primary, state.Paused, state.InProgress, health, decision.GetType().Name, decision.Reason, quorum.Votes ? quorum : null));
         while (_rounds.Count > _roundsKept)
         {
             _rounds.Dequeue();

@@ -12,7 +12,7 @@ namespace FailoverWatch.Incidents;
 internal static class IncidentReplay
 {
     public static IReadOnlyList<(IncidentRound Round, FailoverDecision Decision)> Replay(Incident incident) =>
-        [.. incident.Rounds.Select(r => (r, FailoverPolicy.Decide(r.View(), r.State(), r.Health, incident.Settings, r.At)))];
+        [.. incident.Rounds.Select(r => (r, FailoverPolicy.Decide(r.View(), r.State(), r.Health, incident.Settings, r.At, r.Quorum)))];
 
     public static string Explain(Incident incident)
     {
@@ -29,6 +29,11 @@ internal static class IncidentReplay
             foreach (var node in view.Nodes)
             {
                 Line("  " + Describe(node));
+            }
+
+            if (round.Quorum is { } quorum)
+            {
+                Line($"  monitors: {quorum.Describe()}");
             }
 
             var agrees = decision.GetType().Name == round.Decision && decision.Reason == round.Reason;

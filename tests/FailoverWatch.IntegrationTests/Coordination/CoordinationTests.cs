@@ -13,10 +13,11 @@ public sealed class CoordinationTests
     private static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(MonitorGroup.LeaseTtlSeconds);
     private const string WriteBeforeSwitchover = "CREATE TABLE written_before (id int); INSERT INTO written_before VALUES (7)";
 
+    /// <summary>Over https (http.tls): forwarding, the CLI and a monitor refusing a leader its CA does not vouch for are all shown here.</summary>
     [Fact]
     public async Task one_leader_is_elected_any_monitor_takes_a_pause_and_a_killed_leader_is_replaced_within_lease_ttl()
     {
-        await using var group = await MonitorGroup.StartAsync(Fast);
+        await using var group = await MonitorGroup.StartAsync(Fast, tls: true);
         var leader = await group.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
         var follower = (leader + 1) % 3;
 
@@ -39,11 +40,33 @@ public sealed class CoordinationTests
         Assert.Equal(HttpStatusCode.OK, (await group[follower].PostAsync("resume", group.Cluster.AdminToken)).StatusCode);
         Assert.False((await group.StateAsync()).Paused);
 
+        // The CLI reaches the follower over https, trusting the config's ca_file; the follower forwards to the leader.
+        var (exit, output) = await MonitorProcess.RunCliAsync("pause", "--config", group.ConfigPath(follower));
+        Assert.True(exit == 0 && (await group.StateAsync()).Paused, output);
+        (exit, output) = await MonitorProcess.RunCliAsync("resume", "--config", group.ConfigPath(follower));
+        Assert.True(exit == 0 && !(await group.StateAsync()).Paused, output);
+
+        // A fourth monitor whose ca_file is another CA (same name, other key) refuses the leader's certificate:
+        // the bearer token is never sent, nothing is paused.
+        var certificates = group.Certificates!;
+        var wrongCaPort = OsUser.FreeLoopbackPort();
+        var wrongCaConfig = await group.WriteExtraConfigAsync("fw4", wrongCaPort);
+        await File.WriteAllTextAsync(wrongCaConfig, (await File.ReadAllTextAsync(wrongCaConfig)).Replace($"ca_file: {certificates.CaFile} ", $"ca_file: {certificates.OtherCaFile} ", StringComparison.Ordinal));
+        await using (var wrongCa = await MonitorProcess.StartAsync(wrongCaConfig, wrongCaPort, certificates.CaFile))
+        {
+            HttpResponseMessage refused = null!;
+            await Wait.UntilAsync(async () => (refused = await wrongCa.PostAsync("pause", group.Cluster.AdminToken)).StatusCode != HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(15), "fw4 knows the leader");
+            var body = await refused.Content.ReadAsStringAsync();
+            Assert.True(refused.StatusCode == HttpStatusCode.BadGateway, body);
+            Assert.Contains("certificate", body, StringComparison.OrdinalIgnoreCase);
+            Assert.False((await group.StateAsync()).Paused);
+        }
+
         // A second monitor with a name already in use refuses to run and names the first.
         var port = OsUser.FreeLoopbackPort();
-        var (exit, output) = await MonitorProcess.RunCliAsync("run", "--config", await group.WriteExtraConfigAsync(MonitorGroup.Name(follower), port));
+        (exit, output) = await MonitorProcess.RunCliAsync("run", "--config", await group.WriteExtraConfigAsync(MonitorGroup.Name(follower), port));
         Assert.Equal(1, exit);
-        Assert.Contains($"monitor_name {MonitorGroup.Name(follower)} is already used by the running monitor at http://127.0.0.1:", output, StringComparison.Ordinal);
+        Assert.Contains($"monitor_name {MonitorGroup.Name(follower)} is already used by the running monitor at https://127.0.0.1:", output, StringComparison.Ordinal);
 
         var clock = Stopwatch.StartNew();
         await group.KillMonitorAsync(leader);
@@ -99,6 +122,19 @@ public sealed class CoordinationTests
         var (exit, output) = await MonitorProcess.RunCliAsync("incidents", "--config", group.ConfigPath((leader + 1) % group.Count));
         Assert.True(exit == 0, output);
         Assert.Contains("-failover", output, StringComparison.Ordinal);
+
+        // explain, through another monitor's configuration, replays the failover with the votes the leader decided
+        // with: promoted as recorded, not "held" as one monitor whose standby still says streaming.
+        var id = (await group[leader].IncidentsAsync()).First(i => i.GetProperty("kind").GetString() == "failover").GetProperty("id").GetString()!;
+        (exit, output) = await MonitorProcess.RunCliAsync("explain", "--config", group.ConfigPath((leader + 1) % group.Count), id);
+        Assert.True(exit == 0, output);
+        Assert.Contains("live monitors see it down", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("recorded then", output, StringComparison.Ordinal);
+
+        // status reads the shared state from etcd: the new primary and the leader, whichever monitor's configuration.
+        (exit, output) = await MonitorProcess.RunCliAsync("status", "--config", group.ConfigPath((leader + 2) % group.Count));
+        Assert.True(exit == 0, output);
+        Assert.Contains($"primary pg2; leader {MonitorGroup.Name(leader)}", output, StringComparison.Ordinal);
     }
 
     [Fact]

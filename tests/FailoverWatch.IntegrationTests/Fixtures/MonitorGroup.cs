@@ -32,6 +32,9 @@ public sealed class MonitorGroup : IAsyncDisposable
 
     public TestCluster Cluster { get; }
 
+    /// <summary>The CA and certificate every monitor serves https with; null over plain http.</summary>
+    public TestCertificates? Certificates { get; private set; }
+
     public int Count => _monitors.Length;
 
     public MonitorProcess this[int index] => _monitors[index] ?? throw new InvalidOperationException($"{Name(index)} is not running");
@@ -44,7 +47,8 @@ public sealed class MonitorGroup : IAsyncDisposable
 
     public string ConfigPath(int index) => Cluster.File($"{Name(index)}.yaml");
 
-    public static async Task<MonitorGroup> StartAsync(string monitorSettings, string walReceiverTimeout = "5s", Func<TestCluster, string>? pg1FenceCommand = null, int count = 3, Func<TestCluster, string>? pg1StopCommand = null)
+    /// <summary>With <paramref name="tls"/>, every monitor serves https with a certificate of a throwaway CA and verifies the others against it.</summary>
+    public static async Task<MonitorGroup> StartAsync(string monitorSettings, string walReceiverTimeout = "5s", Func<TestCluster, string>? pg1FenceCommand = null, int count = 3, Func<TestCluster, string>? pg1StopCommand = null, bool tls = false)
     {
         var etcd = await LocalEtcdCluster.StartAsync();
         TestCluster? cluster = null;
@@ -53,6 +57,7 @@ public sealed class MonitorGroup : IAsyncDisposable
         {
             cluster = await TestCluster.StartAsync(monitorSettings, walReceiverTimeout: walReceiverTimeout, pg1FenceCommand: pg1FenceCommand, pg1StopCommand: pg1StopCommand);
             group = new MonitorGroup(etcd, cluster, count);
+            group.Certificates = tls ? await TestCertificates.WriteAsync(cluster.Pair.DirectoryPath) : null;
             for (var i = 0; i < count; i++)
             {
                 await File.WriteAllTextAsync(group.ConfigPath(i), group.Config(i, Name(i), group._httpPorts[i]));
@@ -121,7 +126,7 @@ public sealed class MonitorGroup : IAsyncDisposable
 
     public IEnumerable<MonitorProcess> Running() => _monitors.OfType<MonitorProcess>().Where(m => !m.HasExited);
 
-    public async Task StartMonitorAsync(int index) => _monitors[index] = await MonitorProcess.StartAsync(ConfigPath(index), _httpPorts[index]);
+    public async Task StartMonitorAsync(int index) => _monitors[index] = await MonitorProcess.StartAsync(ConfigPath(index), _httpPorts[index], Certificates?.CaFile);
 
     /// <summary>kill -9 of one monitor; what it printed is kept for <see cref="UntilAsync"/>'s explanations.</summary>
     public async Task KillMonitorAsync(int index)
@@ -182,11 +187,14 @@ public sealed class MonitorGroup : IAsyncDisposable
         }
     }
 
+    private string TlsSetting() =>
+        Certificates is { } c ? $"  tls: {{ cert_file: {c.CertFile}, key_file: {c.KeyFile}, ca_file: {c.CaFile} }}\n" : "";
+
     /// <summary>The test cluster's configuration with this monitor's own port, relay to the primary, and the coordination section.</summary>
     private string Config(int relayIndex, string name, int httpPort)
     {
         var text = File.ReadAllText(Cluster.ConfigPath)
-            .Replace($"listen: 127.0.0.1:{Cluster.HttpPort}\n", $"listen: 127.0.0.1:{httpPort}\n", StringComparison.Ordinal)
+            .Replace($"listen: 127.0.0.1:{Cluster.HttpPort}\n", $"listen: 127.0.0.1:{httpPort}\n{TlsSetting()}", StringComparison.Ordinal)
             .Replace($"port: {Cluster.Pair.Primary.Port}\n", $"port: {_relays[relayIndex].Port}\n", StringComparison.Ordinal)
             .Replace($"state_file: {Cluster.StatePath}\n", $"state_file: {Cluster.File(name + "-state.json")}\n", StringComparison.Ordinal);
         return text + string.Create(CultureInfo.InvariantCulture, $"""

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using FailoverWatch.Configuration;
+using FailoverWatch.Http;
 
 namespace FailoverWatch.IntegrationTests.Fixtures;
 
@@ -11,13 +13,15 @@ namespace FailoverWatch.IntegrationTests.Fixtures;
 /// </summary>
 public sealed partial class MonitorProcess : IAsyncDisposable
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private static readonly HttpClient Plain = new() { Timeout = TimeSpan.FromSeconds(5) };
     private readonly ChildProcess _process;
+    private readonly HttpClient _http;
 
-    private MonitorProcess(ChildProcess process, int httpPort)
+    private MonitorProcess(ChildProcess process, int httpPort, string? caFile)
     {
         _process = process;
-        BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/");
+        BaseAddress = new Uri($"{(caFile is null ? "http" : "https")}://127.0.0.1:{httpPort}/");
+        _http = caFile is null ? Plain : MonitorHttpClient.Create(new HttpOptions { Tls = new HttpTlsOptions { CaFile = caFile } }, TimeSpan.FromSeconds(5));
     }
 
     public Uri BaseAddress { get; }
@@ -67,15 +71,18 @@ public sealed partial class MonitorProcess : IAsyncDisposable
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    /// <summary>Starts <c>failoverwatch run</c> on a configuration listening on <paramref name="httpPort"/>; returns once /healthz answers.</summary>
-    public static async Task<MonitorProcess> StartAsync(string configPath, int httpPort)
+    /// <summary>
+    /// Starts <c>failoverwatch run</c> on a configuration listening on <paramref name="httpPort"/>; returns once /healthz
+    /// answers. With <paramref name="caFile"/> the endpoint is https, verified against that CA.
+    /// </summary>
+    public static async Task<MonitorProcess> StartAsync(string configPath, int httpPort, string? caFile = null)
     {
         var (program, arguments) = Command(["run", "--config", configPath]);
-        var monitor = new MonitorProcess(ChildProcess.Start(program, arguments), httpPort);
+        var monitor = new MonitorProcess(ChildProcess.Start(program, arguments), httpPort, caFile);
         try
         {
             await Wait.UntilAsync(
-                async () => monitor.HasExited ? throw new InvalidOperationException("monitor exited:\n" + monitor.Output) : (await Http.GetAsync(new Uri(monitor.BaseAddress, "healthz"))).IsSuccessStatusCode,
+                async () => monitor.HasExited ? throw new InvalidOperationException("monitor exited:\n" + monitor.Output) : (await monitor._http.GetAsync(new Uri(monitor.BaseAddress, "healthz"))).IsSuccessStatusCode,
                 TimeSpan.FromSeconds(60),
                 "monitor /healthz");
             return monitor;
@@ -87,20 +94,20 @@ public sealed partial class MonitorProcess : IAsyncDisposable
         }
     }
 
-    public Task<HttpResponseMessage> HealthAsync() => Http.GetAsync(new Uri(BaseAddress, "healthz"));
+    public Task<HttpResponseMessage> HealthAsync() => _http.GetAsync(new Uri(BaseAddress, "healthz"));
 
     /// <summary>A GET of the host's HTTP endpoint, such as <c>primary/pg1</c>, HAProxy's health check.</summary>
-    public Task<HttpResponseMessage> GetAsync(string path) => Http.GetAsync(new Uri(BaseAddress, path));
+    public Task<HttpResponseMessage> GetAsync(string path) => _http.GetAsync(new Uri(BaseAddress, path));
 
     public int Id => _process.Id;
 
     public async Task<JsonElement> StatusAsync() =>
-        await Http.GetFromJsonAsync<JsonElement>(new Uri(BaseAddress, "status"));
+        await _http.GetFromJsonAsync<JsonElement>(new Uri(BaseAddress, "status"));
 
     public async Task<List<JsonElement>> IncidentsAsync() =>
-        [.. (await Http.GetFromJsonAsync<JsonElement>(new Uri(BaseAddress, "incidents"))).EnumerateArray()];
+        [.. (await _http.GetFromJsonAsync<JsonElement>(new Uri(BaseAddress, "incidents"))).EnumerateArray()];
 
-    public async Task<string> MetricsAsync() => await Http.GetStringAsync(new Uri(BaseAddress, "metrics"));
+    public async Task<string> MetricsAsync() => await _http.GetStringAsync(new Uri(BaseAddress, "metrics"));
 
     /// <summary>Polls until <paramref name="series"/> (name and labels as scraped) is at least <paramref name="atLeast"/>.</summary>
     public Task WaitForMetricAtLeastAsync(string series, double atLeast, TimeSpan within, string what) =>
@@ -144,7 +151,7 @@ public sealed partial class MonitorProcess : IAsyncDisposable
             request.Headers.Authorization = new("Bearer", token);
         }
 
-        return Http.SendAsync(request);
+        return _http.SendAsync(request);
     }
 
     /// <summary>SIGSTOP / SIGCONT of the monitor itself: a hung monitor that later resumes.</summary>
@@ -159,5 +166,13 @@ public sealed partial class MonitorProcess : IAsyncDisposable
     /// <summary>kill -9 of the monitor itself.</summary>
     public Task KillAsync() => _process.KillAsync();
 
-    public ValueTask DisposeAsync() => _process.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        if (_http != Plain)
+        {
+            _http.Dispose();
+        }
+
+        return _process.DisposeAsync();
+    }
 }

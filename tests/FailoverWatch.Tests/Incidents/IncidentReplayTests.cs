@@ -7,7 +7,7 @@ namespace FailoverWatch.Tests.Incidents;
 
 public sealed class IncidentReplayTests : IDisposable
 {
-    private static readonly FailoverPolicySettings Settings = new(
+    internal static readonly FailoverPolicySettings Settings = new(
         FailureThreshold: 3, MaxLagOnFailoverBytes: 16 << 20, AutoFailover: true,
         Nodes: [new("pg1", PrimaryAddress, 5432), new("pg2", "10.0.0.2", 5432)], RetryAfterFailedPromotion: TimeSpan.FromSeconds(30), PromotionTimeout: TimeSpan.FromSeconds(60));
 

@@ -1,0 +1,28 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using FailoverWatch.Configuration;
+
+namespace FailoverWatch.Http;
+
+/// <summary>Verification of a TLS peer against one configured CA file alone, as <c>etcdctl --cacert</c> and <c>curl --cacert</c> do.</summary>
+internal static class TlsTrust
+{
+    /// <summary>Accepts a certificate only when it names the host asked for and chains to a certificate in <paramref name="caFile"/>.</summary>
+    public static RemoteCertificateValidationCallback Callback(string caFile)
+    {
+        var authority = HttpTlsConfigValidator.LoadAuthority(caFile);
+        return (_, certificate, _, errors) =>
+        {
+            if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
+            {
+                return false;
+            }
+
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(authority);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(new X509Certificate2(certificate));
+        };
+    }
+}
