@@ -133,6 +133,8 @@ public sealed class RestoreTestIsolationTests
         var (noSocketExit, noSocketOutput) = await AsServiceUserAsync("check-config", "--config", config);
         Assert.True(noSocketExit == 0, noSocketOutput);
         Assert.Contains($"warning: backup.restore_test_socket: {socket} does not exist, so the service, run as failoverwatch, runs the restore test as failoverwatch itself", noSocketOutput, StringComparison.Ordinal);
+        var (_, doctorOutput) = await AsServiceUserAsync("doctor", "--config", config);
+        Assert.Contains($"warning: backup.restore_test_socket: {socket} does not exist", doctorOutput, StringComparison.Ordinal);
 
         await using (var unit = ChildProcess.Start("systemd-socket-activate", ["--inetd", "--accept", "-l", socket, "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", "sh", "-c", MonitorProcess.ShellCommandLine("restore-test-worker")]))
         {
