@@ -2,8 +2,10 @@
 # Makes failoverwatch_VERSION_ARCH.deb from the published executable:
 #   /usr/bin/failoverwatch, the systemd unit (config/failoverwatch.service adapted to the package),
 #   /etc/failoverwatch/failoverwatch.yaml (the example, a conffile), the example again under
-#   /usr/share/doc/failoverwatch, and a postinst that creates the `failoverwatch` system user and
-#   /var/lib/failoverwatch. Nothing is started or enabled: the configuration needs the operator first.
+#   /usr/share/doc/failoverwatch, the restore test's socket unit, and a postinst that creates the
+#   `failoverwatch` and `failoverwatch-restore` system users and /var/lib/failoverwatch. The service is not
+#   started or enabled: the configuration needs the operator first. The restore test socket is enabled (it
+#   starts nothing until the service connects).
 # Usage: packaging/build-deb.sh [BINARY [OUTDIR]]   (default: publish into a temp folder; OUTDIR .)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +31,8 @@ install -d "$root/lib/systemd/system"
 sed -e 's:/usr/local/bin/failoverwatch:/usr/bin/failoverwatch:' \
     -e 's:Install steps\: docs/install-systemd.md:Installed by the failoverwatch package:' \
     "$repo/config/failoverwatch.service" >"$root/lib/systemd/system/failoverwatch.service"
+# The restore test's own account, reached through a socket (the service is not root and has NoNewPrivileges).
+install -m 0644 "$repo/contrib/failoverwatch-restore.socket" "$repo/contrib/failoverwatch-restore@.service" "$root/lib/systemd/system/"
 
 install -d "$root/DEBIAN"
 cat >"$root/DEBIAN/control" <<CONTROL
@@ -57,6 +61,11 @@ if [ "$1" = configure ]; then
     useradd ${root:+--prefix "$root"} --system --user-group --home-dir /var/lib/failoverwatch --no-create-home \
       --shell /usr/sbin/nologin --comment "FailoverWatch monitor" failoverwatch
   fi
+  # The restore test's account: no home, no shell, owns nothing (contrib/failoverwatch-restore@.service).
+  if ! grep -q '^failoverwatch-restore:' "$root/etc/passwd"; then
+    useradd ${root:+--prefix "$root"} --system --user-group --home-dir /nonexistent --no-create-home \
+      --shell /usr/sbin/nologin --comment "FailoverWatch restore test" failoverwatch-restore
+  fi
   # Numeric ids from that root's own account files, not this machine's.
   uid=$(awk -F: '$1 == "failoverwatch" { print $3 }' "$root/etc/passwd")
   gid=$(awk -F: '$1 == "failoverwatch" { print $3 }' "$root/etc/group")
@@ -67,6 +76,8 @@ if [ "$1" = configure ]; then
   chmod 0750 "$root/etc/failoverwatch"
   if [ -z "$root" ] && [ -d /run/systemd/system ]; then
     systemctl daemon-reload >/dev/null || true
+    # Only a socket: nothing runs until the service's restore test connects.
+    systemctl enable --now failoverwatch-restore.socket >/dev/null || true
   fi
 fi
 POSTINST

@@ -19,6 +19,7 @@ var root = new RootCommand("FailoverWatch: watches a PostgreSQL streaming-replic
     RestoreCommand.Create(),
     RejoinCommand.Create(),
     DrillCommand.Create(),
+    RestoreTestWorkerCommand.Create(),
 };
 
 // Ctrl-C cancels the command, which then cleans up (the demo stops and removes its servers, a backup its partial

@@ -10,4 +10,7 @@ internal static class BackupKinds
     public const string Certs = "certs";
 
     public static readonly IReadOnlyList<string> All = [Postgres, Secrets, Media, Redis, Certs];
+
+    /// <summary>The kinds read from the monitor's own host: with coordination every monitor takes these; the dump is the leader's.</summary>
+    public static readonly IReadOnlyList<string> OwnHost = [Secrets, Media, Redis, Certs];
 }

@@ -68,6 +68,9 @@ internal static partial class BackupLog
     [LoggerMessage(4021, LogLevel.Warning, "Cannot watch {Folder} for changes (the look every 20 s goes on): {Cause}")]
     public static partial void WatchFailed(ILogger logger, string folder, string cause);
 
+    [LoggerMessage(4022, LogLevel.Information, "Scheduled backup of this host's own files ({Kinds}): the leader takes the dump")]
+    public static partial void OwnHostKindsOnly(ILogger logger, string kinds);
+
     /// <summary>One line per backup retention removed, or could not remove, at the destination or off-site.</summary>
     public static void Retention(ILogger logger, string where, List<string> removed, List<(string Id, string Cause)> failed)
     {

@@ -16,13 +16,15 @@ namespace FailoverWatch.Backup;
 /// out and named in the manifest; the kinds that worked are published as a normal backup. Retention and the off-site
 /// copy happen only after a publish.
 /// </summary>
+/// <param name="host">The host its off-site snapshots are tagged with (<see cref="BackupHost"/>); the machine's name when not given.</param>
 internal sealed class BackupRunner(
     BackupOptions options,
     IReadOnlyList<IBackupStep> steps,
     FailoverWatchMetrics metrics,
     BackupStatusBoard statusBoard,
     TimeProvider timeProvider,
-    ILogger logger)
+    ILogger logger,
+    string? host = null)
 {
     private const string LockFileName = ".lock";
 
@@ -31,7 +33,7 @@ internal sealed class BackupRunner(
     private static readonly string Version = typeof(BackupRunner).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
     private static readonly Lock IdClaims = new();
     private static readonly TimeSpan KindLockPoll = TimeSpan.FromMilliseconds(200);
-    private readonly OffsiteSync? _offsite = OffsiteSync.From(options, metrics, statusBoard, logger);
+    private readonly OffsiteSync? _offsite = OffsiteSync.From(options, host ?? Environment.MachineName, metrics, statusBoard, logger);
 
     public IReadOnlyList<IBackupStep> Steps => steps;
 

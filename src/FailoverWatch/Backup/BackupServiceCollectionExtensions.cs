@@ -30,7 +30,8 @@ internal static class BackupServiceCollectionExtensions
             provider.GetRequiredService<FailoverWatchMetrics>(),
             provider.GetRequiredService<BackupStatusBoard>(),
             provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<ILoggerFactory>().CreateLogger<BackupRunner>()));
+            provider.GetRequiredService<ILoggerFactory>().CreateLogger<BackupRunner>(),
+            BackupHost.Of(options)));
         services.AddSingleton<BackupStoreWatcher>();
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<BackupStoreWatcher>());
         if (backup.Schedule is not null)

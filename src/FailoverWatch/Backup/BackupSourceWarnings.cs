@@ -24,7 +24,7 @@ internal static class BackupSourceWarnings
             return [];
         }
 
-        var warnings = new List<ConfigProblem>(Restore.RestoreTestAccount.Warnings(backup));
+        var warnings = await Restore.RestoreTestAccount.WarningsAsync(backup, cancellationToken);
         // Each source is checked by itself (a file, or a folder's own entry); the certs tree file by file.
         var single = new List<(string Key, string Path)>();
         for (var i = 0; i < (backup.Secrets?.Paths.Count ?? 0); i++)

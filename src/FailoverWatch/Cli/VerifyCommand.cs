@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FailoverWatch.Backup;
 using FailoverWatch.Backup.Offsite;
 using FailoverWatch.Backup.Restore;
 
@@ -65,7 +66,7 @@ internal static class VerifyCommand
             return ConfigFileOption.InvalidConfigExitCode;
         }
 
-        var problems = await OffsiteVerification.RunAsync(new ResticOffsiteTarget(new ResticCommand(restic), Path.Combine(backup.Destination, OffsiteTargets.PartialsFileName)), restore, Console.WriteLine, cancellationToken);
+        var problems = await OffsiteVerification.RunAsync(new ResticOffsiteTarget(new ResticCommand(restic), BackupHost.Of(options), Path.Combine(backup.Destination, OffsiteTargets.PartialsFileName)), restore, Console.WriteLine, cancellationToken);
         foreach (var problem in problems)
         {
             Console.Error.WriteLine(problem);

@@ -9,6 +9,8 @@ internal sealed class BackupOptions
     public string? RestoreTestSchedule { get; set; }
     /// <summary>The OS account the restore test runs its scratch server and psql as (root only). Absent: failoverwatch-restore if it exists, else nobody.</summary>
     public string? RestoreTestUser { get; set; }
+    /// <summary>Not root: the socket unit that runs the restore test as its own account (contrib/failoverwatch-restore.socket).</summary>
+    public string RestoreTestSocket { get; set; } = "/run/failoverwatch-restore.sock";
     public RetentionOptions Retention { get; set; } = new();
     public OffsiteOptions? Offsite { get; set; }
     /// <summary>With an off-site target, local backups not off-site yet are kept past retention until free space falls below this.</summary>

@@ -348,6 +348,7 @@ internal static class ConfigValidator
             backup.Redis?.RdbPath = Full(backup.Redis.RdbPath);
             backup.Redis?.PasswordFile = backup.Redis.PasswordFile is null ? null : Full(backup.Redis.PasswordFile);
             backup.Certs?.Path = Full(backup.Certs.Path);
+            backup.RestoreTestSocket = Full(backup.RestoreTestSocket);
         }
     }
 }

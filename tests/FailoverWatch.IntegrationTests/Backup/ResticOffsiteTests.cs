@@ -14,7 +14,7 @@ public sealed class ResticOffsiteTests
     private const string Secret = "SECRET_KEY_BASE=abc\nOTP_SECRET=\u00e9\u00e8\nVAPID_PRIVATE_KEY=xyz\n";
 
     [Fact]
-    public async Task local_repository_round_trip_gives_a_usable_backup_and_retention_forgets_only_failoverwatch_snapshots()
+    public async Task local_repository_round_trip_gives_a_usable_backup_and_retention_forgets_only_this_hosts_failoverwatch_snapshots()
     {
         await using var pair = await PostgresPair.StartAsync();
         await BackupRig.PgbenchAsync(pair.Primary.Port, "postgres", 1);
@@ -54,15 +54,42 @@ public sealed class ResticOffsiteTests
         var tags = await repo.TagsAsync();
         Assert.Equal(2, tags.Count);
         Assert.Contains(tags, t => t.SequenceEqual(["other"]));
-        Assert.Contains(tags, t => t.Contains("failoverwatch") && t.Contains(second.Id) && t.Contains("kind=postgres"));
+        Assert.Contains(tags, t => t.Contains("failoverwatch") && t.Contains(second.Id) && t.Contains("kind=postgres") && t.Contains("host=" + Environment.MachineName));
         Assert.DoesNotContain(tags, t => t.Contains(first.Id));
         Assert.Equal(second.Manifest!.FinishedAt.ToUnixTimeSeconds(), metrics.BackupLastSuccess.Get("offsite"), 1.0);
 
         // verify --offsite: restic check, then the newest snapshot restored and every checksum re-checked.
         var lines = new List<string>();
-        var target = new ResticOffsiteTarget(new ResticCommand(BackupRig.Load(yaml, dir.Path).Backup!.Offsite!.Restic!));
+        var target = new ResticOffsiteTarget(new ResticCommand(BackupRig.Load(yaml, dir.Path).Backup!.Offsite!.Restic!), Environment.MachineName);
         Assert.Empty(await OffsiteVerification.RunAsync(target, restore: true, lines.Add, CancellationToken.None));
         Assert.Contains($"{second.Id}: restored from {dir.File("repo")}, {second.Manifest.Files.Count} entries checked, 0 problems", lines);
+
+        // A second monitor shares the repository with its own host's files and keep_last 1, its backups at the very same
+        // ids: each host lists, parents and forgets its own snapshots alone, so neither's retention removes the other's.
+        var fw2 = BackupRig.Load(yaml.Replace(dir.File("dest"), dir.File("dest-fw2"), StringComparison.Ordinal), dir.Path);
+        fw2.Backup!.Postgres = null;
+        var otherClock = new FakeClockSequence(new DateTimeOffset(2026, 11, 24, 3, 0, 0, TimeSpan.Zero));
+        var (otherRunner, otherMetrics) = BackupRig.Runner(fw2, otherClock, "fw2");
+        for (var day = 0; day < 2; day++)
+        {
+            otherClock.Advance(TimeSpan.FromDays(1));
+            var other = await otherRunner.RunAsync(null, null, CancellationToken.None);
+            Assert.True(other.Succeeded, other.Error);
+            Assert.Equal(0, otherMetrics.BackupFailures.Get("offsite"));
+            // Its first backup has second's id, but ours does not pass for its copy: it is sent (keep_last 1 keeps it alone).
+            Assert.Contains(other.Id, Assert.Single(await repo.TagsAsync(), t => t.Contains("host=fw2")));
+        }
+
+        clock.Advance(TimeSpan.FromDays(2));
+        var third = await runner.RunAsync(null, null, CancellationToken.None);
+        Assert.True(third.Succeeded, third.Error);
+        tags = await repo.TagsAsync();
+        Assert.Contains(tags, t => t.SequenceEqual(["other"]));
+        var ours = tags.Where(t => t.Contains("host=" + Environment.MachineName)).ToList();
+        var theirs = tags.Where(t => t.Contains("host=fw2")).ToList();
+        Assert.True(ours.Count == 1 && ours[0].Contains(third.Id), string.Join(" | ", tags.Select(t => string.Join(",", t))));
+        Assert.True(theirs.Count == 1 && !theirs[0].Contains("kind=postgres"), string.Join(" | ", tags.Select(t => string.Join(",", t))));
+        Assert.Equal(3, tags.Count);
     }
 
     [Fact]

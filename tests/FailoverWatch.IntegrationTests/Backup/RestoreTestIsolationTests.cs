@@ -123,5 +123,45 @@ public sealed class RestoreTestIsolationTests
             Assert.True(checkExit == 0, checkOutput);
             Assert.Contains($"warning: backup.restore_test_user: {user} {expected}", checkOutput, StringComparison.Ordinal);
         }
+
+        // The service is not root. As failoverwatch, without a socket unit, check-config says the restore test would run
+        // as failoverwatch itself; with one (systemd-socket-activate does what Accept=yes does) starting the worker as
+        // nobody, the same traps fail, although the token is now failoverwatch's own file.
+        var socket = dir.File("restore.sock");
+        await File.WriteAllTextAsync(config, Config("restore_test_socket: " + socket));
+        await ExternalProcess.RunAsync("chown", ["-R", "failoverwatch:", dir.Path], TimeSpan.FromSeconds(30), CancellationToken.None);
+        var (noSocketExit, noSocketOutput) = await AsServiceUserAsync("check-config", "--config", config);
+        Assert.True(noSocketExit == 0, noSocketOutput);
+        Assert.Contains($"warning: backup.restore_test_socket: {socket} does not exist, so the service, run as failoverwatch, runs the restore test as failoverwatch itself", noSocketOutput, StringComparison.Ordinal);
+        var (_, doctorOutput) = await AsServiceUserAsync("doctor", "--config", config);
+        Assert.Contains($"warning: backup.restore_test_socket: {socket} does not exist", doctorOutput, StringComparison.Ordinal);
+
+        await using (var unit = ChildProcess.Start("systemd-socket-activate", ["--inetd", "--accept", "-l", socket, "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", "sh", "-c", MonitorProcess.ShellCommandLine("restore-test-worker")]))
+        {
+            await Wait.UntilAsync(() => Task.FromResult(File.Exists(socket)), TimeSpan.FromSeconds(30), "restore test socket");
+            File.SetUnixFileMode(socket, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var (notOursExit, notOursOutput) = await AsServiceUserAsync("check-config", "--config", config);
+            Assert.True(notOursExit == 0 && notOursOutput.Contains($"warning: backup.restore_test_socket: the service user failoverwatch cannot connect to {socket}", StringComparison.Ordinal), notOursOutput);
+
+            // SocketUser=failoverwatch, SocketMode=0600.
+            await ExternalProcess.RunAsync("chown", ["failoverwatch:", socket], TimeSpan.FromSeconds(10), CancellationToken.None);
+            var (readyExit, readyOutput) = await AsServiceUserAsync("check-config", "--config", config);
+            Assert.True(readyExit == 0, readyOutput);
+            Assert.DoesNotContain("restore_test_socket", readyOutput, StringComparison.Ordinal);
+
+            var (socketExit, socketOutput) = await AsServiceUserAsync("verify", "--config", config, "--restore-test");
+            Assert.True(socketExit == 1, socketOutput + unit.Output);
+            Assert.True(socketOutput.Contains($"program \"cat {tokenFile}\" failed", StringComparison.Ordinal), socketOutput + unit.Output);
+            Assert.DoesNotContain(token, socketOutput, StringComparison.Ordinal);
+            Assert.DoesNotContain("loot", socketOutput, StringComparison.Ordinal);
+            Assert.Contains("public.checked: 0 rows after restore, 10 when dumped", socketOutput, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>The CLI run as the service's account, as systemd's User=failoverwatch runs it.</summary>
+    private static async Task<(int ExitCode, string Output)> AsServiceUserAsync(params string[] arguments)
+    {
+        var result = await ExternalProcess.RunAsync("runuser", ["-u", "failoverwatch", "--", "sh", "-c", MonitorProcess.ShellCommandLine(arguments)], TimeSpan.FromMinutes(3), CancellationToken.None);
+        return (result.ExitCode, result.StandardOutput + result.StandardError);
     }
 }

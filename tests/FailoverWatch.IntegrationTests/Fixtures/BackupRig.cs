@@ -36,12 +36,13 @@ internal static class BackupRig
               - {"{"} name: pg2, host: 127.0.0.1, port: {pair.Standby.Port}, user: postgres {"}"}
           """);
 
-    public static (BackupRunner Runner, FailoverWatchMetrics Metrics) Runner(FailoverWatchOptions options, TimeProvider? time = null)
+    /// <param name="host">The host its off-site snapshots carry; the machine's name when not given.</param>
+    public static (BackupRunner Runner, FailoverWatchMetrics Metrics) Runner(FailoverWatchOptions options, TimeProvider? time = null, string? host = null)
     {
         var meterFactory = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
         var metrics = new FailoverWatchMetrics(meterFactory);
         var clock = time ?? TimeProvider.System;
-        var runner = new BackupRunner(options.Backup!, BackupSteps.From(options, clock), metrics, new BackupStatusBoard(), clock, NullLogger.Instance);
+        var runner = new BackupRunner(options.Backup!, BackupSteps.From(options, clock), metrics, new BackupStatusBoard(), clock, NullLogger.Instance, host);
         return (runner, metrics);
     }
 

@@ -43,6 +43,10 @@ public sealed class DebPackageTests
         Assert.Contains("ExecStart=/usr/bin/failoverwatch run --config /etc/failoverwatch/failoverwatch.yaml", unit, StringComparison.Ordinal);
         Assert.Contains("User=failoverwatch", unit, StringComparison.Ordinal);
         Assert.Contains("MemoryDenyWriteExecute=true", unit, StringComparison.Ordinal);
+        // The restore test's own account and the socket unit through which the service (not root) reaches it.
+        Assert.Contains(await File.ReadAllLinesAsync(Path.Combine(root, "etc/passwd")), l => l.StartsWith("failoverwatch-restore:", StringComparison.Ordinal) && l.EndsWith(":/nonexistent:/usr/sbin/nologin", StringComparison.Ordinal));
+        Assert.Contains("SocketUser=failoverwatch", await File.ReadAllTextAsync(Path.Combine(root, "lib/systemd/system/failoverwatch-restore.socket")), StringComparison.Ordinal);
+        Assert.Contains("User=failoverwatch-restore", await File.ReadAllTextAsync(Path.Combine(root, "lib/systemd/system/failoverwatch-restore@.service")), StringComparison.Ordinal);
 
         // The installed example names files an operator still has to write: each one reported, exit 2.
         var installed = Path.Combine(root, "usr/bin/failoverwatch");

@@ -140,27 +140,6 @@ public sealed class RetentionTests : IDisposable
     private BackupRunner Runner(TimeProvider clock, RetentionOptions retention, bool failing) =>
         _rig.Runner(new BackupOptions { Destination = _rig.Destination, Retention = retention }, clock, failing ? new BrokenStep() : null);
 
-    /// <summary>Stands for the postgres step: one small file of kind <c>postgres</c>.</summary>
-    private sealed class DumpStep : IBackupStep
-    {
-        public string Kind => BackupKinds.Postgres;
-
-        /// <summary>Writes half a dump and fails, as a dump cut off would.</summary>
-        public bool Broken { get; set; }
-
-        public async Task<StepOutcome> RunAsync(BackupStepContext context, CancellationToken cancellationToken)
-        {
-            Directory.CreateDirectory(context.KindDirectory);
-            await File.WriteAllTextAsync(Path.Combine(context.KindDirectory, "dumpall.sql"), "-- dump", cancellationToken);
-            if (Broken)
-            {
-                throw new IOException("disk on fire");
-            }
-
-            return new StepOutcome([new ManifestEntry { Path = "postgres/dumpall.sql", Type = ManifestEntry.FileType, Size = 7 }], 7, 1);
-        }
-    }
-
     private sealed class BrokenStep : IBackupStep
     {
         public string Kind => "broken";

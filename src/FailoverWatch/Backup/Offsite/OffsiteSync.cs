@@ -23,8 +23,8 @@ internal sealed class OffsiteSync(IOffsiteTarget target, RetentionOptions retent
     /// <summary>How a sync went: the first copy failure, a retention failure there (copies arrived), and the backup ids the target holds.</summary>
     public sealed record Outcome(string? CopyError, string? PruneError, IReadOnlySet<string> Present);
 
-    public static OffsiteSync? From(BackupOptions options, FailoverWatchMetrics metrics, BackupStatusBoard board, ILogger logger) =>
-        OffsiteTargets.From(options.Offsite, options.Destination) is { } target ? new OffsiteSync(target, options.Retention, metrics, board, logger) : null;
+    public static OffsiteSync? From(BackupOptions options, string host, FailoverWatchMetrics metrics, BackupStatusBoard board, ILogger logger) =>
+        OffsiteTargets.From(options.Offsite, options.Destination, host) is { } target ? new OffsiteSync(target, options.Retention, metrics, board, logger) : null;
 
     public async Task<Outcome> RunAsync(BackupStore local, CancellationToken cancellationToken)
     {

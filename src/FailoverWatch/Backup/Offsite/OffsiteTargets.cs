@@ -8,9 +8,10 @@ internal static class OffsiteTargets
     public const string PartialsFileName = ".offsite-partial";
 
     /// <summary>The configured target, or null without <c>backup.offsite</c>.</summary>
-    public static IOffsiteTarget? From(OffsiteOptions? offsite, string destination) => offsite switch
+    /// <param name="host">The host the snapshots are tagged with (<see cref="BackupHost"/>).</param>
+    public static IOffsiteTarget? From(OffsiteOptions? offsite, string destination, string host) => offsite switch
     {
-        { Restic: { } restic } => new ResticOffsiteTarget(new ResticCommand(restic), Path.Combine(destination, PartialsFileName)),
+        { Restic: { } restic } => new ResticOffsiteTarget(new ResticCommand(restic), host, Path.Combine(destination, PartialsFileName)),
         { Path: { } path } => new FolderOffsiteTarget(path),
         _ => null,
     };

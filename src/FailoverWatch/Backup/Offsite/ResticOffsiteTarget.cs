@@ -10,15 +10,20 @@ namespace FailoverWatch.Backup.Offsite;
 /// <c>failoverwatch</c>, the backup id and <c>kind=</c> each kind; only snapshots tagged <c>failoverwatch</c> are ever
 /// read or forgotten. The previous snapshot is the parent, so unchanged (hard-linked) media is not read again, and the
 /// dump is zstd <c>--rsyncable</c> with a restic target, so restic's chunks line up from one day's dump to the next.
+/// Monitors may share one repository: each snapshot carries its host (<c>--host</c> and the tag <c>host=NAME</c>), and a
+/// monitor lists, parents and forgets its own host's snapshots alone, by id (never <c>forget --keep-*</c>), so one
+/// host's retention never removes another's snapshots and another host's newer backup never passes for ours.
 /// </summary>
+/// <param name="host">This monitor's host (<see cref="BackupHost"/>).</param>
 /// <param name="partialsFile">
 /// Where partial snapshots that could not be forgotten are listed (a dot file in the local destination): left out of
 /// every listing, so none passes for a backup's copy, and forgotten again before each run until it works.
 /// </param>
-internal sealed class ResticOffsiteTarget(ResticCommand restic, string? partialsFile = null) : IOffsiteTarget
+internal sealed class ResticOffsiteTarget(ResticCommand restic, string host, string? partialsFile = null) : IOffsiteTarget
 {
     public const string Tag = "failoverwatch";
     private const string KindTagPrefix = "kind=";
+    private const string HostTagPrefix = "host=";
 
     // Every restic start opens the repository (a key derivation, then the index): the run's one listing is kept and
     // extended with each snapshot sent, instead of listing again for the parent and for retention.
@@ -38,7 +43,7 @@ internal sealed class ResticOffsiteTarget(ResticCommand restic, string? partials
         foreach (var element in json.RootElement.EnumerateArray())
         {
             var tags = element.TryGetProperty("tags", out var t) ? t.EnumerateArray().Select(x => x.GetString() ?? "").ToList() : [];
-            if (tags.FirstOrDefault(BackupStore.IsId) is { } backupId && !partials.Contains(element.GetProperty("id").GetString()!))
+            if (tags.FirstOrDefault(BackupStore.IsId) is { } backupId && HostOf(element, tags) == host && !partials.Contains(element.GetProperty("id").GetString()!))
             {
                 var kinds = tags.Where(x => x.StartsWith(KindTagPrefix, StringComparison.Ordinal)).Select(x => x[KindTagPrefix.Length..]).ToList();
                 snapshots.Add(new Snapshot(element.GetProperty("id").GetString()!, backupId, kinds, element.GetProperty("time").GetDateTimeOffset()));
@@ -69,7 +74,7 @@ internal sealed class ResticOffsiteTarget(ResticCommand restic, string? partials
     {
         _known ??= [.. await SnapshotsAsync(cancellationToken)];
         var parent = _known.LastOrDefault();
-        List<string> arguments = ["backup", "--json", "--tag", Tag, "--tag", manifest.Id, .. manifest.Kinds.SelectMany(k => new[] { "--tag", KindTagPrefix + k })];
+        List<string> arguments = ["backup", "--json", "--host", host, "--tag", Tag, "--tag", manifest.Id, "--tag", HostTagPrefix + host, .. manifest.Kinds.SelectMany(k => new[] { "--tag", KindTagPrefix + k })];
         // Unchanged media are hard links: same inode, same mtime, but a new ctime (the link count changed).
         arguments.AddRange(parent is null ? [] : ["--parent", parent.SnapshotId, "--ignore-ctime"]);
         arguments.Add(".");
@@ -132,6 +137,11 @@ internal sealed class ResticOffsiteTarget(ResticCommand restic, string? partials
     // A backup id sent twice (a retried send) is one candidate: the kinds are the same.
     private static List<RetentionPolicy.Candidate> Candidates(IReadOnlyList<Snapshot> snapshots) =>
         snapshots.GroupBy(s => s.BackupId, StringComparer.Ordinal).Select(g => new RetentionPolicy.Candidate(g.Key, g.Last().Kinds)).ToList();
+
+    /// <summary>The host=NAME tag; a snapshot from before host tags belongs to the host restic recorded (then the only writer, the leader).</summary>
+    private static string? HostOf(JsonElement snapshot, List<string> tags) =>
+        tags.FirstOrDefault(t => t.StartsWith(HostTagPrefix, StringComparison.Ordinal))?[HostTagPrefix.Length..]
+        ?? (snapshot.TryGetProperty("hostname", out var hostname) ? hostname.GetString() : null);
 
     private static string? SnapshotIdOf(string jsonLines)
     {

@@ -24,7 +24,7 @@ internal static class BackupVerification
             }
             else if (checksumProblems == 0)
             {
-                problems.AddRange(await PostgresRestoreTest.RunAsync(backupDirectory, dump, restoreTest.RestoreTestUser, cancellationToken));
+                problems.AddRange(await PostgresRestoreTest.RunAsync(backupDirectory, dump, restoreTest.RestoreTestUser, cancellationToken, restoreTest.RestoreTestSocket));
             }
         }
 
