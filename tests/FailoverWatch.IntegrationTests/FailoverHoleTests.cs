@@ -53,14 +53,13 @@ public sealed class FailoverHoleTests
             TimeSpan.FromSeconds(30),
             "pg2 replays the table before its startup process stops");
 
-        // The standby's startup process ends recovery; stopped, it takes the promotion request but cannot act on it.
-        var startup = (await ExternalProcess.RunAsync("pgrep", ["-P", standby.PostmasterPid!.Value.ToString(CultureInfo.InvariantCulture), "-f", "postgres: startup"], TimeSpan.FromSeconds(10), CancellationToken.None)).StandardOutput.Trim();
-        Assert.Matches("^[0-9]+$", startup);
+        // Stopped, the standby's startup process takes the promotion request but cannot act on it.
+        var startup = await StartupProcess.OfAsync(standby);
         var first = await MonitorProcess.StartAsync(cluster);
         try
         {
             await WaitForPrimaryAsync(first, "pg1");
-            await ExternalProcess.RunAsync("kill", ["-STOP", startup], TimeSpan.FromSeconds(10), CancellationToken.None);
+            await startup.StopAsync();
             await primary.SignalAsync("KILL", CancellationToken.None);
             await Wait.UntilAsync(() => first.Output.Contains("pg_promote sent to pg2; waiting up to 60s", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "pg_promote sent");
 
@@ -74,7 +73,7 @@ public sealed class FailoverHoleTests
         }
         catch
         {
-            await ExternalProcess.RunAsync("kill", ["-CONT", startup], TimeSpan.FromSeconds(10), CancellationToken.None);
+            await startup.ResumeAsync();
             throw;
         }
         finally
@@ -98,7 +97,7 @@ public sealed class FailoverHoleTests
                 async () => (await second.GetAsync("primary/pg1")).StatusCode == HttpStatusCode.ServiceUnavailable && writer.Acknowledged.IsEmpty,
                 TimeSpan.FromSeconds(3),
                 "/primary/pg1 503 and no write acknowledged while pg2 still recovers");
-            await ExternalProcess.RunAsync("kill", ["-CONT", startup], TimeSpan.FromSeconds(10), CancellationToken.None);
+            await startup.ResumeAsync();
 
             await WaitForWritableAsync(standby, TimeSpan.FromSeconds(30));
             await Wait.UntilAsync(() => writer.Acknowledged.Count >= 20, TimeSpan.FromSeconds(20), "writes acknowledged through HAProxy once pg2 is writable");
@@ -127,7 +126,7 @@ public sealed class FailoverHoleTests
         }
         finally
         {
-            await ExternalProcess.RunAsync("kill", ["-CONT", startup], TimeSpan.FromSeconds(10), CancellationToken.None);
+            await startup.ResumeAsync();
         }
     }
 
