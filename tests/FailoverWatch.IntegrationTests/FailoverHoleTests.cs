@@ -38,20 +38,29 @@ public sealed class FailoverHoleTests
     }
 
     [Fact]
-    public async Task a_slow_promotion_is_watched_across_a_monitor_restart_and_finished_once_while_rounds_go_on()
+    public async Task a_slow_promotion_is_watched_across_a_monitor_restart_and_finished_once_while_haproxy_sends_no_write_to_the_returning_old_primary()
     {
-        await using var cluster = await TestCluster.StartAsync(Fast);
-        var standby = cluster.Pair.Standby;
+        // pg1's fence fails: once back writable it stays so, a trap for any client routed to it.
+        await using var cluster = await TestCluster.StartAsync(Fast, pg1FenceCommand: c => $"{c.RecordTo("fenced-pg1")}; false");
+        var (primary, standby) = (cluster.Pair.Primary, cluster.Pair.Standby);
+        var (writePort, readPort) = (OsUser.FreeLoopbackPort(), OsUser.FreeLoopbackPort());
+        var haproxyConfig = cluster.File("haproxy.cfg");
+        await File.WriteAllTextAsync(haproxyConfig, Routing.ClientRoutingTests.DocumentedHaproxyConfig(cluster, writePort, readPort));
+        await using var haproxy = await ForegroundServer.StartAsync("haproxy", ["-db", "-f", haproxyConfig], writePort);
+        await primary.ExecuteAsync(RoutedWriter.CreateTable, CancellationToken.None);
+        await Wait.UntilAsync(
+            async () => await standby.QueryScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = 'routed'", CancellationToken.None) == 1,
+            TimeSpan.FromSeconds(30),
+            "pg2 replays the table before its startup process stops");
 
-        // The standby's startup process ends recovery; stopped, it takes the promotion request but cannot act on it.
-        var startup = (await ExternalProcess.RunAsync("pgrep", ["-P", standby.PostmasterPid!.Value.ToString(CultureInfo.InvariantCulture), "-f", "postgres: startup"], TimeSpan.FromSeconds(10), CancellationToken.None)).StandardOutput.Trim();
-        Assert.Matches("^[0-9]+$", startup);
+        // Stopped, the standby's startup process takes the promotion request but cannot act on it.
+        var startup = await StartupProcess.OfAsync(standby);
         var first = await MonitorProcess.StartAsync(cluster);
         try
         {
             await WaitForPrimaryAsync(first, "pg1");
-            await ExternalProcess.RunAsync("kill", ["-STOP", startup], TimeSpan.FromSeconds(10), CancellationToken.None);
-            await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
+            await startup.StopAsync();
+            await primary.SignalAsync("KILL", CancellationToken.None);
             await Wait.UntilAsync(() => first.Output.Contains("pg_promote sent to pg2; waiting up to 60s", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "pg_promote sent");
 
             // The promotion hangs, the monitor does not: rounds go on and /healthz answers.
@@ -64,7 +73,7 @@ public sealed class FailoverHoleTests
         }
         catch
         {
-            await ExternalProcess.RunAsync("kill", ["-CONT", startup], TimeSpan.FromSeconds(10), CancellationToken.None);
+            await startup.ResumeAsync();
             throw;
         }
         finally
@@ -74,20 +83,50 @@ public sealed class FailoverHoleTests
 
         try
         {
+            // Between pg_promote and the record of pg2, the old primary is back writable, and a client writes through HAProxy.
+            await Wait.UntilAsync(() => primary.PostmasterPid is null, TimeSpan.FromSeconds(20), "old postmaster gone");
+            await primary.StartAsync(CancellationToken.None);
+            Assert.False(await primary.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
+            await using var writer = RoutedWriter.Start(writePort);
             await using var second = await MonitorProcess.StartAsync(cluster);
             await Wait.UntilAsync(() => second.Output.Contains("pg_promote was sent to pg2", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the restarted monitor watches the promotion");
-            await ExternalProcess.RunAsync("kill", ["-CONT", startup], TimeSpan.FromSeconds(10), CancellationToken.None);
+
+            // pg1 is the recorded primary and writable, but the failover moves away from it: HAProxy checks it (every
+            // 200 ms) and sends it nothing.
+            await Wait.HoldsAsync(
+                async () => (await second.GetAsync("primary/pg1")).StatusCode == HttpStatusCode.ServiceUnavailable && writer.Acknowledged.IsEmpty,
+                TimeSpan.FromSeconds(3),
+                "/primary/pg1 503 and no write acknowledged while pg2 still recovers");
+            await startup.ResumeAsync();
 
             await WaitForWritableAsync(standby, TimeSpan.FromSeconds(30));
-            await Wait.UntilAsync(() => !File.ReadAllText(cluster.StatePath).Contains("\"in_progress\": {", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "failover finished");
+            await Wait.UntilAsync(() => writer.Acknowledged.Count >= 20, TimeSpan.FromSeconds(20), "writes acknowledged through HAProxy once pg2 is writable");
+
+            // Finished although pg1's fence keeps failing: pg2 recorded, on_failover run. (The split-brain incident's
+            // snapshot of the state holds the failover as under way, so the state's own field is read.)
+            await Wait.UntilAsync(
+                () => JsonDocument.Parse(File.ReadAllText(cluster.StatePath)).RootElement.GetProperty("in_progress").ValueKind == JsonValueKind.Null,
+                TimeSpan.FromSeconds(30),
+                "failover finished");
+            await Wait.UntilAsync(() => cluster.Marker("hook-failover") is not null, TimeSpan.FromSeconds(10), "on_failover ran");
+            await writer.DisposeAsync();
+
+            // Every acknowledged write is on pg2, none on pg1 (still writable: its fence fails).
+            Assert.NotNull(primary.PostmasterPid);
+            var (onPrimary, onStandby) = (await RoutedWriter.IdsOnAsync(primary), await RoutedWriter.IdsOnAsync(standby));
+            Assert.Empty(onPrimary);
+            Assert.All(writer.Acknowledged, w => Assert.Equal(standby.Port, w.Value));
+            Assert.Subset(onStandby, writer.Acknowledged.Keys.ToHashSet());
+
             var state = JsonDocument.Parse(await File.ReadAllTextAsync(cluster.StatePath)).RootElement;
             Assert.Equal("pg2", state.GetProperty("primary").GetString());
             Assert.Equal(["promoted"], state.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("result").GetString()));
             Assert.DoesNotContain("Failing over", second.Output, StringComparison.Ordinal);
+            Assert.Contains("split_brain", cluster.Marker("fenced-pg1"), StringComparison.Ordinal);
         }
         finally
         {
-            await ExternalProcess.RunAsync("kill", ["-CONT", startup], TimeSpan.FromSeconds(10), CancellationToken.None);
+            await startup.ResumeAsync();
         }
     }
 

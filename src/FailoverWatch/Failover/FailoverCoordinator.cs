@@ -275,9 +275,13 @@ internal sealed class FailoverCoordinator(
                 await store.UpdateAsync(s => s with { Primary = splitBrain.Keep }, cancellationToken);
                 break;
             case CompleteInterruptedFailover complete:
-                logger.InterruptedFailover(complete.Reason);
-                await RecordNewPrimaryAsync(complete.Failover.From, complete.Failover.To, FailoverResults.Promoted, complete.Reason, complete.Failover.StartedAt, cancellationToken);
-                await FinishFailoverAsync(complete.Failover.From, complete.Failover.To, ClusterCommandRunner.FailoverEvent, fence: null, activity: null, IncidentHandle.None, cancellationToken);
+                await CompleteInterruptedFailoverAsync(complete.Failover, complete.Reason, cancellationToken);
+                break;
+            case ResolveSplitBrain splitBrain when store.Current.InProgress is { } failover && failover.To == splitBrain.Keep && !IsPaused:
+                // The target of a failover under way (from before a restart) is writable beside a node that came back
+                // and cannot be fenced: the guard keeps fencing that one; the failover is finished all the same, so the
+                // target is recorded and on_failover repoints the clients, not held until the fence works.
+                await CompleteInterruptedFailoverAsync(failover, $"failover from {failover.From} to {failover.To} was under way and {failover.To} is writable: finishing it ({splitBrain.Reason})", cancellationToken);
                 break;
             case AbandonInterruptedFailover abandon:
                 logger.InterruptedFailover(abandon.Reason);
@@ -292,6 +296,13 @@ internal sealed class FailoverCoordinator(
 
                 break;
         }
+    }
+
+    private async Task CompleteInterruptedFailoverAsync(FailoverInProgress failover, string reason, CancellationToken cancellationToken)
+    {
+        logger.InterruptedFailover(reason);
+        await RecordNewPrimaryAsync(failover.From, failover.To, FailoverResults.Promoted, reason, failover.StartedAt, cancellationToken);
+        await FinishFailoverAsync(failover.From, failover.To, ClusterCommandRunner.FailoverEvent, fence: null, activity: null, IncidentHandle.None, cancellationToken);
     }
 
     /// <summary>Counts each finished probe of the primary once: a round may repeat a report whose successor is still running.</summary>

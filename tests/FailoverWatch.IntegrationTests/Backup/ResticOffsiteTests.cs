@@ -13,6 +13,8 @@ public sealed class ResticOffsiteTests
 {
     private const string Secret = "SECRET_KEY_BASE=abc\nOTP_SECRET=\u00e9\u00e8\nVAPID_PRIVATE_KEY=xyz\n";
 
+    private const string PgPassword = "pg-password-never-in-argv";
+
     [Fact]
     public async Task local_repository_round_trip_gives_a_usable_backup_and_retention_forgets_only_this_hosts_failoverwatch_snapshots()
     {
@@ -26,7 +28,9 @@ public sealed class ResticOffsiteTests
         await repo.RunAsync("backup", "--tag", "other", dir.File("system"));
         // The env file reaches restic's environment (here its cache folder; in production the backend's credentials).
         BackupRig.WriteFile(dir.File("restic.env"), $"# restic's environment\nexport RESTIC_CACHE_DIR={dir.File("restic-cache")}\n", DurableFiles.OwnerOnly);
-        var yaml = BackupRig.Nodes(pair) + $$"""
+        // The nodes' password reaches pg_dumpall as PGPASSWORD (the pair trusts local logins, so only its path is tested here).
+        BackupRig.WriteFile(dir.File("pg.password"), PgPassword + "\n", DurableFiles.OwnerOnly);
+        var yaml = BackupRig.Nodes(pair).Replace("user: postgres }", $"user: postgres, password_file: {dir.File("pg.password")} }}", StringComparison.Ordinal) + $$"""
 
             backup:
               destination: {{dir.File("dest")}}
@@ -37,7 +41,10 @@ public sealed class ResticOffsiteTests
             """;
         var clock = new FakeClockSequence(new DateTimeOffset(2026, 11, 24, 3, 0, 0, TimeSpan.Zero));
         var (runner, metrics) = BackupRig.Runner(BackupRig.Load(yaml, dir.Path), clock);
+        // Every command line on the host during the run (pg_dumpall, restic): no password in any.
+        var argv = ArgvWatch.Start();
         var first = await runner.RunAsync(null, null, CancellationToken.None);
+        await argv.AssertNoSecretAsync([PgPassword, ResticRepository.Password], ["pg_dumpall", "restic"]);
         Assert.True(first.Succeeded, first.Error);
         Assert.Equal(0, metrics.BackupFailures.Get("offsite"));
         Assert.True(Directory.Exists(dir.File("restic-cache")), "the env file's RESTIC_CACHE_DIR was not in restic's environment");
@@ -132,6 +139,11 @@ public sealed class ResticOffsiteTests
         Assert.Contains("wrong password", wrongPassword.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("not the password", wrongPassword.Error, StringComparison.Ordinal);
         Assert.Equal([noRepository.Id, wrongPassword.Id], new BackupStore(dir.File("dest")).CompleteIds());
+
+        // A repository URL with a password (a REST server not there): the URL is named with its password masked.
+        var (unreachable, _) = await RunAsync(missing.Yaml().Replace(dir.File("nowhere"), "rest:http://fw:url-password@127.0.0.1:1/repo", StringComparison.Ordinal));
+        Assert.Contains("rest:http://fw:***@127.0.0.1:1/repo", unreachable.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("url-password", unreachable.Error, StringComparison.Ordinal);
     }
 
     [Fact]

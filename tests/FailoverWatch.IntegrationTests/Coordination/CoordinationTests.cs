@@ -289,10 +289,18 @@ public sealed class CoordinationTests
 
         await using var cluster = await TestCluster.StartAsync(Fast);
         await File.WriteAllTextAsync(cluster.File("etcd-password"), "wrong-password\n");
+
+        // The nodes' password too (the pair trusts local logins, so it is only carried): in no log, no command line.
+        await File.WriteAllTextAsync(cluster.File("pg-password"), "pg-password-never-shown\n");
+        var config = await File.ReadAllTextAsync(cluster.ConfigPath);
+        await File.WriteAllTextAsync(cluster.ConfigPath, config.Replace("      user: postgres\n", $"      user: postgres\n      password_file: {cluster.File("pg-password")}\n", StringComparison.Ordinal));
         await File.AppendAllTextAsync(cluster.ConfigPath, $"coordination:\n  monitor_name: fw1\n  etcd:\n    endpoints: {etcd.EndpointsYaml}\n    username: root\n    password_file: {cluster.File("etcd-password")}\n");
+        var argv = ArgvWatch.Start();
         await using var monitor = await MonitorProcess.StartAsync(cluster);
 
         await Wait.UntilAsync(() => monitor.Output.Contains("etcd refused this monitor's credentials", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the refused credentials logged");
+        await argv.AssertNoSecretAsync(["wrong-password", "pg-password-never-shown"], [cluster.ConfigPath]);
+        Assert.DoesNotContain("pg-password-never-shown", monitor.Output, StringComparison.Ordinal);
         Assert.Equal(0, await monitor.MetricAsync("failoverwatch_coordination_up{cluster=\"test\"}"));
         Assert.DoesNotContain("wrong-password", monitor.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("wrong-password", await monitor.MetricsAsync(), StringComparison.Ordinal);

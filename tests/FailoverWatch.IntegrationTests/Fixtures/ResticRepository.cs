@@ -18,6 +18,9 @@ internal sealed class ResticRepository
 
     public string PasswordFile { get; }
 
+    /// <summary>The password written to a password file made here.</summary>
+    public const string Password = "correct horse battery staple";
+
     public string? SftpCommand { get; }
 
     /// <summary>The <c>offsite:</c> block of the backup section.</summary>
@@ -36,7 +39,7 @@ internal sealed class ResticRepository
     {
         if (!File.Exists(passwordFile))
         {
-            await File.WriteAllTextAsync(passwordFile, "correct horse battery staple\n");
+            await File.WriteAllTextAsync(passwordFile, Password + "\n");
             File.SetUnixFileMode(passwordFile, DurableFiles.OwnerOnly);
         }
 

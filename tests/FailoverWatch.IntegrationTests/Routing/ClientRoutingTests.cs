@@ -142,7 +142,7 @@ public sealed partial class ClientRoutingTests(ITestOutputHelper output)
     }
 
     /// <summary>The ```haproxy block of docs/haproxy.md, with this test's addresses and faster checks.</summary>
-    private static string DocumentedHaproxyConfig(TestCluster cluster, int writePort, int readPort)
+    internal static string DocumentedHaproxyConfig(TestCluster cluster, int writePort, int readPort)
     {
         var doc = File.ReadAllText(RepositoryFiles.Path("docs", "haproxy.md"));
         var config = HaproxyBlock().Match(doc).Groups[1].Value;
