@@ -13,6 +13,8 @@ namespace FailoverWatch.Bench;
 /// </summary>
 internal static class CoordinatedBench
 {
+    private static readonly Dictionary<Process, List<string>> Outputs = [];
+
     private const string Defaults = "probe_interval: 1s\n  probe_timeout: 2s\n  failure_threshold: 3";
 
     // A hung primary's probes fail only at probe_timeout each: failure_threshold x probe_timeout bounds its detection.
@@ -44,8 +46,11 @@ internal static class CoordinatedBench
                 seconds.Add(await FailOverOnceAsync(executable, etcd, $"bench{++run}", fault, monitor, leaseTtlSeconds, count));
             }
 
+            // A run that never failed over is counted apart, not sorted in as a number.
+            var missed = seconds.RemoveAll(double.IsNaN);
             seconds.Sort();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-75} {runs,4} {seconds[0],7:0.00} {seconds[seconds.Count / 2],9:0.00} {seconds[^1],7:0.00}"));
+            var figures = seconds.Count == 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{seconds[0],7:0.00} {seconds[seconds.Count / 2],9:0.00} {seconds[^1],7:0.00}");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-75} {runs,4} {figures}{(missed > 0 ? $"  ({missed} without a failover in 90 s)" : "")}"));
         }
 
         await IdleRequestsAsync(executable, etcd, $"bench{++run}", leaseTtlSeconds);
@@ -122,8 +127,11 @@ internal static class CoordinatedBench
             var config = Path.Combine(pair.Directory, $"fw{i + 1}.yaml");
             await File.WriteAllTextAsync(config, Config(pair, cluster, $"fw{i + 1}", ports[i], count > 1 ? etcd : null, monitorSettings, leaseTtlSeconds));
             var monitor = Process.Start(new ProcessStartInfo("dotnet", [executable, "run", "--config", config]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            monitor.OutputDataReceived += (_, _) => { };
-            monitor.ErrorDataReceived += (_, _) => { };
+            // Kept for a run that never fails over: what each monitor said explains it.
+            var output = new List<string>();
+            Outputs[monitor] = output;
+            monitor.OutputDataReceived += (_, e) => Keep(output, e.Data);
+            monitor.ErrorDataReceived += (_, e) => Keep(output, e.Data);
             monitor.BeginOutputReadLine();
             monitor.BeginErrorReadLine();
             monitors.Add(monitor);
@@ -132,10 +140,22 @@ internal static class CoordinatedBench
         return (monitors, ports);
     }
 
+    private static void Keep(List<string> output, string? line)
+    {
+        if (line is not null)
+        {
+            lock (output)
+            {
+                output.Add($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+            }
+        }
+    }
+
     private static void StopAll(List<Process> monitors)
     {
         foreach (var monitor in monitors)
         {
+            Outputs.Remove(monitor);
             monitor.Kill(entireProcessTree: true);
             monitor.Dispose();
         }
@@ -181,6 +201,15 @@ internal static class CoordinatedBench
                 catch (PostgresException)
                 {
                     await Task.Delay(20);
+                }
+            }
+
+            Console.Error.WriteLine($"no failover within 90 s ({fault}, {count} monitors); the monitors printed:");
+            foreach (var (monitor, i) in monitors.Select((m, i) => (m, i)))
+            {
+                lock (Outputs[monitor])
+                {
+                    Console.Error.WriteLine($"--- fw{i + 1}\n{string.Join('\n', Outputs[monitor])}");
                 }
             }
 

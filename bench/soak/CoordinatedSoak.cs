@@ -63,7 +63,7 @@ internal static class CoordinatedSoak
         }
 
         var header = string.Create(CultureInfo.InvariantCulture,
-            $"Coordinated soak {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z: {clock.Elapsed.TotalMinutes:0.0} min (SOAK_MINUTES={minutesSetting}, SOAK_MONITORS=3), seed {seed}, {Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg")[..14].Trim()} at the end. Leader gap: the longest stretch without a leader from the fault (monitor faults, cuts) or from etcd's return (etcd faults), against its bound. Publish: from the faults' end until every monitor's view was written in etcd again (bound 10 s). Promotions: PostgreSQL's \"received promote request\" lines. Actors: the monitors in the fence/stop/hook wrappers' logs.");
+            $"Coordinated soak {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z: {clock.Elapsed.TotalMinutes:0.0} min (SOAK_MINUTES={minutesSetting}, SOAK_MONITORS=3), seed {seed}, {Environment.ProcessorCount} cores, load average {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3))} at the end. Leader gap: the longest stretch without a leader from the fault (monitor faults, cuts) or from etcd's return (etcd faults), against its bound. Publish: from the faults' end until every monitor's view was written in etcd again (bound 10 s). Promotions: PostgreSQL's \"received promote request\" lines. Actors: the monitors in the fence/stop/hook wrappers' logs.");
         var report = Render(rounds, errors, header);
         Console.WriteLine();
         Console.WriteLine(report);
