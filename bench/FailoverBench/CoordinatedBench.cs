@@ -38,7 +38,9 @@ internal static class CoordinatedBench
         Console.WriteLine($"load average at the start: {LoadAverage()}");
         Console.WriteLine($"{"three monitors unless said, scenario",-75} {"runs",4} {"min s",7} {"median s",9} {"max s",7}");
         var run = 0;
-        foreach (var (name, fault, monitor, count) in scenarios)
+        // BENCH_ONLY (a piece of a scenario's name, or "idle") runs that alone.
+        var only = Environment.GetEnvironmentVariable("BENCH_ONLY") ?? "";
+        foreach (var (name, fault, monitor, count) in scenarios.Where(s => s.Name.Contains(only, StringComparison.Ordinal)))
         {
             var seconds = new List<double>();
             for (var i = 0; i < runs; i++)
@@ -53,7 +55,11 @@ internal static class CoordinatedBench
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-75} {runs,4} {figures}{(missed > 0 ? $"  ({missed} without a failover in 90 s)" : "")}"));
         }
 
-        await IdleRequestsAsync(executable, etcd, $"bench{++run}", leaseTtlSeconds);
+        if (only.Length == 0 || only == "idle")
+        {
+            await IdleRequestsAsync(executable, etcd, $"bench{++run}", leaseTtlSeconds);
+        }
+
         Console.WriteLine($"load average at the end: {LoadAverage()}");
     }
 

@@ -120,7 +120,7 @@ internal static class CoordinatedRound
         var twoLeaders = watch.TwoLeadersSeen();
         if (twoLeaders.Count > 0)
         {
-            notes.Add($"two monitors said they led at {twoLeaders.Count} answer(s), first {twoLeaders[0]}");
+            notes.Add($"two monitors said they led at {twoLeaders.Count} answer(s), from {twoLeaders[0]} to {twoLeaders[^1]} (faults {faultStart.TotalSeconds:0.0}-{faultEnd.TotalSeconds:0.0}s)");
         }
 
         var result = new CoordinatedResult(

@@ -103,7 +103,7 @@ internal sealed class MonitorWatch : IAsyncDisposable
             leads[sample.Monitor] = sample.Leads == true;
             if (leads.Count(l => l) > 1)
             {
-                seen.Add(string.Create(CultureInfo.InvariantCulture, $"{sample.At.TotalSeconds:0.0}s: {string.Join(",", leads.Select((l, i) => l ? CoordinatedCluster.Name(i) : null).OfType<string>())}"));
+                seen.Add(string.Create(CultureInfo.InvariantCulture, $"{sample.At.TotalSeconds:0.0}s {string.Join(",", leads.Select((l, i) => l ? CoordinatedCluster.Name(i) : null).OfType<string>())}"));
             }
         }
 
