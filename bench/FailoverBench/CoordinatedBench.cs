@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using FailoverWatch.Configuration;
+using FailoverWatch.Coordination;
 using FailoverWatch.LocalServers;
+using Grpc.Core;
 using Npgsql;
 
 namespace FailoverWatch.Bench;
@@ -74,7 +77,7 @@ internal static class CoordinatedBench
         var (monitors, ports) = await StartMonitorsAsync(executable, etcd, pair, cluster, Defaults, leaseTtlSeconds, 3);
         try
         {
-            await WaitForLeaderAndPrimaryAsync(ports);
+            await WaitForLeaderAndPrimaryAsync(ports, etcd, cluster);
             var window = TimeSpan.FromSeconds(60);
             var before = await EtcdCountersAsync(etcd);
             var clock = Stopwatch.StartNew();
@@ -173,7 +176,7 @@ internal static class CoordinatedBench
         var (monitors, ports) = await StartMonitorsAsync(executable, etcd, pair, cluster, monitorSettings, leaseTtlSeconds, count);
         try
         {
-            var leader = await WaitForLeaderAndPrimaryAsync(ports);
+            var leader = await WaitForLeaderAndPrimaryAsync(ports, etcd, cluster);
             if (fault == Fault.EtcdLeaderFrozenThenKillPrimary)
             {
                 var frozen = await etcd.LeaderIndexAsync();
@@ -227,10 +230,11 @@ internal static class CoordinatedBench
         }
     }
 
-    /// <summary>The fault only counts once all three agree on a leader and it has recorded pg1 as primary (one monitor alone: once it has). The leader's index.</summary>
-    private static async Task<int> WaitForLeaderAndPrimaryAsync(int[] ports)
+    /// <summary>The fault only counts once all three agree on a leader and etcd records pg1 as primary (one monitor alone: once it names pg1). The leader's index.</summary>
+    private static async Task<int> WaitForLeaderAndPrimaryAsync(int[] ports, LocalEtcdCluster etcd, string cluster)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        using var reader = new EtcdGateway(new EtcdOptions { Endpoints = [.. etcd.ClientUrls] }, TimeProvider.System);
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(90))
         {
@@ -243,7 +247,10 @@ internal static class CoordinatedBench
                 }
 
                 var leaders = statuses.Select(s => s.TryGetProperty("leader", out var l) ? l.GetString() : null).Distinct().ToList();
-                if (leaders is [{ } leader] && statuses.All(s => s.GetProperty("primary").GetString() == "pg1" && s.GetProperty("monitors").GetArrayLength() == ports.Length))
+                // /status names the writable node a round before the leader records it in etcd; a leader killed with the
+                // primary in between leaves a first start that never recorded a primary, which nothing fails over.
+                if (leaders is [{ } leader] && statuses.All(s => s.GetProperty("primary").GetString() == "pg1" && s.GetProperty("monitors").GetArrayLength() == ports.Length)
+                    && await reader.GetAsync(EtcdKeys.For("/failoverwatch", cluster).State, CancellationToken.None) is { } state && EtcdStateStore.Parse(state.Value.Span).Primary == "pg1")
                 {
                     return int.Parse(leader[2..], CultureInfo.InvariantCulture) - 1;
                 }
@@ -255,6 +262,10 @@ internal static class CoordinatedBench
             catch (TaskCanceledException)
             {
                 // Busy starting.
+            }
+            catch (RpcException)
+            {
+                // etcd slow to answer on a loaded machine: asked again.
             }
 
             await Task.Delay(100);

@@ -29,6 +29,8 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
     private readonly int[] _httpPorts;
     private readonly MonitorProcess?[] _monitors = new MonitorProcess?[MonitorCount];
     private readonly List<string>[] _earlierOutput = [.. Enumerable.Range(0, MonitorCount).Select(_ => new List<string>())];
+    private readonly EtcdGateway _etcdReader;
+    private readonly EtcdKeys _keys = EtcdKeys.For("/failoverwatch", ClusterName);
 
     private CoordinatedCluster(LocalEtcdCluster etcd, LocalReplicationPair pair, LocalPostgresServer? third)
     {
@@ -40,6 +42,9 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
         _etcdRelays = [.. Enumerable.Range(0, MonitorCount).Select(_ => etcd.ClientUrls.Select(u => TcpRelay.Start(new Uri(u).Port)).ToArray())];
         _httpPorts = [.. Enumerable.Range(0, MonitorCount).Select(_ => OsUser.FreeLoopbackPort())];
         Directory.CreateDirectory(ActionsDirectory);
+
+        // The soak's own reader: straight to etcd, never through a monitor's relays.
+        _etcdReader = new EtcdGateway(new EtcdOptions { Endpoints = [.. etcd.ClientUrls] }, TimeProvider.System);
     }
 
     public LocalEtcdCluster Etcd { get; }
@@ -143,13 +148,21 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
 
     public async Task<JsonElement> StatusAsync(int index) => await Http.GetFromJsonAsync<JsonElement>(new Uri(BaseAddress(index), "status"));
 
-    /// <summary>The monitors' views in etcd, read straight from etcd (not through any relay): each monitor's key and its last write's revision.</summary>
+    /// <summary>The monitors' views in etcd: each monitor's key and its last write's revision.</summary>
     public async Task<IReadOnlyDictionary<string, long>> ViewRevisionsAsync(CancellationToken cancellationToken)
     {
-        using var etcd = new EtcdGateway(new EtcdOptions { Endpoints = [.. Etcd.ClientUrls] }, TimeProvider.System);
-        var monitors = EtcdKeys.For("/failoverwatch", ClusterName).Monitors;
-        var views = await etcd.GetPrefixAsync(monitors, cancellationToken);
-        return views.ToDictionary(kv => kv.Key.ToStringUtf8()[monitors.Length..], kv => kv.ModRevision);
+        var views = await _etcdReader.GetPrefixAsync(_keys.Monitors, cancellationToken);
+        return views.ToDictionary(kv => kv.Key.ToStringUtf8()[_keys.Monitors.Length..], kv => kv.ModRevision);
+    }
+
+    /// <summary>
+    /// The primary recorded in etcd. <c>/status</c> names the writable node a round before the leader records it, and a
+    /// primary that dies before any leader recorded it is never failed over (a first start adopts only a writable node).
+    /// </summary>
+    public async Task<string?> RecordedPrimaryAsync(CancellationToken cancellationToken)
+    {
+        var stored = await _etcdReader.GetAsync(_keys.State, cancellationToken);
+        return stored is null ? null : EtcdStateStore.Parse(stored.Value.Span).Primary;
     }
 
     /// <summary>Copies every monitor's output, configuration, the action logs and every server log into <paramref name="folder"/>.</summary>
@@ -201,6 +214,8 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
         }
         finally
         {
+            _etcdReader.Dispose();
+
             // Members a round paused would hold their ports: resumed first, then killed with the rest.
             for (var i = 0; i < MonitorCount; i++)
             {

@@ -177,7 +177,7 @@ internal static class CoordinatedRound
         }
     }
 
-    /// <summary>Waits until all three monitors name one leader, know all three, and have pg1 as primary; the leader's index.</summary>
+    /// <summary>Waits until all three monitors name one leader, know all three, and name pg1 as primary, and etcd records it; the leader's index.</summary>
     private static async Task<int> AgreedLeaderAsync(CoordinatedCluster cluster, CancellationToken cancellationToken)
     {
         var leader = -1;
@@ -192,10 +192,10 @@ internal static class CoordinatedRound
                 }
 
                 leader = int.Parse(name[2..], CultureInfo.InvariantCulture) - 1;
-                return true;
+                return await cluster.RecordedPrimaryAsync(cancellationToken) == "pg1";
             },
             TimeSpan.FromSeconds(60),
-            "three monitors agreeing on a leader with pg1 as primary");
+            "three monitors agreeing on a leader, and pg1 recorded as primary in etcd");
         cancellationToken.ThrowIfCancellationRequested();
         return leader;
     }
