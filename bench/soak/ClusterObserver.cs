@@ -19,7 +19,7 @@ internal sealed class ClusterObserver : IAsyncDisposable
     private readonly BackgroundWork _work;
     private volatile bool _monitorDownOnPurpose;
 
-    public ClusterObserver(SoakCluster cluster, Stopwatch clock)
+    public ClusterObserver(ISoakCluster cluster, Stopwatch clock)
     {
         _clock = clock;
         _work = new BackgroundWork(stop => Task.WhenAll([.. cluster.Nodes.Select(n => WatchNodeAsync(n, stop)), WatchHealthAsync(cluster, stop)]));
@@ -99,7 +99,7 @@ internal sealed class ClusterObserver : IAsyncDisposable
         }
     }
 
-    private async Task WatchHealthAsync(SoakCluster cluster, CancellationToken stop)
+    private async Task WatchHealthAsync(ISoakCluster cluster, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {

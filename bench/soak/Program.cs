@@ -13,6 +13,14 @@ if (!double.TryParse(minutesSetting, NumberStyles.Float, CultureInfo.InvariantCu
     return 2;
 }
 
+// SOAK_MONITORS=3: three monitors on a real 3-member etcd instead, coordination and database faults combined (CoordinatedSoak).
+var monitorsSetting = Environment.GetEnvironmentVariable("SOAK_MONITORS") ?? "1";
+if (monitorsSetting is not ("1" or "3"))
+{
+    Console.Error.WriteLine($"SOAK_MONITORS: must be 1 or 3, not '{monitorsSetting}'");
+    return 2;
+}
+
 // SOAK_FAULTS (e.g. "ManualPromotion,Stop") narrows the draw to some faults, for a run that confirms one finding.
 var only = new List<Fault>();
 foreach (var name in (Environment.GetEnvironmentVariable("SOAK_FAULTS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -45,6 +53,11 @@ using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =
 });
 
 Console.WriteLine($"soak: {minutes} min, seed {seed}; evidence of violations under {evidenceRoot}");
+if (monitorsSetting == "3")
+{
+    return await CoordinatedSoak.RunAsync(budget, random, seed, minutesSetting, evidenceRoot, stop);
+}
+
 var clock = Stopwatch.StartNew();
 var rounds = new List<RoundResult>();
 var errors = new List<string>();

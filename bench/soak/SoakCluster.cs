@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using FailoverWatch.IntegrationTests.Fixtures;
 using FailoverWatch.LocalServers;
-using Npgsql;
 
 namespace FailoverWatch.Soak;
 
@@ -13,7 +12,7 @@ namespace FailoverWatch.Soak;
 /// <c>failoverwatch run</c> watching every node through a relay of its own (so the monitor alone can be cut
 /// off from a node while replication goes on), and the soak's table. Dispose tears everything down.
 /// </summary>
-internal sealed class SoakCluster : IAsyncDisposable
+internal sealed class SoakCluster : ISoakCluster, IAsyncDisposable
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private readonly LocalReplicationPair _pair;
@@ -46,23 +45,6 @@ internal sealed class SoakCluster : IAsyncDisposable
 
     /// <summary>Everything every monitor process of this round printed, the killed ones first.</summary>
     public string MonitorOutput => string.Join("--- monitor restarted ---\n", [.. _earlierMonitorOutput, Monitor?.Output ?? ""]);
-
-    /// <summary>The multi-host connection string of an application: whichever node is writable.</summary>
-    public string ClientConnectionString => new NpgsqlConnectionStringBuilder
-    {
-        Host = string.Join(',', Nodes.Select(n => $"127.0.0.1:{n.Port}")),
-        Username = LocalPostgresServer.Superuser,
-        Database = "postgres",
-        TargetSessionAttributes = "read-write",
-        Pooling = false,
-        Timeout = 2,
-        CommandTimeout = 2,
-        CancellationTimeout = 500,
-
-        // Npgsql remembers a host's role for 10 s by default: the client would find the promoted node that much later.
-        HostRecheckSeconds = 0,
-        ApplicationName = "soak-client",
-    }.ConnectionString;
 
     /// <summary>Whether the <c>on_failover</c> hook has started: the failover got as far as its last step.</summary>
     public bool HookStarted => File.Exists(HookPidFile) || File.Exists(HookLog);

@@ -32,7 +32,7 @@ internal sealed record WriteAnalysis(
     private const ulong CommitRecordSlack = 4096;
 
     public static async Task<WriteAnalysis> AnalyseAsync(
-        SoakCluster cluster, string? survivor, IReadOnlyList<Ack> acks, IReadOnlyDictionary<string, TimeSpan> observedPromotions, TimeSpan faultAt)
+        ISoakCluster cluster, string? survivor, IReadOnlyList<Ack> acks, IReadOnlyDictionary<string, TimeSpan> observedPromotions, TimeSpan faultAt)
     {
         var violations = new List<string>();
         var termStart = new Dictionary<string, TimeSpan> { [cluster.Primary.Name] = TimeSpan.Zero };

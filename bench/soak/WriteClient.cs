@@ -24,7 +24,7 @@ internal sealed class WriteClient : IAsyncDisposable
     private readonly BackgroundWork _work;
     private long _nextId;
 
-    public WriteClient(SoakCluster cluster, Stopwatch clock)
+    public WriteClient(ISoakCluster cluster, Stopwatch clock)
     {
         _connectionString = cluster.ClientConnectionString;
         _nodeByPort = cluster.Nodes.ToDictionary(n => n.Port, n => n.Name);

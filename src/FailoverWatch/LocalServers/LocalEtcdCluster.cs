@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using FailoverWatch.Processes;
 
 namespace FailoverWatch.LocalServers;
@@ -55,6 +56,29 @@ internal sealed class LocalEtcdCluster : IAsyncDisposable
     public Task PauseMemberAsync(int index) => SignalAsync(index, "STOP");
 
     public Task ResumeMemberAsync(int index) => SignalAsync(index, "CONT");
+
+    /// <summary>The index of the member that is raft leader now, as the members themselves say (maintenance status); -1 when none says.</summary>
+    public async Task<int> LeaderIndexAsync()
+    {
+        var ids = new string?[_members.Count];
+        string? leader = null;
+        for (var i = 0; i < _members.Count; i++)
+        {
+            try
+            {
+                using var response = await Http.PostAsync(new Uri(_members[i].ClientUrl + "/v3/maintenance/status"), new StringContent("{}"));
+                using var status = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                ids[i] = status.RootElement.GetProperty("header").GetProperty("member_id").GetString();
+                leader ??= status.RootElement.TryGetProperty("leader", out var named) ? named.GetString() : null;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException)
+            {
+                // Paused or down: it is not the one to name.
+            }
+        }
+
+        return leader is null ? -1 : Array.IndexOf(ids, leader);
+    }
 
     /// <summary>Whether the member at <paramref name="index"/> says the cluster has quorum.</summary>
     public async Task<bool> IsHealthyAsync(int index)
