@@ -68,8 +68,9 @@ internal sealed class ClusterObserver : IAsyncDisposable
             await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery()", connection);
             return !(bool)(await command.ExecuteScalarAsync(deadline.Token))!;
         }
-        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or IOException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or IOException)
         {
+            // Also when the round stops it mid-connect (a refused connection is no OperationCanceledException): the caller's next wait ends it.
             return null;
         }
     }

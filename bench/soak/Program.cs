@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using FailoverWatch.Soak;
 
 // The soak: round after round, a fresh cluster, one random fault, the invariants checked; a table at the end.
-// SOAK_MINUTES (default 3) bounds it: no round starts once less than 40 s remain, and a hard stop cancels
+// SOAK_MINUTES (default 3) bounds it: no round starts once less than 60 s remain, and a hard stop cancels
 // anything left 5 minutes after that. Exit 0: no invariant broken; 1: a violation or a round that could not run.
 var minutesSetting = Environment.GetEnvironmentVariable("SOAK_MINUTES") ?? "3";
 if (!double.TryParse(minutesSetting, NumberStyles.Float, CultureInfo.InvariantCulture, out var minutes) || minutes <= 0 || minutes > 24 * 60)
@@ -32,6 +32,13 @@ foreach (var name in (Environment.GetEnvironmentVariable("SOAK_FAULTS") ?? "").S
     }
 
     only.Add(fault);
+}
+
+var syncSetting = Environment.GetEnvironmentVariable(SyncRounds.Variable);
+if (SyncRounds.Parse(syncSetting) is not { } syncFor)
+{
+    Console.Error.WriteLine($"{SyncRounds.Variable}: must be 0, 1 or alternate, not '{syncSetting}'");
+    return 2;
 }
 
 var seedSetting = Environment.GetEnvironmentVariable("SOAK_SEED");
@@ -62,7 +69,7 @@ var clock = Stopwatch.StartNew();
 var rounds = new List<RoundResult>();
 var errors = new List<string>();
 var faults = new Queue<Fault>();
-while (!stop.IsCancellationRequested && clock.Elapsed + TimeSpan.FromSeconds(40) < budget)
+while (!stop.IsCancellationRequested && clock.Elapsed + TimeSpan.FromSeconds(60) < budget)
 {
     // A shuffled bag: random order, yet every fault type comes up once per seven rounds.
     if (faults.Count == 0)
@@ -77,12 +84,12 @@ while (!stop.IsCancellationRequested && clock.Elapsed + TimeSpan.FromSeconds(40)
     var number = rounds.Count + errors.Count + 1;
     try
     {
-        var result = await SoakRound.RunAsync(number, fault, nodeCount, random, evidenceRoot, stop.Token);
+        var result = await SoakRound.RunAsync(number, fault, nodeCount, syncFor(number), random, evidenceRoot, stop.Token);
         rounds.Add(result);
         var failover = result.Writes.FailoverSeconds is { } s ? $"{s:0.00}s" : "-";
         var settled = result.SettleSeconds is { } t ? $"{t:0.0}s" : "never";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"round {number,3} {fault.Name(),-32} {nodeCount} nodes  failover {failover,7}  settled {settled,6}  acks {result.Acks,5}  lost {result.Writes.LostIds.Count,3} ({result.Writes.LostBytes} B)  split-brain {result.Writes.SplitBrainWrites}  {(result.Violations.Count == 0 ? "ok" : "VIOLATION")}  {result.Duration.TotalSeconds:0}s  {result.Notes}"));
+            $"round {number,3} {fault.Name(),-32} {nodeCount} nodes {SyncRounds.Name(result.Sync),-5}  failover {failover,7}  settled {settled,6}  acks {result.Acks,5}  lost {result.Writes.LostIds.Count,3} ({result.Writes.LostBytes} B)  split-brain {result.Writes.SplitBrainWrites}  {HostRejoin.Describe(result.Rejoin)}  {(result.Violations.Count == 0 ? "ok" : "VIOLATION")}  {result.Duration.TotalSeconds:0}s  {result.Notes}"));
         foreach (var violation in result.Violations)
         {
             Console.WriteLine($"    VIOLATION: {violation} [evidence: {result.Evidence}]");
@@ -101,7 +108,7 @@ while (!stop.IsCancellationRequested && clock.Elapsed + TimeSpan.FromSeconds(40)
 }
 
 var header = string.Create(CultureInfo.InvariantCulture,
-    $"Soak {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z: {clock.Elapsed.TotalMinutes:0.0} min (SOAK_MINUTES={minutesSetting}), seed {seed}, {Environment.ProcessorCount} cores. Failover s: from the fault to the client's first acknowledged write on another node. Settled s: from the fault's end (SIGCONT, relay restored, monitor or old primary restarted) to exactly one writable node, named by /status (the invariant: within 15 s).");
+    $"Soak {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z: {clock.Elapsed.TotalMinutes:0.0} min (SOAK_MINUTES={minutesSetting}, {SyncRounds.Variable}={syncSetting ?? "0"}), seed {seed}, {Environment.ProcessorCount} cores. Failover s: from the fault to the client's first acknowledged write on another node. Settled s: from the fault's end (SIGCONT, relay restored, monitor or old primary restarted) to exactly one writable node, named by /status (the invariant: within 15 s).");
 var report = SoakReport.Render(rounds, errors, header);
 Console.WriteLine();
 Console.WriteLine(report);

@@ -18,4 +18,16 @@ internal sealed record RoundResult(
     TimeSpan Duration)
 {
     public string? Evidence { get; init; }
+
+    /// <summary>Whether the round ran with <c>replication.mode: sync</c> (SOAK_SYNC).</summary>
+    public bool Sync { get; init; }
+
+    /// <summary>The host's rejoin of the old primary: when the pair streamed again, and what its salvage holds.</summary>
+    public RoundRejoin Rejoin { get; init; } = RoundRejoin.None;
+
+    /// <summary>A synchronous round whose monitor had dropped its synchronous standby before the fault: the asynchronous rules applied.</summary>
+    public bool DegradedBeforeFault { get; init; }
+
+    /// <summary>The machine's 1-minute load average as the round ended.</summary>
+    public double LoadAverage { get; init; }
 }

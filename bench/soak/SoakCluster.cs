@@ -37,6 +37,9 @@ internal sealed class SoakCluster : ISoakCluster, IAsyncDisposable
 
     public int HttpPort { get; }
 
+    /// <summary>The round's folder: servers, configuration, state, rejoin scripts and salvages.</summary>
+    public string Folder => _pair.Directory;
+
     public string ConfigPath => Path.Combine(_pair.Directory, "failoverwatch.yaml");
 
     public MonitorProcess? Monitor { get; private set; }
@@ -53,7 +56,7 @@ internal sealed class SoakCluster : ISoakCluster, IAsyncDisposable
 
     public TcpRelay RelayOf(LocalPostgresServer node) => _relays[node.Name];
 
-    public static async Task<SoakCluster> StartAsync(int nodeCount, bool hangingHook, CancellationToken cancellationToken)
+    public static async Task<SoakCluster> StartAsync(int nodeCount, bool hangingHook, bool sync, CancellationToken cancellationToken)
     {
         string[] standbySettings = ["wal_receiver_timeout = '5s'", "wal_retrieve_retry_interval = '500ms'"];
         var pair = await LocalReplicationPair.StartAsync("fw-soak-", standbySettings, cancellationToken);
@@ -74,9 +77,18 @@ internal sealed class SoakCluster : ISoakCluster, IAsyncDisposable
                 async () => await pair.Primary.QueryScalarAsync<long>("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'", cancellationToken) == nodeCount - 1,
                 TimeSpan.FromSeconds(60),
                 "every standby streaming");
-            await File.WriteAllTextAsync(cluster.ConfigPath, cluster.Config(hangingHook), cancellationToken);
+            foreach (var node in cluster.Nodes)
+            {
+                await HostRejoin.WriteScriptAsync(node, pair.Directory, cancellationToken);
+            }
+
+            await File.WriteAllTextAsync(cluster.ConfigPath, cluster.Config(hangingHook) + SyncRounds.Config(sync), cancellationToken);
             await cluster.StartMonitorAsync();
             await Wait.UntilAsync(async () => await cluster.StatusPrimaryAsync() == "pg1", TimeSpan.FromSeconds(60), "the monitor recording pg1 as primary");
+            if (sync)
+            {
+                await SyncRounds.WaitForSyncStandbyAsync(cluster);
+            }
             return cluster;
         }
         catch
@@ -88,11 +100,9 @@ internal sealed class SoakCluster : ISoakCluster, IAsyncDisposable
     }
 
     /// <summary>The <c>primary</c> of the monitor's <c>/status</c>: null when it names none.</summary>
-    public async Task<string?> StatusPrimaryAsync()
-    {
-        var status = await Http.GetFromJsonAsync<JsonElement>(new Uri(Monitor!.BaseAddress, "status"));
-        return status.GetProperty("primary").GetString();
-    }
+    public async Task<string?> StatusPrimaryAsync() => (await StatusAsync()).GetProperty("primary").GetString();
+
+    public Task<JsonElement> StatusAsync() => Http.GetFromJsonAsync<JsonElement>(new Uri(Monitor!.BaseAddress, "status"));
 
     public async Task StartMonitorAsync() => Monitor = await MonitorProcess.StartAsync(ConfigPath, HttpPort);
 
@@ -191,7 +201,8 @@ internal sealed class SoakCluster : ISoakCluster, IAsyncDisposable
                   port: {_relays[n.Name].Port}
                   user: {LocalPostgresServer.Superuser}
                   stop_command: "{n.StopCommandLine("fast")}"
-                  fence_command: "{n.StopCommandLine()}"
+                  fence_command: "{HostRejoin.FenceCommandLine(n)}"
+                  rejoin_command: "sh {HostRejoin.ScriptPath(n, _pair.Directory)}"
             """)));
         return string.Create(CultureInfo.InvariantCulture, $"""
             cluster:
@@ -203,6 +214,7 @@ internal sealed class SoakCluster : ISoakCluster, IAsyncDisposable
               probe_timeout: 2s
               failure_threshold: 3
               state_file: {Path.Combine(_pair.Directory, "state.json")}
+              {HostRejoin.MonitorSettings}
             hooks:
               on_failover: "{hook}"
               timeout: 5s

@@ -18,21 +18,23 @@ internal static class SoakRound
 
     private static readonly TimeSpan FailoverWait = TimeSpan.FromSeconds(30);
 
-    public static async Task<RoundResult> RunAsync(int number, Fault fault, int nodeCount, Random random, string evidenceRoot, CancellationToken cancellationToken)
+    public static async Task<RoundResult> RunAsync(int number, Fault fault, int nodeCount, bool sync, Random random, string evidenceRoot, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var violations = new List<string>();
         var notes = new List<string>();
-        await using var cluster = await StartClusterAsync(nodeCount, fault == Fault.HangingHook, cancellationToken);
+        await using var cluster = await StartClusterAsync(nodeCount, fault == Fault.HangingHook, sync, cancellationToken);
         var observer = new ClusterObserver(cluster, clock);
         var client = new WriteClient(cluster, clock);
         TimeSpan faultStart;
         string? primary;
         double? settleSeconds;
+        bool degradedBeforeFault;
         try
         {
             var warmUp = random.Next(50, 200);
             await Wait.UntilAsync(() => client.Acks.Count >= warmUp, TimeSpan.FromSeconds(30), "the client's first writes");
+            degradedBeforeFault = SyncRounds.Degraded(cluster);
             faultStart = clock.Elapsed;
             notes.Add(await InjectAsync(fault, cluster, observer, client, random, cancellationToken));
             var faultEnd = clock.Elapsed;
@@ -83,7 +85,16 @@ internal static class SoakRound
             violations.Add($"failed over although only the monitor was cut off ({string.Join(", ", observer.PromotedAt.Keys)} promoted)");
         }
 
-        var result = new RoundResult(number, fault, nodeCount, writes, violations, string.Join("; ", notes.Where(n => n.Length > 0)), settleSeconds, acks.Count, client.Errors, clock.Elapsed);
+        violations.AddRange(SyncRounds.Violations(sync, fault, writes, degradedBeforeFault));
+        var rejoin = await HostRejoin.AwaitAsync(cluster, primary, writes, clock.Elapsed - faultStart, cancellationToken);
+        violations.AddRange(rejoin.Violations);
+        var result = new RoundResult(number, fault, nodeCount, writes, violations, string.Join("; ", notes.Where(n => n.Length > 0)), settleSeconds, acks.Count, client.Errors, clock.Elapsed)
+        {
+            Sync = sync,
+            Rejoin = rejoin,
+            DegradedBeforeFault = sync && degradedBeforeFault,
+            LoadAverage = LoadAverage(),
+        };
         if (violations.Count > 0)
         {
             var folder = Path.Combine(evidenceRoot, string.Create(CultureInfo.InvariantCulture, $"round-{number:000}-{fault}"));
@@ -96,18 +107,20 @@ internal static class SoakRound
     }
 
     /// <summary>Builds the round's cluster, once more if the first try fails (a port taken between "is it free?" and bind, as seen on loaded machines).</summary>
-    private static async Task<SoakCluster> StartClusterAsync(int nodeCount, bool hangingHook, CancellationToken cancellationToken)
+    private static async Task<SoakCluster> StartClusterAsync(int nodeCount, bool hangingHook, bool sync, CancellationToken cancellationToken)
     {
         try
         {
-            return await SoakCluster.StartAsync(nodeCount, hangingHook, cancellationToken);
+            return await SoakCluster.StartAsync(nodeCount, hangingHook, sync, cancellationToken);
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException or NpgsqlException && !cancellationToken.IsCancellationRequested)
         {
             Console.WriteLine($"    set-up failed, trying once more: {e.Message.Split('\n')[0]}");
-            return await SoakCluster.StartAsync(nodeCount, hangingHook, cancellationToken);
+            return await SoakCluster.StartAsync(nodeCount, hangingHook, sync, cancellationToken);
         }
     }
+
+    private static double LoadAverage() => double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
 
     private static async Task<string> InjectAsync(Fault fault, SoakCluster cluster, ClusterObserver observer, WriteClient client, Random random, CancellationToken cancellationToken)
     {
@@ -190,6 +203,14 @@ internal static class SoakRound
 
                 try
                 {
+                    // Under the rejoin's own lock, as a start through it would be: started in the middle of the host's
+                    // pg_rewind, the old primary would be a broken directory, not a fault the monitor must handle.
+                    using var rejoinLock = HostRejoin.TryLock(primary);
+                    if (rejoinLock is null || primary.PostmasterPid is not null)
+                    {
+                        return "the host was rejoining the old primary already; not restarted writable";
+                    }
+
                     await primary.StartAsync(cancellationToken);
                     return "old primary restarted after the failover";
                 }

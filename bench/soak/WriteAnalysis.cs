@@ -63,7 +63,18 @@ internal sealed record WriteAnalysis(
         }
 
         var survivorNode = cluster.Nodes.Single(n => n.Name == survivor);
-        var kept = await IdsAsync(survivorNode);
+        HashSet<long> kept;
+        try
+        {
+            kept = await IdsAsync(survivorNode);
+        }
+        catch (NpgsqlException e)
+        {
+            // It held when checked; down now means something stopped it after the round had settled: keep the evidence.
+            violations.Add($"the settled primary {survivor} stopped answering before its rows could be counted: {e.Message}");
+            return new WriteAnalysis(faultAt, failedOver, failoverSeconds, [], 0, splitBrain.Count, violations);
+        }
+
         var lost = acks.Where(a => !kept.Contains(a.Id)).ToList();
         long lostBytes = 0;
         if (lost.Count > 0)

@@ -70,9 +70,17 @@ internal sealed class WriteClient : IAsyncDisposable
                     {
                         Parameters = { new() { Value = id }, new() { Value = Payload } },
                     };
-                    await using var reader = await insert.ExecuteReaderAsync(deadline.Token);
-                    await reader.ReadAsync(deadline.Token);
-                    var ack = new Ack(id, _nodeByPort[reader.GetInt32(0)], _clock.Elapsed, reader.GetFieldValue<NpgsqlLogSequenceNumber>(1));
+                    int port;
+                    NpgsqlLogSequenceNumber lsn;
+                    await using (var reader = await insert.ExecuteReaderAsync(deadline.Token))
+                    {
+                        await reader.ReadAsync(deadline.Token);
+                        (port, lsn) = (reader.GetInt32(0), reader.GetFieldValue<NpgsqlLogSequenceNumber>(1));
+                    }
+
+                    // Acknowledged only once the reader is closed (ReadyForQuery): the row arrives before the commit, and a
+                    // backend killed while its synchronous commit waits flushes it on the way out (seen in a sync round).
+                    var ack = new Ack(id, _nodeByPort[port], _clock.Elapsed, lsn);
                     lock (_acks)
                     {
                         _acks.Add(ack);
