@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
 using dotnet_etcd;
 using Etcdserverpb;
@@ -68,6 +69,39 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
                 return [.. response.Responses.SelectMany(r => r.ResponseRange.Kvs)];
             },
             cancellationToken);
+
+    public Task<(IReadOnlyList<KeyValue> Kvs, long Revision)> ReadPrefixAsync(string prefix, CancellationToken cancellationToken) =>
+        CallAsync<(IReadOnlyList<KeyValue>, long)>(
+            async (deadline, ct) => (await _client.GetRangeAsync(prefix, deadline: deadline, cancellationToken: ct)) is var r ? ([.. r.Kvs], r.Header.Revision) : default,
+            cancellationToken);
+
+    public async IAsyncEnumerable<IReadOnlyList<Event>> WatchAsync(string prefix, long fromRevision, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // "hasleader": a member cut off from its cluster ends the stream instead of keeping it open and silent.
+        using var call = _client.GetConnection().WatchClient.Watch(new Metadata { { "hasleader", "true" } }, cancellationToken: cancellationToken);
+        var create = new WatchCreateRequest { Key = ByteString.CopyFromUtf8(prefix), RangeEnd = ByteString.CopyFromUtf8(PrefixEnd(prefix)), StartRevision = fromRevision };
+        await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = create }, cancellationToken);
+        while (await call.ResponseStream.MoveNext(cancellationToken))
+        {
+            var response = call.ResponseStream.Current;
+            if (response.CompactRevision != 0)
+            {
+                throw new EtcdCompactedException(response.CompactRevision);
+            }
+
+            if (response.Canceled)
+            {
+                throw new RpcException(new Status(StatusCode.Unavailable, $"watch cancelled: {response.CancelReason}"));
+            }
+
+            if (response.Events.Count > 0)
+            {
+                yield return [.. response.Events];
+            }
+        }
+
+        throw new RpcException(new Status(StatusCode.Unavailable, "the watch stream ended"));
+    }
 
     public Task CompactAsync(long revision, CancellationToken cancellationToken) =>
         CallAsync(async (deadline, ct) => await _client.CompactAsync(new CompactionRequest { Revision = revision }, deadline: deadline, cancellationToken: ct), cancellationToken);
