@@ -20,6 +20,9 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
 {
     private readonly EtcdClient _client;
     private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _keepAliveLock = new(1, 1);
+    private readonly CancellationTokenSource _disposed = new();
+    private AsyncDuplexStreamingCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse>? _keepAlive;
 
     public EtcdGateway(EtcdOptions options, TimeProvider time)
     {
@@ -37,16 +40,52 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
     public Task<long> GrantLeaseAsync(TimeSpan ttl, CancellationToken cancellationToken) =>
         CallAsync(async (deadline, ct) => (await _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = (long)ttl.TotalSeconds }, deadline: deadline, cancellationToken: ct)).ID, cancellationToken);
 
-    public Task<long> KeepAliveAsync(long lease, CancellationToken cancellationToken) =>
-        CallAsync(
-            async (deadline, ct) =>
+    /// <summary>
+    /// On one LeaseKeepAlive stream kept open, a request and its answer at a time, rather than a stream per renewal.
+    /// A stream that fails or does not answer within the call timeout is dropped, never reused (a late answer would
+    /// be taken for the next request's), and the renewal tried once more on a new one, probably to another member.
+    /// </summary>
+    public async Task<long> KeepAliveAsync(long lease, CancellationToken cancellationToken)
+    {
+        await _keepAliveLock.WaitAsync(cancellationToken);
+        try
+        {
+            for (var attempt = 1; ; attempt++)
             {
-                using var call = _client.GetConnection().LeaseClient.LeaseKeepAlive(deadline: deadline, cancellationToken: ct);
-                await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = lease }, ct);
-                await call.RequestStream.CompleteAsync();
-                return await call.ResponseStream.MoveNext(ct) ? call.ResponseStream.Current.TTL : 0;
-            },
-            cancellationToken);
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                deadline.CancelAfter(CallTimeout);
+                try
+                {
+                    _keepAlive ??= _client.GetConnection().LeaseClient.LeaseKeepAlive(cancellationToken: _disposed.Token);
+                    await _keepAlive.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = lease }, deadline.Token);
+                    if (await _keepAlive.ResponseStream.MoveNext(deadline.Token))
+                    {
+                        return _keepAlive.ResponseStream.Current.TTL;
+                    }
+
+                    throw new RpcException(new Status(StatusCode.Unavailable, "the keep-alive stream ended"));
+                }
+                catch (Exception e) when (e is RpcException or OperationCanceledException or InvalidOperationException)
+                {
+                    _keepAlive?.Dispose();
+                    _keepAlive = null;
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        throw;
+                    }
+
+                    if (attempt > 1)
+                    {
+                        throw e as RpcException ?? new RpcException(new Status(StatusCode.DeadlineExceeded, $"no answer within {CallTimeout.TotalSeconds:0.#}s", e));
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _keepAliveLock.Release();
+        }
+    }
 
     public Task RevokeAsync(long lease, CancellationToken cancellationToken) =>
         CallAsync(async (deadline, ct) => await _client.LeaseRevokeAsync(new LeaseRevokeRequest { ID = lease }, deadline: deadline, cancellationToken: ct), cancellationToken);
@@ -155,7 +194,14 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
 
     public static RequestOp Get(string key) => new() { RequestRange = new RangeRequest { Key = ByteString.CopyFromUtf8(key) } };
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _disposed.Cancel();
+        _keepAlive?.Dispose();
+        _disposed.Dispose();
+        _keepAliveLock.Dispose();
+        _client.Dispose();
+    }
 
     private async Task<T> CallAsync<T>(Func<DateTime, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
