@@ -228,13 +228,13 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
         }
 
         // All but the incidents: they are many and big, and read only when shown or before the leader writes one.
-        var group = await _etcd.GetPrefixExceptAsync(_keys.Root, _keys.Incidents, cancellationToken);
+        var (group, revision) = await _etcd.GetPrefixExceptAsync(_keys.Root, _keys.Incidents, cancellationToken);
         var byKey = group.ToDictionary(kv => kv.Key.ToStringUtf8(), StringComparer.Ordinal);
         _state.Refresh(byKey.GetValueOrDefault(_keys.State));
 
         // Read, never remembered: a key lost with its lease is registered again next tick.
         _membership.Confirm(byKey.GetValueOrDefault(_keys.Monitor(_name)));
-        _votes.Update(group.Where(kv => kv.Key.ToStringUtf8().StartsWith(_keys.Monitors, StringComparison.Ordinal)), group.Select(kv => kv.ModRevision).DefaultIfEmpty().Max());
+        _votes.Update(group.Where(kv => kv.Key.ToStringUtf8().StartsWith(_keys.Monitors, StringComparison.Ordinal)), revision);
         await _election.FollowAsync(byKey.GetValueOrDefault(_keys.Leader), cancellationToken);
         if (IsLeader && group.Count > 0)
         {
@@ -259,8 +259,8 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
     }
 
     /// <summary>
-    /// After every change the watch brings: the leader decides the moment the monitors' views make a majority that sees
-    /// the primary down, rather than at its own next probe round (up to probe_interval later).
+    /// The monitors' views, watched. After every change the watch brings, the leader decides the moment they make a
+    /// majority that sees the primary down, rather than at its own next probe round (up to probe_interval later).
     /// </summary>
     internal Task WatchViewsAsync(CancellationToken stoppingToken) => _watch.RunAsync(OnViewsChangedAsync, stoppingToken);
 

@@ -96,8 +96,8 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
     public Task<IReadOnlyList<KeyValue>> GetPrefixAsync(string prefix, CancellationToken cancellationToken) =>
         CallAsync<IReadOnlyList<KeyValue>>(async (deadline, ct) => [.. (await _client.GetRangeAsync(prefix, deadline: deadline, cancellationToken: ct)).Kvs], cancellationToken);
 
-    public Task<IReadOnlyList<KeyValue>> GetPrefixExceptAsync(string prefix, string excluded, CancellationToken cancellationToken) =>
-        CallAsync<IReadOnlyList<KeyValue>>(
+    public Task<(IReadOnlyList<KeyValue> Kvs, long Revision)> GetPrefixExceptAsync(string prefix, string excluded, CancellationToken cancellationToken) =>
+        CallAsync<(IReadOnlyList<KeyValue>, long)>(
             async (deadline, ct) =>
             {
                 // Two ranges, before and after the excluded one, read at one revision.
@@ -105,7 +105,7 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
                 txn.Success.Add(Range(prefix, excluded));
                 txn.Success.Add(Range(PrefixEnd(excluded), PrefixEnd(prefix)));
                 var response = await _client.TransactionAsync(txn, deadline: deadline, cancellationToken: ct);
-                return [.. response.Responses.SelectMany(r => r.ResponseRange.Kvs)];
+                return ([.. response.Responses.SelectMany(r => r.ResponseRange.Kvs)], response.Header.Revision);
             },
             cancellationToken);
 

@@ -20,8 +20,8 @@ internal interface IEtcdGateway
 
     Task<IReadOnlyList<KeyValue>> GetPrefixAsync(string prefix, CancellationToken cancellationToken);
 
-    /// <summary>The keys under <paramref name="prefix"/> but not under <paramref name="excluded"/>, in one request.</summary>
-    Task<IReadOnlyList<KeyValue>> GetPrefixExceptAsync(string prefix, string excluded, CancellationToken cancellationToken);
+    /// <summary>The keys under <paramref name="prefix"/> but not under <paramref name="excluded"/>, in one request, and the revision read at.</summary>
+    Task<(IReadOnlyList<KeyValue> Kvs, long Revision)> GetPrefixExceptAsync(string prefix, string excluded, CancellationToken cancellationToken);
 
     /// <summary>The keys under <paramref name="prefix"/> and the revision they were read at, to watch from.</summary>
     Task<(IReadOnlyList<KeyValue> Kvs, long Revision)> ReadPrefixAsync(string prefix, CancellationToken cancellationToken);

@@ -19,8 +19,8 @@ internal sealed class MonitorVotes(string ownName, TimeSpan maxAge, TimeProvider
     public IReadOnlyList<MonitorView> All => [.. _views.Values.Select(r => r.View).OrderBy(v => v.Name, StringComparer.Ordinal)];
 
     /// <summary>
-    /// Takes all the monitors' keys as read at <paramref name="revision"/> (at least: the highest revision in the read
-    /// will do); a read older than the watch's last change is ignored. A revision already seen keeps the time it was first received.
+    /// Takes all the monitors' keys as read at <paramref name="revision"/>; a read older than the watch's last change
+    /// is ignored. A revision already seen keeps the time it was first received.
     /// </summary>
     public void Update(IEnumerable<KeyValue> monitorKeys, long revision)
     {

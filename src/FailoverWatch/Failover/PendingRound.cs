@@ -13,7 +13,6 @@ internal sealed class PendingRound
     private readonly Lock _lock = new();
     private ClusterView? _view;
     private string? _primary;
-    private ClusterView? _taken;
 
     public bool Waiting
     {
@@ -26,15 +25,15 @@ internal sealed class PendingRound
         }
     }
 
-    /// <summary>Replaces whatever waits; a view already decided on (the round's own, offered again by the leader's majority check) is not offered twice.</summary>
+    /// <summary>
+    /// Replaces whatever waits. The view may be one already decided on: the leader's watch offers the last round's
+    /// view again when the others' votes make a majority, and the votes are read when it is decided.
+    /// </summary>
     public void Offer(ClusterView view, string? recordedPrimary)
     {
         lock (_lock)
         {
-            if (!ReferenceEquals(view, _taken))
-            {
-                (_view, _primary) = (view, recordedPrimary);
-            }
+            (_view, _primary) = (view, recordedPrimary);
         }
     }
 
@@ -44,7 +43,6 @@ internal sealed class PendingRound
         lock (_lock)
         {
             var view = _primary == recordedPrimary ? _view : null;
-            _taken = view ?? _taken;
             (_view, _primary) = (null, null);
             return view;
         }

@@ -179,8 +179,8 @@ internal sealed class InMemoryEtcd(TimeProvider time) : IEtcdGateway
         }
     }
 
-    public Task<IReadOnlyList<KeyValue>> GetPrefixExceptAsync(string prefix, string excluded, CancellationToken cancellationToken) =>
-        Answer<IReadOnlyList<KeyValue>>(() => [.. _kvs.Values.Where(kv => kv.Key.ToStringUtf8() is var key && key.StartsWith(prefix, StringComparison.Ordinal) && !key.StartsWith(excluded, StringComparison.Ordinal)).Select(kv => kv.Clone())]);
+    public Task<(IReadOnlyList<KeyValue> Kvs, long Revision)> GetPrefixExceptAsync(string prefix, string excluded, CancellationToken cancellationToken) =>
+        Answer<(IReadOnlyList<KeyValue>, long)>(() => ([.. _kvs.Values.Where(kv => kv.Key.ToStringUtf8() is var key && key.StartsWith(prefix, StringComparison.Ordinal) && !key.StartsWith(excluded, StringComparison.Ordinal)).Select(kv => kv.Clone())], _revision));
 
     /// <summary>The revision compacted to, and whether Compact is refused (etcd auth without the root role).</summary>
     public long CompactedTo { get; private set; }
