@@ -36,6 +36,8 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
     private readonly ActionGuard _guard;
     private readonly SwitchoverJournal _switchovers;
     private readonly HistoryCompactor _compactor;
+    private readonly MonitorViewsWatch _watch;
+    private bool _majoritySeesPrimaryDown;
     private bool _imported;
     private bool? _up;
     private bool _refused;
@@ -66,6 +68,7 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
         _guard = new ActionGuard(etcd, keys, fence, _lease, _name, time, logger);
         _switchovers = new SwitchoverJournal(etcd, keys, fence);
         _compactor = new HistoryCompactor(etcd, logger);
+        _watch = new MonitorViewsWatch(etcd, keys.Monitors, _votes, time);
         _own = View(null, 0);
     }
 
@@ -87,6 +90,8 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
 
     internal Task Resuming => _election.Resuming;
 
+    internal bool ViewsWatched => _watch.Live;
+
     private TimeSpan Tick => TimeSpan.FromTicks(Math.Min(_ttl.Ticks / 3, _options.Monitor.ProbeInterval.Ticks));
 
     public MonitorQuorum Quorum(string? primary, int ownPrimaryFailures) => _votes.Quorum(View(primary, ownPrimaryFailures), _options.Monitor.FailureThreshold);
@@ -95,20 +100,20 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
     public Dictionary<string, JsonElement> StatusFields() => CoordinationStatus.Fields(_name, Up ? Leader : null, Monitors);
 
     /// <summary>
-    /// The views as of now rather than as of the last tick: the others publish each failed probe of the primary at
-    /// once, so the leader decides on the round that gives the majority, not up to a tick later. Bounded by the etcd
-    /// call timeout; without etcd it does nothing (there is no decision to take then anyway).
+    /// The views as of now rather than as of the last tick, read only while the watch is broken (it is as current
+    /// otherwise). Bounded by the etcd call timeout; without etcd it does nothing (there is no decision to take then anyway).
     /// </summary>
     public async Task RefreshVotesAsync(CancellationToken cancellationToken)
     {
-        if (!IsLeader || !Up)
+        if (!IsLeader || !Up || _watch.Live)
         {
             return;
         }
 
         try
         {
-            _votes.Update(await _etcd.GetPrefixAsync(_keys.Monitors, cancellationToken));
+            var (kvs, revision) = await _etcd.ReadPrefixAsync(_keys.Monitors, cancellationToken);
+            _votes.Update(kvs, revision);
         }
         catch (RpcException)
         {
@@ -153,7 +158,7 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
         _metrics.IsLeader.Set(0, _options.Cluster.Name);
         _metrics.CoordinationUp.Set(0, _options.Cluster.Name);
         using var timer = new PeriodicTimer(Tick, _time);
-        var votes = WatchVotesAsync(stoppingToken);
+        var votes = WatchViewsAsync(stoppingToken);
         do
         {
             try
@@ -218,13 +223,13 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
         }
 
         // All but the incidents: they are many and big, and read only when shown or before the leader writes one.
-        var group = await _etcd.GetPrefixExceptAsync(_keys.Root, _keys.Incidents, cancellationToken);
+        var (group, revision) = await _etcd.GetPrefixExceptAsync(_keys.Root, _keys.Incidents, cancellationToken);
         var byKey = group.ToDictionary(kv => kv.Key.ToStringUtf8(), StringComparer.Ordinal);
         _state.Refresh(byKey.GetValueOrDefault(_keys.State));
 
         // Read, never remembered: a key lost with its lease is registered again next tick.
         _membership.Confirm(byKey.GetValueOrDefault(_keys.Monitor(_name)));
-        _votes.Update(group.Where(kv => kv.Key.ToStringUtf8().StartsWith(_keys.Monitors, StringComparison.Ordinal)));
+        _votes.Update(group.Where(kv => kv.Key.ToStringUtf8().StartsWith(_keys.Monitors, StringComparison.Ordinal)), revision);
         await _election.FollowAsync(byKey.GetValueOrDefault(_keys.Leader), cancellationToken);
         if (IsLeader && group.Count > 0)
         {
@@ -249,39 +254,28 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
     }
 
     /// <summary>
-    /// While monitors see the primary failing, the leader re-reads their views every 100 ms and decides as soon as
-    /// they make a majority, rather than at its own next probe round (up to probe_interval later). Idle otherwise.
+    /// The monitors' views, watched. After every change the watch brings, the leader decides the moment they make a
+    /// majority that sees the primary down, rather than at its own next probe round (up to probe_interval later).
     /// </summary>
-    private async Task WatchVotesAsync(CancellationToken stoppingToken)
-    {
-        var poll = TimeSpan.FromMilliseconds(100);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(poll, _time, stoppingToken);
-                var own = _own;
-                var monitors = _votes.All;
-                if (!IsLeader || !Up || _decideNow is not { } decide || monitors.Count < 2 || (own.PrimaryFailures == 0 && monitors.All(m => m.PrimaryFailures == 0))
-                    || Quorum(own.Primary, own.PrimaryFailures).MajoritySeesPrimaryDown)
-                {
-                    continue;
-                }
+    internal Task WatchViewsAsync(CancellationToken stoppingToken) => _watch.RunAsync(OnViewsChangedAsync, stoppingToken);
 
-                _votes.Update(await _etcd.GetPrefixAsync(_keys.Monitors, stoppingToken));
-                if (Quorum(own.Primary, own.PrimaryFailures).MajoritySeesPrimaryDown)
-                {
-                    await decide(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception) when (!stoppingToken.IsCancellationRequested)
-            {
-                // etcd down (the tick says so) or a decision that failed (the next round logs and retries it).
-            }
+    private async Task OnViewsChangedAsync(CancellationToken stoppingToken)
+    {
+        var own = _own;
+        var wasDown = _majoritySeesPrimaryDown;
+        _majoritySeesPrimaryDown = Quorum(own.Primary, own.PrimaryFailures).MajoritySeesPrimaryDown;
+        if (wasDown || !_majoritySeesPrimaryDown || !IsLeader || _decideNow is not { } decide)
+        {
+            return;
+        }
+
+        try
+        {
+            await decide(stoppingToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            // A decision that failed: the next round logs and retries it.
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
 using dotnet_etcd;
 using Etcdserverpb;
@@ -19,6 +20,9 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
 {
     private readonly EtcdClient _client;
     private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _keepAliveLock = new(1, 1);
+    private readonly CancellationTokenSource _disposed = new();
+    private AsyncDuplexStreamingCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse>? _keepAlive;
 
     /// <param name="callTimeout">Default a third of lease_ttl (a monitor must renew in time); a CLI run, cold, may wait longer.</param>
     public EtcdGateway(EtcdOptions options, TimeProvider time, TimeSpan? callTimeout = null)
@@ -37,16 +41,52 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
     public Task<long> GrantLeaseAsync(TimeSpan ttl, CancellationToken cancellationToken) =>
         CallAsync(async (deadline, ct) => (await _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = (long)ttl.TotalSeconds }, deadline: deadline, cancellationToken: ct)).ID, cancellationToken);
 
-    public Task<long> KeepAliveAsync(long lease, CancellationToken cancellationToken) =>
-        CallAsync(
-            async (deadline, ct) =>
+    /// <summary>
+    /// On one LeaseKeepAlive stream kept open, a request and its answer at a time, rather than a stream per renewal.
+    /// A stream that fails or does not answer within the call timeout is dropped, never reused (a late answer would
+    /// be taken for the next request's), and the renewal tried once more on a new one, probably to another member.
+    /// </summary>
+    public async Task<long> KeepAliveAsync(long lease, CancellationToken cancellationToken)
+    {
+        await _keepAliveLock.WaitAsync(cancellationToken);
+        try
+        {
+            for (var attempt = 1; ; attempt++)
             {
-                using var call = _client.GetConnection().LeaseClient.LeaseKeepAlive(deadline: deadline, cancellationToken: ct);
-                await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = lease }, ct);
-                await call.RequestStream.CompleteAsync();
-                return await call.ResponseStream.MoveNext(ct) ? call.ResponseStream.Current.TTL : 0;
-            },
-            cancellationToken);
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                deadline.CancelAfter(CallTimeout);
+                try
+                {
+                    _keepAlive ??= _client.GetConnection().LeaseClient.LeaseKeepAlive(cancellationToken: _disposed.Token);
+                    await _keepAlive.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = lease }, deadline.Token);
+                    if (await _keepAlive.ResponseStream.MoveNext(deadline.Token))
+                    {
+                        return _keepAlive.ResponseStream.Current.TTL;
+                    }
+
+                    throw new RpcException(new Status(StatusCode.Unavailable, "the keep-alive stream ended"));
+                }
+                catch (Exception e) when (e is RpcException or OperationCanceledException or InvalidOperationException)
+                {
+                    _keepAlive?.Dispose();
+                    _keepAlive = null;
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        throw;
+                    }
+
+                    if (attempt > 1)
+                    {
+                        throw e as RpcException ?? new RpcException(new Status(StatusCode.DeadlineExceeded, $"no answer within {CallTimeout.TotalSeconds:0.#}s", e));
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _keepAliveLock.Release();
+        }
+    }
 
     public Task RevokeAsync(long lease, CancellationToken cancellationToken) =>
         CallAsync(async (deadline, ct) => await _client.LeaseRevokeAsync(new LeaseRevokeRequest { ID = lease }, deadline: deadline, cancellationToken: ct), cancellationToken);
@@ -57,8 +97,8 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
     public Task<IReadOnlyList<KeyValue>> GetPrefixAsync(string prefix, CancellationToken cancellationToken) =>
         CallAsync<IReadOnlyList<KeyValue>>(async (deadline, ct) => [.. (await _client.GetRangeAsync(prefix, deadline: deadline, cancellationToken: ct)).Kvs], cancellationToken);
 
-    public Task<IReadOnlyList<KeyValue>> GetPrefixExceptAsync(string prefix, string excluded, CancellationToken cancellationToken) =>
-        CallAsync<IReadOnlyList<KeyValue>>(
+    public Task<(IReadOnlyList<KeyValue> Kvs, long Revision)> GetPrefixExceptAsync(string prefix, string excluded, CancellationToken cancellationToken) =>
+        CallAsync<(IReadOnlyList<KeyValue>, long)>(
             async (deadline, ct) =>
             {
                 // Two ranges, before and after the excluded one, read at one revision.
@@ -66,9 +106,42 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
                 txn.Success.Add(Range(prefix, excluded));
                 txn.Success.Add(Range(PrefixEnd(excluded), PrefixEnd(prefix)));
                 var response = await _client.TransactionAsync(txn, deadline: deadline, cancellationToken: ct);
-                return [.. response.Responses.SelectMany(r => r.ResponseRange.Kvs)];
+                return ([.. response.Responses.SelectMany(r => r.ResponseRange.Kvs)], response.Header.Revision);
             },
             cancellationToken);
+
+    public Task<(IReadOnlyList<KeyValue> Kvs, long Revision)> ReadPrefixAsync(string prefix, CancellationToken cancellationToken) =>
+        CallAsync<(IReadOnlyList<KeyValue>, long)>(
+            async (deadline, ct) => (await _client.GetRangeAsync(prefix, deadline: deadline, cancellationToken: ct)) is var r ? ([.. r.Kvs], r.Header.Revision) : default,
+            cancellationToken);
+
+    public async IAsyncEnumerable<IReadOnlyList<Event>> WatchAsync(string prefix, long fromRevision, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // "hasleader": a member cut off from its cluster ends the stream instead of keeping it open and silent.
+        using var call = _client.GetConnection().WatchClient.Watch(new Metadata { { "hasleader", "true" } }, cancellationToken: cancellationToken);
+        var create = new WatchCreateRequest { Key = ByteString.CopyFromUtf8(prefix), RangeEnd = ByteString.CopyFromUtf8(PrefixEnd(prefix)), StartRevision = fromRevision };
+        await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = create }, cancellationToken);
+        while (await call.ResponseStream.MoveNext(cancellationToken))
+        {
+            var response = call.ResponseStream.Current;
+            if (response.CompactRevision != 0)
+            {
+                throw new EtcdCompactedException(response.CompactRevision);
+            }
+
+            if (response.Canceled)
+            {
+                throw new RpcException(new Status(StatusCode.Unavailable, $"watch cancelled: {response.CancelReason}"));
+            }
+
+            if (response.Events.Count > 0)
+            {
+                yield return [.. response.Events];
+            }
+        }
+
+        throw new RpcException(new Status(StatusCode.Unavailable, "the watch stream ended"));
+    }
 
     public Task CompactAsync(long revision, CancellationToken cancellationToken) =>
         CallAsync(async (deadline, ct) => await _client.CompactAsync(new CompactionRequest { Revision = revision }, deadline: deadline, cancellationToken: ct), cancellationToken);
@@ -122,7 +195,14 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
 
     public static RequestOp Get(string key) => new() { RequestRange = new RangeRequest { Key = ByteString.CopyFromUtf8(key) } };
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _disposed.Cancel();
+        _keepAlive?.Dispose();
+        _disposed.Dispose();
+        _keepAliveLock.Dispose();
+        _client.Dispose();
+    }
 
     private async Task<T> CallAsync<T>(Func<DateTime, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {

@@ -20,8 +20,18 @@ internal interface IEtcdGateway
 
     Task<IReadOnlyList<KeyValue>> GetPrefixAsync(string prefix, CancellationToken cancellationToken);
 
-    /// <summary>The keys under <paramref name="prefix"/> but not under <paramref name="excluded"/>, in one request.</summary>
-    Task<IReadOnlyList<KeyValue>> GetPrefixExceptAsync(string prefix, string excluded, CancellationToken cancellationToken);
+    /// <summary>The keys under <paramref name="prefix"/> but not under <paramref name="excluded"/>, in one request, and the revision read at.</summary>
+    Task<(IReadOnlyList<KeyValue> Kvs, long Revision)> GetPrefixExceptAsync(string prefix, string excluded, CancellationToken cancellationToken);
+
+    /// <summary>The keys under <paramref name="prefix"/> and the revision they were read at, to watch from.</summary>
+    Task<(IReadOnlyList<KeyValue> Kvs, long Revision)> ReadPrefixAsync(string prefix, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Each change under <paramref name="prefix"/> from <paramref name="fromRevision"/> on, a batch per revision or
+    /// more, on one stream. Throws <see cref="EtcdCompactedException"/> when that revision is compacted away, and an
+    /// <see cref="Grpc.Core.RpcException"/> when the stream breaks or the answering member loses its leader.
+    /// </summary>
+    IAsyncEnumerable<IReadOnlyList<Event>> WatchAsync(string prefix, long fromRevision, CancellationToken cancellationToken);
 
     /// <summary>Drops every revision older than <paramref name="revision"/> (PermissionDenied without the root role under auth).</summary>
     Task CompactAsync(long revision, CancellationToken cancellationToken);

@@ -3,37 +3,72 @@ using Mvccpb;
 namespace FailoverWatch.Coordination;
 
 /// <summary>
-/// What the monitors see, as this monitor last read their keys. A view's age is how long ago this monitor first
-/// read its etcd revision, on its own monotonic clock: every monitor republishes at least every tick, so a
-/// revision unchanged for <c>maxAge</c> is a monitor that stopped publishing (hung, or unable to write), which
-/// stops counting as live. The publisher's clock is never compared with this one.
+/// What the monitors see, as this monitor last read or was told by its watch. A view's age is how long ago this
+/// monitor first received its etcd revision, on its own monotonic clock: every monitor republishes at least every
+/// tick, so a revision unchanged for <c>maxAge</c> is a monitor that stopped publishing (hung, or unable to write),
+/// which stops counting as live. The publisher's clock is never compared with this one.
+/// Reads and the watch arrive in any order, so each is taken only when it is not older than what is already applied.
 /// </summary>
 internal sealed class MonitorVotes(string ownName, TimeSpan maxAge, TimeProvider time)
 {
+    private readonly Lock _lock = new();
     private volatile IReadOnlyDictionary<string, Received> _views = new Dictionary<string, Received>();
+    private long _revision;
 
     /// <summary>Every registered monitor, this one included, fresh or not (for <c>/status</c> and forwarding).</summary>
     public IReadOnlyList<MonitorView> All => [.. _views.Values.Select(r => r.View).OrderBy(v => v.Name, StringComparer.Ordinal)];
 
-    /// <summary>Takes the monitors' keys as read now; a revision already seen keeps the time it was first read.</summary>
-    public void Update(IEnumerable<KeyValue> monitorKeys)
+    /// <summary>
+    /// Takes all the monitors' keys as read at <paramref name="revision"/>; a read older than the watch's last change
+    /// is ignored. A revision already seen keeps the time it was first received.
+    /// </summary>
+    public void Update(IEnumerable<KeyValue> monitorKeys, long revision)
     {
-        var before = _views;
-        var now = time.GetTimestamp();
-        var views = new Dictionary<string, Received>(StringComparer.Ordinal);
-        foreach (var kv in monitorKeys)
+        lock (_lock)
         {
-            if (MonitorView.Parse(kv.Value.Span) is not { } view)
+            if (revision < _revision)
             {
-                continue;
+                return;
             }
 
-            views[view.Name] = before.TryGetValue(view.Name, out var seen) && seen.Revision == kv.ModRevision
-                ? seen
-                : new Received(view, kv.ModRevision, now);
-        }
+            var before = _views;
+            var views = new Dictionary<string, Received>(StringComparer.Ordinal);
+            foreach (var kv in monitorKeys)
+            {
+                if (Receive(kv, before) is { } received)
+                {
+                    views[received.View.Name] = received;
+                }
+            }
 
-        _views = views;
+            (_views, _revision) = (views, revision);
+        }
+    }
+
+    /// <summary>Takes a watch's changes; those a read already covered are taken again harmlessly.</summary>
+    public void Apply(IReadOnlyList<Event> events)
+    {
+        lock (_lock)
+        {
+            var views = new Dictionary<string, Received>(_views, StringComparer.Ordinal);
+            foreach (var change in events)
+            {
+                if (change.Type == Event.Types.EventType.Delete)
+                {
+                    // monitors/NAME: a view names its monitor, a deletion only its key.
+                    var key = change.Kv.Key.ToStringUtf8();
+                    views.Remove(key[(key.LastIndexOf('/') + 1)..]);
+                }
+                else if (Receive(change.Kv, views) is { } received)
+                {
+                    views[received.View.Name] = received;
+                }
+
+                _revision = Math.Max(_revision, change.Kv.ModRevision);
+            }
+
+            _views = views;
+        }
     }
 
     /// <summary>The live monitors' votes: the others' fresh views and this monitor's own view as of now.</summary>
@@ -41,6 +76,11 @@ internal sealed class MonitorVotes(string ownName, TimeSpan maxAge, TimeProvider
         [.. _views.Values.Where(r => r.View.Name != ownName && time.GetElapsedTime(r.At) <= maxAge).Select(r => r.View), own],
         own.Primary,
         failureThreshold);
+
+    private Received? Receive(KeyValue kv, IReadOnlyDictionary<string, Received> before) =>
+        MonitorView.Parse(kv.Value.Span) is not { } view ? null
+        : before.TryGetValue(view.Name, out var seen) && seen.Revision == kv.ModRevision ? seen
+        : new Received(view, kv.ModRevision, time.GetTimestamp());
 
     private sealed record Received(MonitorView View, long Revision, long At);
 }

@@ -39,6 +39,7 @@ internal sealed class FailoverCoordinator(
 
     private readonly SplitBrainGuard _splitBrain = new(options, incidents, commands, metrics, logger);
     private readonly SemaphoreSlim _decisions = new(1, 1);
+    private readonly PendingRound _pending = new();
     private PrimaryHealth _health = PrimaryHealth.Initial;
     private FailoverDecision? _lastDecision;
     private DateTimeOffset? _lastCountedProbe;
@@ -105,7 +106,7 @@ internal sealed class FailoverCoordinator(
         }
         finally
         {
-            _decisions.Release();
+            await ReleaseDecisionsAsync(cancellationToken);
         }
     }
 
@@ -131,12 +132,26 @@ internal sealed class FailoverCoordinator(
             _splitBrain.OnRound(splitBrain, fence: !IsPaused, cancellationToken);
         }
 
-        // A round during a switchover, or while an earlier decision is still carried out, only observes.
-        if (!await _decisions.WaitAsync(TimeSpan.Zero, cancellationToken))
-        {
-            return;
-        }
+        // A round during a switchover, or while an earlier decision is still carried out, is decided once the lock frees.
+        _pending.Offer(view, store.Current.Primary);
+        await DecidePendingAsync(cancellationToken);
+    }
 
+    /// <summary>Decides on the pending view while the lock is free (a round that only observes releases it at once).</summary>
+    private async Task DecidePendingAsync(CancellationToken cancellationToken)
+    {
+        while (_pending.Waiting && await _decisions.WaitAsync(TimeSpan.Zero, cancellationToken))
+        {
+            if (_pending.Take(store.Current.Primary) is not { } view || !Decide(view, cancellationToken))
+            {
+                _decisions.Release();
+            }
+        }
+    }
+
+    /// <summary>Under the lock: true when the decision is carried out beside the loop, which releases the lock when done.</summary>
+    private bool Decide(ClusterView view, CancellationToken cancellationToken)
+    {
         FailoverDecision decision;
         try
         {
@@ -146,8 +161,7 @@ internal sealed class FailoverCoordinator(
                 // Another monitor decides and writes the state; this one counts its failed probes of the primary,
                 // which it publishes, and shows the state as the leader left it (paused, last failover).
                 PublishState(store.Current);
-                _decisions.Release();
-                return;
+                return false;
             }
 
             var quorum = _leadership.Quorum(store.Current.Primary, _health.ConsecutiveFailures);
@@ -162,6 +176,21 @@ internal sealed class FailoverCoordinator(
 
         DecisionClock.Start();
         Acting = Task.Run(() => CarryOutAsync(decision, view, cancellationToken), CancellationToken.None);
+        return true;
+    }
+
+    /// <summary>Frees the lock, then decides on a view that waited for it.</summary>
+    private async Task ReleaseDecisionsAsync(CancellationToken cancellationToken)
+    {
+        _decisions.Release();
+        try
+        {
+            await DecidePendingAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logger.RoundFailed(e);
+        }
     }
 
     /// <summary>The decision, then the primary's position: a state file that cannot take the one never blocks the other.</summary>
@@ -194,8 +223,9 @@ internal sealed class FailoverCoordinator(
         {
             DecisionClock.Stop();
             metrics.DecisionRunning.Set(0, _cluster);
-            _decisions.Release();
         }
+
+        await ReleaseDecisionsAsync(cancellationToken);
     }
 
     private async Task SavePrimaryPositionAsync(ClusterView view, CancellationToken cancellationToken)

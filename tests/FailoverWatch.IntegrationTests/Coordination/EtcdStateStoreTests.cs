@@ -72,6 +72,38 @@ public sealed class EtcdStateStoreTests
         // What doctor reads to tell whether anything compacts.
         Assert.False(await etcd.RevisionReadableAsync(revision - HistoryCompactor.KeepRevisions - 1, CancellationToken.None));
         Assert.True(await etcd.RevisionReadableAsync(revision, CancellationToken.None));
+
+        // A watch from a compacted revision says so (ErrCompacted); one from a kept revision delivers each change.
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await Assert.ThrowsAsync<EtcdCompactedException>(async () =>
+        {
+            await foreach (var unused in etcd.WatchAsync(keys.Root, revision - HistoryCompactor.KeepRevisions - 1, stop.Token))
+            {
+            }
+        });
+        await using var watch = etcd.WatchAsync(keys.Root, revision + 1, stop.Token).GetAsyncEnumerator(stop.Token);
+        var next = watch.MoveNextAsync();
+        var put = await etcd.TxnAsync(txn, CancellationToken.None);
+        Assert.True(await next);
+        Assert.Equal(put.Header.Revision, Assert.Single(watch.Current).Kv.ModRevision);
+
+        // Renewals ride one keep-alive stream, by etcd's own count of the streams started.
+        var lease = await etcd.GrantLeaseAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(10, await etcd.KeepAliveAsync(lease, CancellationToken.None));
+        }
+
+        using var http = new HttpClient();
+        var started = 0.0;
+        foreach (var url in cluster.ClientUrls)
+        {
+            started += (await http.GetStringAsync(new Uri(url + "/metrics"))).Split('\n')
+                .Where(line => line.StartsWith("grpc_server_started_total{", StringComparison.Ordinal) && line.Contains("grpc_method=\"LeaseKeepAlive\"", StringComparison.Ordinal))
+                .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        Assert.Equal(1, started);
     }
 
     [Fact]
@@ -134,7 +166,7 @@ public sealed class EtcdStateStoreTests
         Assert.Empty(stored.Incidents);
         Assert.NotNull(await etcd.GetAsync(keys.Incident(incident.Id), CancellationToken.None));
         Assert.Equal(incident.Id, Assert.Single(await store.IncidentsAsync(CancellationToken.None)).Id);
-        var group = await etcd.GetPrefixExceptAsync(keys.Root, keys.Incidents, CancellationToken.None);
+        var (group, _) = await etcd.GetPrefixExceptAsync(keys.Root, keys.Incidents, CancellationToken.None);
         Assert.Equal([keys.Leader, keys.State], group.Select(kv => kv.Key.ToStringUtf8()));
     }
 

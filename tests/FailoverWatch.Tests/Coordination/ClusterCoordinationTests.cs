@@ -283,6 +283,102 @@ public sealed class ClusterCoordinationTests
         Assert.Single(refused.Collector.GetSnapshot(), r => r.Message.Contains("Compact needs the root role", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task the_leader_decides_the_moment_a_published_view_makes_the_majority_through_its_watch_without_reading_again()
+    {
+        var (fw1, fw2, fw3) = await ThreeMonitorsLedByFw1Async();
+        var decided = Decisions(fw1);
+        using var stop = new CancellationTokenSource();
+        var watching = fw1.WatchViewsAsync(stop.Token);
+
+        fw2.Observe("pg1", 3);
+        await fw2.Membership.Publishing;
+        fw3.Observe("pg1", 3);
+        await fw3.Membership.Publishing;
+
+        // No tick and no clock: only the watch can have brought the views.
+        await decided.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(["fw2", "fw3"], fw1.Quorum("pg1", 0).SeeingPrimaryDown);
+        Assert.Equal((1, 1), (_etcd.PrefixReads, _etcd.WatchesOpened));
+        await stop.CancelAsync();
+        await watching;
+    }
+
+    [Fact]
+    public async Task a_broken_watch_resumes_from_its_last_revision_and_one_compacted_meanwhile_reads_afresh_then_watches_from_that_read()
+    {
+        var (fw1, fw2, fw3) = await ThreeMonitorsLedByFw1Async();
+        var decided = Decisions(fw1);
+        using var stop = new CancellationTokenSource();
+        var watching = fw1.WatchViewsAsync(stop.Token);
+        await Eventually(() => _etcd.WatchesOpened == 1, advance: false);
+
+        // Broken: fw2's view committed meanwhile comes with the resumed stream, not from a read.
+        fw2.Observe("pg1", 1);
+        await fw2.Membership.Publishing;
+        await Eventually(() => fw1.ViewsWatched, advance: false);
+        var resumeFrom = _etcd.Revision + 1;
+        _etcd.BreakWatches();
+        fw2.Observe("pg1", 3);
+        await fw2.Membership.Publishing;
+        await Eventually(() => _etcd.WatchesOpened == 2, advance: true);
+        await Eventually(() => fw1.Quorum("pg1", 0).SeeingPrimaryDown is ["fw2"], advance: false);
+        Assert.Equal((1, resumeFrom), (_etcd.PrefixReads, _etcd.LastWatchFrom));
+
+        // Broken again and the history compacted past where it stopped (ErrCompacted): read, then watched from the read.
+        await Eventually(() => fw1.ViewsWatched, advance: false);
+        _etcd.BreakWatches();
+        fw3.Observe("pg1", 3);
+        await fw3.Membership.Publishing;
+        await _etcd.CompactAsync(_etcd.Revision, CancellationToken.None);
+        var readAt = _etcd.Revision;
+        await Eventually(() => _etcd.WatchesOpened == 4, advance: true);
+        Assert.Equal((2, readAt + 1), (_etcd.PrefixReads, _etcd.LastWatchFrom));
+        await decided.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(["fw2", "fw3"], fw1.Quorum("pg1", 0).SeeingPrimaryDown);
+        await stop.CancelAsync();
+        await watching;
+    }
+
+    private async Task<(ClusterCoordination Fw1, ClusterCoordination Fw2, ClusterCoordination Fw3)> ThreeMonitorsLedByFw1Async()
+    {
+        var fw1 = Monitor("fw1");
+        var fw2 = Monitor("fw2");
+        var fw3 = Monitor("fw3");
+        await TickAsync(fw1, fw2, fw3);
+        await TickAsync(fw1, fw2, fw3);
+        Assert.True(fw1.IsLeader);
+        fw1.Observe("pg1", 0);
+        await fw1.Membership.Publishing;
+        return (fw1, fw2, fw3);
+    }
+
+    private static TaskCompletionSource Decisions(ClusterCoordination leader)
+    {
+        var decided = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        leader.OnMajority(_ =>
+        {
+            decided.TrySetResult();
+            return Task.CompletedTask;
+        });
+        return decided;
+    }
+
+    /// <summary>Polls on real time; with <paramref name="advance"/> the fake clock moves 100 ms a step (the watch's retry pause is on it).</summary>
+    private async Task Eventually(Func<bool> condition, bool advance)
+    {
+        for (var step = 0; !condition(); step++)
+        {
+            Assert.True(step < 400, "condition not met within 20 s");
+            if (advance)
+            {
+                _clock.Advance(TimeSpan.FromMilliseconds(100));
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     private ClusterCommandRunner Runner(ClusterCoordination leadership) =>
         new(Options(leadership.MonitorName), Metrics(), new FakeLogger<ClusterCommandRunner>(), leadership);
 

@@ -116,7 +116,7 @@ public sealed class EtcdIncidentsTests(ITestOutputHelper output)
         using var store = await LeaderStoreAsync("fw1");
         await store.UpdateAsync(s => Record(s, Incident(1)), CancellationToken.None);
 
-        var group = await _etcd.GetPrefixExceptAsync(Keys.Root, Keys.Incidents, CancellationToken.None);
+        var (group, _) = await _etcd.GetPrefixExceptAsync(Keys.Root, Keys.Incidents, CancellationToken.None);
 
         Assert.Equal([Keys.Leader, Keys.State], group.Select(kv => kv.Key.ToStringUtf8()));
     }

@@ -1,5 +1,6 @@
 using Etcdserverpb;
 using FailoverWatch.Coordination;
+using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Mvccpb;
 
@@ -8,7 +9,8 @@ namespace FailoverWatch.Tests.Coordination;
 /// <summary>
 /// etcd's key-value store, leases and transactions as coordination uses them, in memory on a fake clock, with the
 /// faults that matter: no answer, an answer lost after the commit (so the gateway sends it again), every lease
-/// revoked at once (an etcd leader resuming after a pause), a lease expired before its keys are deleted.
+/// revoked at once (an etcd leader resuming after a pause), a lease expired before its keys are deleted; watches
+/// over its history of changes, which compaction cuts and which can be broken.
 /// </summary>
 internal sealed class InMemoryEtcd(TimeProvider time) : IEtcdGateway
 {
@@ -16,18 +18,50 @@ internal sealed class InMemoryEtcd(TimeProvider time) : IEtcdGateway
     private readonly SortedDictionary<string, KeyValue> _kvs = new(StringComparer.Ordinal);
     private readonly Dictionary<long, (long Ttl, DateTimeOffset ExpiresAt)> _leases = [];
     private readonly List<Func<TxnRequest, bool>> _loseAnswer = [];
+    private readonly List<Event> _history = [];
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _watchGeneration;
     private long _revision = 1;
     private long _nextLease = 1000;
 
     public TimeSpan CallTimeout { get; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Every call fails as without quorum.</summary>
-    public bool Down { get; set; }
+    /// <summary>Every call fails as without quorum, and so does every watch stream.</summary>
+    public bool Down
+    {
+        get;
+        set
+        {
+            lock (_lock)
+            {
+                field = value;
+                Changed();
+            }
+        }
+    }
 
     /// <summary>Transactions wait for this while it is set (a write in flight).</summary>
     public TaskCompletionSource? Stalled { get; set; }
 
     public int Transactions { get; private set; }
+
+    /// <summary>Reads of the views with their revision (<see cref="ReadPrefixAsync"/>) so far.</summary>
+    public int PrefixReads { get; private set; }
+
+    /// <summary>Watch streams opened so far, and the revision the last one started from.</summary>
+    public int WatchesOpened { get; private set; }
+
+    public long LastWatchFrom { get; private set; }
+
+    /// <summary>Every open watch stream fails, as when the member answering it goes away.</summary>
+    public void BreakWatches()
+    {
+        lock (_lock)
+        {
+            _watchGeneration++;
+            Changed();
+        }
+    }
 
     /// <summary>The next transaction that matches commits, its answer is lost, and the gateway's resend is what the caller sees.</summary>
     public void LoseAnswerOnce(Func<TxnRequest, bool> which)
@@ -95,8 +129,58 @@ internal sealed class InMemoryEtcd(TimeProvider time) : IEtcdGateway
     public Task<IReadOnlyList<KeyValue>> GetPrefixAsync(string prefix, CancellationToken cancellationToken) =>
         Answer<IReadOnlyList<KeyValue>>(() => [.. _kvs.Values.Where(kv => kv.Key.ToStringUtf8().StartsWith(prefix, StringComparison.Ordinal)).Select(kv => kv.Clone())]);
 
-    public Task<IReadOnlyList<KeyValue>> GetPrefixExceptAsync(string prefix, string excluded, CancellationToken cancellationToken) =>
-        Answer<IReadOnlyList<KeyValue>>(() => [.. _kvs.Values.Where(kv => kv.Key.ToStringUtf8() is var key && key.StartsWith(prefix, StringComparison.Ordinal) && !key.StartsWith(excluded, StringComparison.Ordinal)).Select(kv => kv.Clone())]);
+    public Task<(IReadOnlyList<KeyValue> Kvs, long Revision)> ReadPrefixAsync(string prefix, CancellationToken cancellationToken) =>
+        Answer<(IReadOnlyList<KeyValue>, long)>(() =>
+        {
+            PrefixReads++;
+            return ([.. _kvs.Values.Where(kv => kv.Key.ToStringUtf8().StartsWith(prefix, StringComparison.Ordinal)).Select(kv => kv.Clone())], _revision);
+        });
+
+    public async IAsyncEnumerable<IReadOnlyList<Event>> WatchAsync(string prefix, long fromRevision, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        int generation;
+        lock (_lock)
+        {
+            WatchesOpened++;
+            LastWatchFrom = fromRevision;
+            generation = _watchGeneration;
+            if (fromRevision <= CompactedTo)
+            {
+                throw new EtcdCompactedException(CompactedTo);
+            }
+        }
+
+        var next = fromRevision;
+        while (true)
+        {
+            List<Event> batch;
+            Task changed;
+            lock (_lock)
+            {
+                if (Down || generation != _watchGeneration)
+                {
+                    throw new RpcException(new Status(StatusCode.Unavailable, "the watch stream ended"));
+                }
+
+                Expire();
+                batch = [.. _history.Where(e => e.Kv.ModRevision >= next && e.Kv.Key.ToStringUtf8().StartsWith(prefix, StringComparison.Ordinal)).Select(e => e.Clone())];
+                changed = _changed.Task;
+            }
+
+            if (batch.Count > 0)
+            {
+                next = batch.Max(e => e.Kv.ModRevision) + 1;
+                yield return batch;
+            }
+            else
+            {
+                await changed.WaitAsync(cancellationToken);
+            }
+        }
+    }
+
+    public Task<(IReadOnlyList<KeyValue> Kvs, long Revision)> GetPrefixExceptAsync(string prefix, string excluded, CancellationToken cancellationToken) =>
+        Answer<(IReadOnlyList<KeyValue>, long)>(() => ([.. _kvs.Values.Where(kv => kv.Key.ToStringUtf8() is var key && key.StartsWith(prefix, StringComparison.Ordinal) && !key.StartsWith(excluded, StringComparison.Ordinal)).Select(kv => kv.Clone())], _revision));
 
     /// <summary>The revision compacted to, and whether Compact is refused (etcd auth without the root role).</summary>
     public long CompactedTo { get; private set; }
@@ -111,6 +195,7 @@ internal sealed class InMemoryEtcd(TimeProvider time) : IEtcdGateway
         }
 
         CompactedTo = revision;
+        _history.RemoveAll(e => e.Kv.ModRevision <= revision);
     });
 
     /// <summary>What Maintenance Status and Alarm answer.</summary>
@@ -204,14 +289,20 @@ internal sealed class InMemoryEtcd(TimeProvider time) : IEtcdGateway
                     ModRevision = _revision,
                     Version = (old?.Version ?? 0) + 1,
                 };
+                Record(Event.Types.EventType.Put, _kvs[key]);
                 response.Responses.Add(new ResponseOp { ResponsePut = new PutResponse() });
             }
             else if (op.RequestDeleteRange is { } delete)
             {
-                if (_kvs.Remove(delete.Key.ToStringUtf8()) && !wrote)
+                if (_kvs.ContainsKey(delete.Key.ToStringUtf8()))
                 {
-                    _revision++;
-                    wrote = true;
+                    if (!wrote)
+                    {
+                        _revision++;
+                        wrote = true;
+                    }
+
+                    Deleted(delete.Key.ToStringUtf8());
                 }
 
                 response.Responses.Add(new ResponseOp { ResponseDeleteRange = new DeleteRangeResponse() });
@@ -264,7 +355,21 @@ internal sealed class InMemoryEtcd(TimeProvider time) : IEtcdGateway
 
         foreach (var key in gone)
         {
-            _kvs.Remove(key);
+            Deleted(key);
         }
     }
+
+    private void Deleted(string key)
+    {
+        _kvs.Remove(key);
+        Record(Event.Types.EventType.Delete, new KeyValue { Key = Google.Protobuf.ByteString.CopyFromUtf8(key), ModRevision = _revision });
+    }
+
+    private void Record(Event.Types.EventType type, KeyValue kv)
+    {
+        _history.Add(new Event { Type = type, Kv = kv.Clone() });
+        Changed();
+    }
+
+    private void Changed() => Interlocked.Exchange(ref _changed, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 }

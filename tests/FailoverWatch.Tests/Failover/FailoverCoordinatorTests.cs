@@ -169,6 +169,26 @@ public sealed class FailoverCoordinatorTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task a_decision_found_while_the_lock_is_busy_is_taken_on_the_latest_view_as_soon_as_it_frees()
+    {
+        await Record("pg1");
+        await RoundAsync(Down("pg1", ProbeFailureKind.Unreachable), Standby("pg2", streaming: true));
+        await RoundAsync(Down("pg1", ProbeFailureKind.Unreachable), Standby("pg2", streaming: true));
+
+        // The third failure arrives while a switchover holds the lock, twice: decided once, on the latest.
+        var release = new TaskCompletionSource();
+        var held = _coordinator.WithDecisionsHeldAsync(async () => { await release.Task.WaitAsync(TimeSpan.FromSeconds(30)); return true; }, CancellationToken.None);
+        await RoundAsync(Down("pg1", ProbeFailureKind.Unreachable), Standby("pg2", streaming: true));
+        await RoundAsync(Down("pg1", ProbeFailureKind.Unreachable), Standby("pg2", streaming: true));
+        Assert.Equal((2, 0.0), (_coordinator.PrimaryFailures, _metrics.FailoversHeld.Get("test", "standby_streaming")));
+
+        release.SetResult();
+        await held;
+        await _coordinator.Acting;
+        Assert.Equal((3, 1.0), (_coordinator.PrimaryFailures, _metrics.FailoversHeld.Get("test", "standby_streaming")));
+    }
+
+    [Fact]
     public async Task an_intruder_is_fenced_in_its_first_round_while_a_decision_still_holds_the_lock()
     {
         var acting = await StartHangingAdoptionAsync();
