@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
-using FailoverWatch.Failover;
 using FailoverWatch.IntegrationTests.Fixtures;
 using FailoverWatch.LocalServers;
+using FailoverWatch.State;
 using Npgsql;
 
 namespace FailoverWatch.Soak;

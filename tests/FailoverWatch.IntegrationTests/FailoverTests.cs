@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
-using FailoverWatch.Failover;
 using FailoverWatch.IntegrationTests.Fixtures;
 using FailoverWatch.Monitoring;
+using FailoverWatch.State;
 
 namespace FailoverWatch.IntegrationTests;
 
@@ -60,7 +60,12 @@ public sealed class FailoverTests
             TimeSpan.FromSeconds(30),
             "pg3 replays the new primary's writes");
         Assert.True(await pg3.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
-        Assert.Equal(1, await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"promoted\"}"));
+
+        // Counted once the failover is recorded, which can come after pg3 has replayed the new primary's first write.
+        await Wait.UntilAsync(
+            async () => await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"promoted\"}") == 1,
+            TimeSpan.FromSeconds(30),
+            "the failover counted as promoted");
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Globalization;
 using FailoverWatch.IntegrationTests.Fixtures;
 using FailoverWatch.LocalServers;
 using FailoverWatch.Monitoring;
+using FailoverWatch.State;
 using Npgsql;
 using static FailoverWatch.IntegrationTests.FailoverTests;
 
@@ -99,7 +100,7 @@ public sealed class SynchronousReplicationTests
         await mount.MakeWritableAsync();
         await commit.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal("", await NamedAsync(cluster.Pair.Primary));
-        Assert.Empty(FailoverWatch.Failover.FailoverStateStore.Load(cluster.StatePath).Replication.Standbys);
+        Assert.Empty(FailoverStateStore.Load(cluster.StatePath).Replication.Standbys);
     }
 
     [Fact]

@@ -2,10 +2,10 @@ using System.CommandLine;
 using FailoverWatch.Backup;
 using FailoverWatch.Configuration;
 using FailoverWatch.Coordination;
-using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Readiness;
 using FailoverWatch.Routing;
+using FailoverWatch.State;
 using Grpc.Core;
 
 namespace FailoverWatch.Cli;

@@ -4,7 +4,7 @@ using System.Text.Json;
 using FailoverWatch.Configuration;
 using FailoverWatch.Coordination;
 using FailoverWatch.Failover;
-using FailoverWatch.Incidents;
+using FailoverWatch.State;
 
 namespace FailoverWatch.Cli;
 

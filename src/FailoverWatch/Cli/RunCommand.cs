@@ -1,7 +1,7 @@
 using System.CommandLine;
 using FailoverWatch.Coordination;
-using FailoverWatch.Failover;
 using FailoverWatch.Hosting;
+using FailoverWatch.State;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FailoverWatch.Configuration;
 using FailoverWatch.Coordination;
-using FailoverWatch.Failover;
+using FailoverWatch.State;
 using Grpc.Core;
 
 namespace FailoverWatch.Cli;

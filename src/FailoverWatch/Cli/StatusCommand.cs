@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using FailoverWatch.Failover;
 using FailoverWatch.Http;
 using FailoverWatch.Monitoring;
+using FailoverWatch.State;
 
 namespace FailoverWatch.Cli;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FailoverWatch.Configuration;
+using FailoverWatch.State;
 using FailoverWatch.Telemetry;
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;

@@ -1,5 +1,5 @@
 using FailoverWatch.Configuration;
-using FailoverWatch.Failover;
+using FailoverWatch.State;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -30,7 +30,6 @@ internal static class CoordinationServiceCollectionExtensions
         services.AddSingleton<ClusterCoordination>();
         services.AddSingleton<IMonitorLeadership>(sp => sp.GetRequiredService<ClusterCoordination>());
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<ClusterCoordination>());
-        services.AddSingleton<LeaderForwarder>();
         return services;
     }
 

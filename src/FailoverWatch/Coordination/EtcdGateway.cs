@@ -3,7 +3,6 @@ using System.Security.Cryptography.X509Certificates;
 using dotnet_etcd;
 using Etcdserverpb;
 using FailoverWatch.Configuration;
-using FailoverWatch.Http;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;

@@ -1,13 +1,12 @@
 using System.Text.Json;
 using Etcdserverpb;
-using FailoverWatch.Failover;
-using FailoverWatch.Incidents;
+using FailoverWatch.State;
 using Mvccpb;
 
 namespace FailoverWatch.Coordination;
 
 /// <summary>
-/// Incidents in etcd, one key each under <c>PREFIX/CLUSTER/incidents/</c>, the newest <see cref="IncidentRecorder.Kept"/>
+/// Incidents in etcd, one key each under <c>PREFIX/CLUSTER/incidents/</c>, the newest <see cref="Incident.Kept"/>
 /// kept. Inside the state value, 50 incidents with their rounds made every state write (at least every few seconds)
 /// rewrite hundreds of kilobytes, towards etcd's request limit (1.5 MiB) and its backend quota. A state value written
 /// before this still holds its incidents: they are read from there too, and the next write moves them out.
@@ -21,7 +20,7 @@ internal static class EtcdIncidents
         [.. stored.Concat(inState)
             .DistinctBy(i => i.Id)
             .OrderBy(i => i.Id, StringComparer.Ordinal)
-            .TakeLast(IncidentRecorder.Kept)];
+            .TakeLast(Incident.Kept)];
 
     public static IEnumerable<Incident> Parse(IEnumerable<KeyValue> stored) =>
         stored.Select(kv => JsonSerializer.Deserialize(kv.Value.Span, FailoverStateJsonContext.Default.Incident)).OfType<Incident>();
@@ -37,7 +36,7 @@ internal static class EtcdIncidents
     /// <summary>The puts of new or changed incidents and the deletes of those dropped, taking etcd from <paramref name="written"/> to <paramref name="wanted"/>.</summary>
     public static IEnumerable<RequestOp> Changes(IReadOnlyDictionary<string, Incident> written, IReadOnlyList<Incident> wanted, EtcdKeys keys)
     {
-        var kept = wanted.TakeLast(IncidentRecorder.Kept).ToList();
+        var kept = wanted.TakeLast(Incident.Kept).ToList();
         foreach (var incident in kept.Where(i => !written.TryGetValue(i.Id, out var was) || !Equals(was, i)))
         {
             yield return EtcdGateway.Put(keys.Incident(incident.Id), Serialize(incident));

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Etcdserverpb;
-using FailoverWatch.Failover;
-using FailoverWatch.Incidents;
+using FailoverWatch.State;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Mvccpb;
@@ -85,7 +84,7 @@ internal sealed class EtcdStateStore(IEtcdGateway etcd, EtcdKeys keys, LeaderFen
             {
                 _current = next;
                 _revision = Math.Max(_revision, revision);
-                _written = next.Incidents.TakeLast(IncidentRecorder.Kept).ToDictionary(i => i.Id);
+                _written = next.Incidents.TakeLast(Incident.Kept).ToDictionary(i => i.Id);
                 _inStateValue = [];
             }
 

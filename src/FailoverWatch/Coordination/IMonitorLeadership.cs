@@ -1,3 +1,5 @@
+using FailoverWatch.State;
+
 namespace FailoverWatch.Coordination;
 
 /// <summary>Whether this monitor may act (promote, fence, hooks, backups), and what the other monitors see.</summary>

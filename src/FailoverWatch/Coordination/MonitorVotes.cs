@@ -1,3 +1,4 @@
+using FailoverWatch.State;
 using Mvccpb;
 
 namespace FailoverWatch.Coordination;
@@ -72,7 +73,7 @@ internal sealed class MonitorVotes(string ownName, TimeSpan maxAge, TimeProvider
     }
 
     /// <summary>The live monitors' votes: the others' fresh views and this monitor's own view as of now.</summary>
-    public MonitorQuorum Quorum(MonitorView own, int failureThreshold) => MonitorQuorum.From(
+    public MonitorQuorum Quorum(MonitorView own, int failureThreshold) => Count(
         [.. _views.Values.Where(r => r.View.Name != ownName && time.GetElapsedTime(r.At) <= maxAge).Select(r => r.View), own],
         own.Primary,
         failureThreshold);
@@ -83,4 +84,15 @@ internal sealed class MonitorVotes(string ownName, TimeSpan maxAge, TimeProvider
         : new Received(view, kv.ModRevision, time.GetTimestamp());
 
     private sealed record Received(MonitorView View, long Revision, long At);
+
+    /// <summary>
+    /// Counts the votes of the live monitors' views (this type leaves out those no longer
+    /// published): a view judging another primary is a live monitor that does not see the primary down.
+    /// </summary>
+    public static MonitorQuorum Count(IReadOnlyCollection<MonitorView> views, string? primary, int failureThreshold) => new(
+        views.Count,
+        [.. views
+            .Where(v => primary is not null && v.Primary == primary && v.PrimaryFailures >= failureThreshold)
+            .Select(v => v.Name)
+            .Order(StringComparer.Ordinal)]);
 }

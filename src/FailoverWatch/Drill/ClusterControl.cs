@@ -3,6 +3,7 @@ using FailoverWatch.Incidents;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Readiness;
 using FailoverWatch.Routing;
+using FailoverWatch.State;
 
 namespace FailoverWatch.Drill;
 

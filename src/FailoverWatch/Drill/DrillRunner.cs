@@ -1,6 +1,7 @@
 using FailoverWatch.Backup;
 using FailoverWatch.Configuration;
 using FailoverWatch.Incidents;
+using FailoverWatch.State;
 using Microsoft.Extensions.Logging;
 
 namespace FailoverWatch.Drill;

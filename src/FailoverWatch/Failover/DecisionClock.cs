@@ -1,5 +1,6 @@
 using FailoverWatch.Configuration;
 using FailoverWatch.Processes;
+using FailoverWatch.State;
 
 namespace FailoverWatch.Failover;
 

@@ -5,6 +5,7 @@ using FailoverWatch.Incidents;
 using FailoverWatch.Logging;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Replication;
+using FailoverWatch.State;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.Logging;
 

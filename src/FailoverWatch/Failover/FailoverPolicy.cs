@@ -1,5 +1,5 @@
-using FailoverWatch.Coordination;
 using FailoverWatch.Monitoring;
+using FailoverWatch.State;
 
 namespace FailoverWatch.Failover;
 

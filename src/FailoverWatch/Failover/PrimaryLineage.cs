@@ -1,4 +1,5 @@
 using FailoverWatch.Monitoring;
+using FailoverWatch.State;
 
 namespace FailoverWatch.Failover;
 

@@ -1,3 +1,5 @@
+using FailoverWatch.State;
+
 namespace FailoverWatch.Failover;
 
 /// <summary>

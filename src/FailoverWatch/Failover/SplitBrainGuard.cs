@@ -2,6 +2,7 @@ using System.Diagnostics;
 using FailoverWatch.Configuration;
 using FailoverWatch.Incidents;
 using FailoverWatch.Logging;
+using FailoverWatch.State;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.Logging;
 

@@ -32,6 +32,12 @@ internal static class FailoverWatchHost
         builder.Services.AddSingleton<FailoverWatchMetrics>();
         builder.Services.AddSingleton<BackupStatusBoard>();
         builder.Services.AddCoordination(options);
+        if (options.Coordination is not null)
+        {
+            // Control requests a follower receives go on to the leader.
+            builder.Services.AddSingleton<LeaderForwarder>();
+        }
+
         builder.Services.AddMonitoring();
         builder.Services.AddBackups(options);
         builder.Services.AddDrill(options);

@@ -5,6 +5,7 @@ using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Readiness;
 using FailoverWatch.Routing;
+using FailoverWatch.State;
 using FailoverWatch.Telemetry;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;

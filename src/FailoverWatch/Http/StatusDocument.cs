@@ -5,6 +5,7 @@ using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Readiness;
 using FailoverWatch.Routing;
+using FailoverWatch.State;
 using Microsoft.AspNetCore.Mvc;
 
 namespace FailoverWatch.Http;

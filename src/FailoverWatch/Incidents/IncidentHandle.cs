@@ -1,3 +1,4 @@
+using FailoverWatch.State;
 using System.Diagnostics;
 
 namespace FailoverWatch.Incidents;
@@ -32,7 +33,7 @@ internal sealed class IncidentHandle
     public string? Id => _recorder is null ? null : Current().Id;
 
     /// <summary>A rejoin that ended, even long after the incident closed: its phase and, when it worked, its records.</summary>
-    public void Rejoined(string node, bool ok, string? detail, IncidentRejoin? rejoin, Rejoin.SalvageRecord? salvage, CancellationToken cancellationToken)
+    public void Rejoined(string node, bool ok, string? detail, IncidentRejoin? rejoin, SalvageRecord? salvage, CancellationToken cancellationToken)
     {
         Phase(IncidentPhases.Rejoin, ok, ok ? node : $"{node}: {detail}", cancellationToken);
         if (ok && _recorder is not null)

@@ -1,10 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using FailoverWatch.Configuration;
-using FailoverWatch.Coordination;
-using FailoverWatch.Failover;
 using FailoverWatch.Logging;
 using FailoverWatch.Monitoring;
+using FailoverWatch.State;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.Logging;
 
@@ -17,7 +16,6 @@ namespace FailoverWatch.Incidents;
 /// </summary>
 internal sealed class IncidentRecorder
 {
-    public const int Kept = 50;
     private readonly FailoverWatchOptions _options;
     private readonly IClusterStateStore _store;
     private readonly FailoverWatchMetrics _metrics;
@@ -128,7 +126,7 @@ internal sealed class IncidentRecorder
         return detected;
     }
 
-    /// <summary>Puts the incident in the state, replacing its earlier version; keeps the last <see cref="Kept"/>.</summary>
+    /// <summary>Puts the incident in the state, replacing its earlier version; keeps the last <see cref="Incident.Kept"/>.</summary>
     /// <param name="latest">Read inside the state's update, so of two phases saved at once the later write carries both.</param>
     internal async Task SaveAsync(Func<Incident> latest, CancellationToken cancellationToken)
     {
@@ -142,7 +140,7 @@ internal sealed class IncidentRecorder
                     IReadOnlyList<Incident> incidents = s.Incidents.Any(i => i.Id == incident.Id)
                         ? [.. s.Incidents.Select(i => i.Id == incident.Id ? incident : i)]
                         : [.. s.Incidents, incident];
-                    return s with { Incidents = [.. incidents.TakeLast(Kept)] };
+                    return s with { Incidents = [.. incidents.TakeLast(Incident.Kept)] };
                 },
                 cancellationToken);
         }

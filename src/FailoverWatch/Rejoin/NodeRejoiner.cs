@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
-using FailoverWatch.Failover;
 using FailoverWatch.LocalServers;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Processes;
+using FailoverWatch.State;
 
 namespace FailoverWatch.Rejoin;
 

@@ -1,3 +1,5 @@
+using FailoverWatch.State;
+
 namespace FailoverWatch.Rejoin;
 
 /// <summary>What <c>failoverwatch rejoin</c> was asked to do.</summary>
@@ -23,17 +25,6 @@ internal sealed record RejoinRequest(
     TimeSpan StreamTimeout,
     bool AllowReclone = false);
 
-/// <summary>The incident's <c>salvage</c> record and <c>summary.json</c>: what only the node had, and where it was saved.</summary>
-internal sealed record SalvageRecord(
-    int Commits,
-    long Bytes,
-    string ForkLsn,
-    string EndLsn,
-    DateTimeOffset? FirstCommitAt,
-    DateTimeOffset? LastCommitAt,
-    IReadOnlyList<string> Relations,
-    string Dir,
-    string? IncompleteFrom);
 
 /// <summary>The JSON line <c>rejoin</c> prints last; the host records it in the incident as <c>rejoin</c> and <c>salvage</c>.</summary>
 /// <param name="MovedAside">Where <c>--allow-reclone</c> moved the old data directory, when it did.</param>

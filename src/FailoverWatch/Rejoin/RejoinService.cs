@@ -5,6 +5,7 @@ using FailoverWatch.Coordination;
 using FailoverWatch.Failover;
 using FailoverWatch.Incidents;
 using FailoverWatch.Monitoring;
+using FailoverWatch.State;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

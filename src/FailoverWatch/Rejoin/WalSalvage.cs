@@ -4,6 +4,7 @@ using System.Text.Json;
 using FailoverWatch.LocalServers;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Processes;
+using FailoverWatch.State;
 
 namespace FailoverWatch.Rejoin;
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using FailoverWatch.Configuration;
 using FailoverWatch.Monitoring;
+using FailoverWatch.State;
 
 namespace FailoverWatch.Replication;
 

@@ -1,6 +1,6 @@
 using FailoverWatch.Configuration;
-using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
+using FailoverWatch.State;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.Logging;
 using Npgsql;

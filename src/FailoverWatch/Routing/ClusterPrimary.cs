@@ -1,5 +1,6 @@
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
+using FailoverWatch.State;
 
 namespace FailoverWatch.Routing;
 

@@ -1,6 +1,6 @@
 using FailoverWatch.Configuration;
-using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
+using FailoverWatch.State;
 
 namespace FailoverWatch.Routing;
 

@@ -1,10 +1,9 @@
 using Etcdserverpb;
 using FailoverWatch.Configuration;
 using FailoverWatch.Coordination;
-using FailoverWatch.Failover;
-using FailoverWatch.Incidents;
 using FailoverWatch.IntegrationTests.Fixtures;
 using FailoverWatch.LocalServers;
+using FailoverWatch.State;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FailoverWatch.IntegrationTests.Coordination;

@@ -1,8 +1,8 @@
 using System.Globalization;
 using FailoverWatch.Configuration;
 using FailoverWatch.Coordination;
-using FailoverWatch.Failover;
 using FailoverWatch.LocalServers;
+using FailoverWatch.State;
 
 namespace FailoverWatch.IntegrationTests.Fixtures;
 

@@ -2,6 +2,7 @@ using Etcdserverpb;
 using FailoverWatch.Coordination;
 using FailoverWatch.Failover;
 using FailoverWatch.Incidents;
+using FailoverWatch.State;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
@@ -124,7 +125,7 @@ public sealed class EtcdIncidentsTests(ITestOutputHelper output)
     /// <summary>As <see cref="IncidentRecorder"/> saves one: replaced by id, or added, the last 50 kept.</summary>
     private static FailoverState Record(FailoverState state, Incident incident) => state with
     {
-        Incidents = [.. (state.Incidents.Any(i => i.Id == incident.Id) ? state.Incidents.Select(i => i.Id == incident.Id ? incident : i) : [.. state.Incidents, incident]).TakeLast(IncidentRecorder.Kept)],
+        Incidents = [.. (state.Incidents.Any(i => i.Id == incident.Id) ? state.Incidents.Select(i => i.Id == incident.Id ? incident : i) : [.. state.Incidents, incident]).TakeLast(FailoverWatch.State.Incident.Kept)],
     };
 
     /// <summary>A failover as the recorder keeps one with default settings: five rounds of three nodes.</summary>

@@ -1,4 +1,5 @@
 using FailoverWatch.Coordination;
+using FailoverWatch.State;
 
 namespace FailoverWatch.Tests.Coordination;
 

@@ -1,6 +1,7 @@
 using FailoverWatch.Coordination;
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
+using FailoverWatch.State;
 using static FailoverWatch.Tests.Failover.Reports;
 
 namespace FailoverWatch.Tests.Coordination;
@@ -26,7 +27,7 @@ public sealed class QuorumPolicyTests
     [Fact]
     public void a_majority_of_live_monitors_seeing_the_primary_down_outweighs_a_standby_that_still_streams()
     {
-        var quorum = MonitorQuorum.From([Vote("fw1", 3, Now), Vote("fw2", 4, Now), Vote("fw3", 1, Now)], "pg1", 3);
+        var quorum = MonitorVotes.Count([Vote("fw1", 3, Now), Vote("fw2", 4, Now), Vote("fw3", 1, Now)], "pg1", 3);
 
         var promote = Assert.IsType<Promote>(Decide(HungPrimary, 3, quorum));
         Assert.Equal("pg2", promote.Target);
@@ -37,14 +38,14 @@ public sealed class QuorumPolicyTests
     public void the_majority_decides_even_before_the_leader_itself_has_counted_to_the_threshold()
     {
         // A leader elected a moment ago (its predecessor died with the primary) acts on the others' counts at once.
-        var quorum = MonitorQuorum.From([Vote("fw2", 3, Now), Vote("fw3", 3, Now)], "pg1", 3);
+        var quorum = MonitorVotes.Count([Vote("fw2", 3, Now), Vote("fw3", 3, Now)], "pg1", 3);
         Assert.IsType<Promote>(Decide(View("pg1", 1000, Down("pg1"), Standby("pg2")), 0, quorum));
     }
 
     [Fact]
     public void one_monitor_cut_off_from_the_primary_holds_the_failover()
     {
-        var quorum = MonitorQuorum.From([Vote("fw1", 5, Now), Vote("fw2", 0, Now), Vote("fw3", 0, Now)], "pg1", 3);
+        var quorum = MonitorVotes.Count([Vote("fw1", 5, Now), Vote("fw2", 0, Now), Vote("fw3", 0, Now)], "pg1", 3);
 
         var hold = Assert.IsType<HoldFailover>(Decide(View("pg1", 1000, Down("pg1"), Standby("pg2")), 5, quorum));
         Assert.Equal("no_quorum", hold.Label);
@@ -54,14 +55,14 @@ public sealed class QuorumPolicyTests
     [Fact]
     public void two_of_four_is_no_majority()
     {
-        var quorum = MonitorQuorum.From([Vote("a", 3, Now), Vote("b", 3, Now), Vote("c", 0, Now), Vote("d", 0, Now)], "pg1", 3);
+        var quorum = MonitorVotes.Count([Vote("a", 3, Now), Vote("b", 3, Now), Vote("c", 0, Now), Vote("d", 0, Now)], "pg1", 3);
         Assert.Equal("no_quorum", Assert.IsType<HoldFailover>(Decide(HungPrimary, 3, quorum)).Label);
     }
 
     [Fact]
     public void votes_about_another_primary_do_not_count()
     {
-        var quorum = MonitorQuorum.From([Vote("fw1", 3, Now), Vote("fw2", 9, Now, primary: "pg2")], "pg1", 3);
+        var quorum = MonitorVotes.Count([Vote("fw1", 3, Now), Vote("fw2", 9, Now, primary: "pg2")], "pg1", 3);
 
         Assert.Equal(["fw1"], quorum.SeeingPrimaryDown);
         Assert.False(quorum.MajoritySeesPrimaryDown);
@@ -70,7 +71,7 @@ public sealed class QuorumPolicyTests
     [Fact]
     public void with_one_live_monitor_the_single_monitor_rules_apply_and_a_streaming_standby_holds()
     {
-        var quorum = MonitorQuorum.From([Vote("fw1", 3, Now)], "pg1", 3);
+        var quorum = MonitorVotes.Count([Vote("fw1", 3, Now)], "pg1", 3);
 
         Assert.False(quorum.Votes);
         Assert.Equal("standby_streaming", Assert.IsType<HoldFailover>(Decide(HungPrimary, 3, quorum)).Label);
@@ -80,7 +81,7 @@ public sealed class QuorumPolicyTests
     [Fact]
     public void a_majority_still_respects_pause_and_the_lag_limit()
     {
-        var quorum = MonitorQuorum.From([Vote("fw1", 3, Now), Vote("fw2", 3, Now), Vote("fw3", 3, Now)], "pg1", 3);
+        var quorum = MonitorVotes.Count([Vote("fw1", 3, Now), Vote("fw2", 3, Now), Vote("fw3", 3, Now)], "pg1", 3);
         var paused = FailoverPolicy.Decide(HungPrimary, RecordedPg1 with { Paused = true }, new PrimaryHealth(3, null, null), Settings, Now, quorum);
         Assert.Equal("paused", Assert.IsType<HoldFailover>(paused).Label);
 
@@ -91,7 +92,7 @@ public sealed class QuorumPolicyTests
     [Fact]
     public void a_majority_that_sees_the_primary_down_decides_even_when_the_leader_reaches_it_and_it_is_a_switchover()
     {
-        var quorum = MonitorQuorum.From([Vote("fw1", 0, Now), Vote("fw2", 3, Now), Vote("fw3", 3, Now)], "pg1", 3);
+        var quorum = MonitorVotes.Count([Vote("fw1", 0, Now), Vote("fw2", 3, Now), Vote("fw3", 3, Now)], "pg1", 3);
         var reachable = View("pg1", 1000, Primary("pg1"), Standby("pg2", streaming: true));
 
         var switchover = Assert.IsType<QuorumSwitchover>(Decide(reachable, 0, quorum));
@@ -103,6 +104,6 @@ public sealed class QuorumPolicyTests
         Assert.Equal("no_standby", Assert.IsType<HoldFailover>(Decide(View("pg1", 1000, Primary("pg1"), Standby("pg2", streaming: false)), 0, quorum)).Label);
 
         // One monitor alone cut off from a primary the leader reaches changes nothing.
-        Assert.IsType<NoAction>(Decide(reachable, 0, MonitorQuorum.From([Vote("fw1", 0, Now), Vote("fw2", 3, Now), Vote("fw3", 0, Now)], "pg1", 3)));
+        Assert.IsType<NoAction>(Decide(reachable, 0, MonitorVotes.Count([Vote("fw1", 0, Now), Vote("fw2", 3, Now), Vote("fw3", 0, Now)], "pg1", 3)));
     }
 }

@@ -1,7 +1,7 @@
 using FailoverWatch.Configuration;
 using FailoverWatch.Drill;
-using FailoverWatch.Failover;
 using FailoverWatch.Incidents;
+using FailoverWatch.State;
 using FailoverWatch.Telemetry;
 using FailoverWatch.Tests.Coordination;
 using Microsoft.Extensions.DependencyInjection;

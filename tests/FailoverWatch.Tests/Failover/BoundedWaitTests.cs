@@ -1,6 +1,7 @@
 using FailoverWatch.Configuration;
 using FailoverWatch.Failover;
 using FailoverWatch.Processes;
+using FailoverWatch.State;
 using Microsoft.Extensions.Time.Testing;
 using static FailoverWatch.Tests.Failover.Reports;
 

@@ -4,6 +4,7 @@ using FailoverWatch.Configuration;
 using FailoverWatch.Failover;
 using FailoverWatch.Incidents;
 using FailoverWatch.Monitoring;
+using FailoverWatch.State;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;

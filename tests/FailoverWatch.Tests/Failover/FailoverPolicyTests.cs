@@ -1,5 +1,6 @@
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
+using FailoverWatch.State;
 using Microsoft.Extensions.Time.Testing;
 using static FailoverWatch.Tests.Failover.Reports;
 

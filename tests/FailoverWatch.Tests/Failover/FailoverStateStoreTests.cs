@@ -1,4 +1,4 @@
-using FailoverWatch.Failover;
+using FailoverWatch.State;
 
 namespace FailoverWatch.Tests.Failover;
 

@@ -1,6 +1,6 @@
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
-using FailoverWatch.Replication;
+using FailoverWatch.State;
 using static FailoverWatch.Tests.Failover.Reports;
 
 namespace FailoverWatch.Tests.Failover;

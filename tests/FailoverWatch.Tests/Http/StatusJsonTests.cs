@@ -1,7 +1,7 @@
 using System.Text.Json;
-using FailoverWatch.Failover;
 using FailoverWatch.Http;
 using FailoverWatch.Readiness;
+using FailoverWatch.State;
 
 namespace FailoverWatch.Tests.Http;
 

@@ -1,6 +1,5 @@
-using FailoverWatch.Coordination;
 using FailoverWatch.Failover;
-using FailoverWatch.Incidents;
+using FailoverWatch.State;
 using static FailoverWatch.Tests.Failover.Reports;
 
 namespace FailoverWatch.Tests.Incidents;

@@ -3,6 +3,7 @@ using FailoverWatch.Failover;
 using FailoverWatch.Incidents;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Rejoin;
+using FailoverWatch.State;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;

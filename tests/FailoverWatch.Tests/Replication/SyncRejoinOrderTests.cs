@@ -2,6 +2,7 @@ using FailoverWatch.Configuration;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Rejoin;
 using FailoverWatch.Replication;
+using FailoverWatch.State;
 
 namespace FailoverWatch.Tests.Replication;
 

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using FailoverWatch.Configuration;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Replication;
+using FailoverWatch.State;
 
 namespace FailoverWatch.Tests.Replication;
 

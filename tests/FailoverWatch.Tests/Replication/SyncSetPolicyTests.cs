@@ -1,6 +1,7 @@
 using FailoverWatch.Configuration;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Replication;
+using FailoverWatch.State;
 
 namespace FailoverWatch.Tests.Replication;
 

@@ -1,6 +1,7 @@
 using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Routing;
+using FailoverWatch.State;
 using static FailoverWatch.Tests.Failover.Reports;
 
 namespace FailoverWatch.Tests.Routing;

@@ -1,5 +1,5 @@
-using FailoverWatch.Failover;
 using FailoverWatch.Routing;
+using FailoverWatch.State;
 using static FailoverWatch.Tests.Failover.Reports;
 
 namespace FailoverWatch.Tests.Routing;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using FailoverWatch.Cli;
 
 namespace FailoverWatch.Backup.Store;
 

@@ -1,4 +1,4 @@
-namespace FailoverWatch.Replication;
+namespace FailoverWatch.State;
 
 /// <summary>
 /// The part of the cluster state synchronous replication keeps: the standbys recorded as holding every acknowledged

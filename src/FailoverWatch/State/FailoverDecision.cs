@@ -1,4 +1,4 @@
-namespace FailoverWatch.Failover;
+namespace FailoverWatch.State;
 
 /// <summary>What the policy wants done this round, always with the reason in plain words.</summary>
 internal abstract record FailoverDecision(string Reason);

@@ -1,10 +1,10 @@
 using System.Net.Http.Headers;
 using FailoverWatch.Configuration;
-using FailoverWatch.Http;
+using FailoverWatch.Coordination;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace FailoverWatch.Coordination;
+namespace FailoverWatch.Http;
 
 /// <summary>
 /// Lets any monitor take <c>pause</c>, <c>resume</c> and <c>switchover</c>: a monitor that does not lead passes the request,

@@ -1,4 +1,4 @@
-namespace FailoverWatch.Coordination;
+namespace FailoverWatch.State;
 
 /// <summary>
 /// What the live monitors say about the recorded primary, as the failover policy takes it: how many are alive
@@ -17,15 +17,4 @@ internal sealed record MonitorQuorum(int LiveMonitors, IReadOnlyList<string> See
 
     public string Describe() =>
         $"{SeeingPrimaryDown.Count} of {LiveMonitors} live monitors see it down" + (SeeingPrimaryDown.Count > 0 ? $" ({string.Join(", ", SeeingPrimaryDown)})" : "");
-
-    /// <summary>
-    /// Counts the votes of the live monitors' views (<see cref="MonitorVotes"/> leaves out those no longer
-    /// published): a view judging another primary is a live monitor that does not see the primary down.
-    /// </summary>
-    public static MonitorQuorum From(IReadOnlyCollection<MonitorView> views, string? primary, int failureThreshold) => new(
-        views.Count,
-        [.. views
-            .Where(v => primary is not null && v.Primary == primary && v.PrimaryFailures >= failureThreshold)
-            .Select(v => v.Name)
-            .Order(StringComparer.Ordinal)]);
 }

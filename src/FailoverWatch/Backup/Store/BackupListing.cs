@@ -1,4 +1,4 @@
-namespace FailoverWatch.Cli;
+namespace FailoverWatch.Backup.Store;
 
 /// <summary>One row of <c>failoverwatch backups</c>.</summary>
 internal sealed record BackupListing(string Id, DateTimeOffset Time, IReadOnlyList<string> Kinds, long Size, bool? Verified, DateTimeOffset? VerifiedAt, string? Node)

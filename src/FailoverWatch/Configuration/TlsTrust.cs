@@ -1,8 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
-using FailoverWatch.Configuration;
 
-namespace FailoverWatch.Http;
+namespace FailoverWatch.Configuration;
 
 /// <summary>Verification of a TLS peer against one configured CA file alone, as <c>etcdctl --cacert</c> and <c>curl --cacert</c> do.</summary>
 internal static class TlsTrust

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
-using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
+using FailoverWatch.State;
 
-namespace FailoverWatch.Incidents;
+namespace FailoverWatch.Failover;
 
 /// <summary>
 /// <c>failoverwatch explain</c>: replays an incident's recorded rounds through the pure <see cref="FailoverPolicy"/>,

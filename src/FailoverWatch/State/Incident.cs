@@ -1,7 +1,6 @@
-using FailoverWatch.Failover;
 using FailoverWatch.Monitoring;
 
-namespace FailoverWatch.Incidents;
+namespace FailoverWatch.State;
 
 /// <summary>
 /// One failover, held failover, refused promotion, split brain or adoption, as it happened: the rounds that led to
@@ -9,6 +8,9 @@ namespace FailoverWatch.Incidents;
 /// </summary>
 internal sealed record Incident
 {
+    /// <summary>How many incidents the state keeps, newest last.</summary>
+    public const int Kept = 50;
+
     public required string Id { get; init; }
 
     /// <summary>One of <see cref="IncidentKinds"/>.</summary>
@@ -34,7 +36,7 @@ internal sealed record Incident
     public IncidentRejoin? Rejoin { get; init; }
 
     /// <summary>What only the old primary had, saved before its rewind (null: nothing past the fork).</summary>
-    public Rejoin.SalvageRecord? Salvage { get; init; }
+    public SalvageRecord? Salvage { get; init; }
 
     /// <summary>A drill's outcome: the canary's count, what it lost, and when writes were refused.</summary>
     public Drill.DrillOutcome? Drill { get; init; }
@@ -60,7 +62,7 @@ internal sealed record IncidentPhase(string Name, DateTimeOffset At, bool Ok, st
     public double? Seconds { get; init; }
 }
 
-/// <summary>One round exactly as <see cref="FailoverPolicy.Decide"/> saw it, and what it decided.</summary>
+/// <summary>One round exactly as <c>FailoverPolicy.Decide</c> saw it, and what it decided.</summary>
 /// <param name="Quorum">With coordination, the monitors' votes the leader decided with (null for one monitor alone).</param>
 internal sealed record IncidentRound(
     DateTimeOffset At,
@@ -72,7 +74,7 @@ internal sealed record IncidentRound(
     PrimaryHealth Health,
     string Decision,
     string Reason,
-    Coordination.MonitorQuorum? Quorum = null)
+    MonitorQuorum? Quorum = null)
 {
     public ClusterView View() => ClusterView.Build(Reports, RecordedPrimary, Lsn.ParseOrNull(PrimaryLsn), At);
 

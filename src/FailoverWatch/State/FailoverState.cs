@@ -1,7 +1,5 @@
-using FailoverWatch.Incidents;
-using FailoverWatch.Replication;
 
-namespace FailoverWatch.Failover;
+namespace FailoverWatch.State;
 
 /// <summary>
 /// What must survive a monitor restart: who the primary is, whether automatic failover is paused,
@@ -28,13 +26,13 @@ internal sealed record FailoverState
     /// <summary>
     /// The primary's WAL position when last seen healthy (text form), so a monitor restarted while the
     /// primary is down can still tell how much WAL a standby lacks. Saved when it moves a WAL segment, or half
-    /// of max_lag_on_failover when that is less (<see cref="PrimaryPositionSave"/>), so it is never staler than that.
+    /// of max_lag_on_failover when that is less (<c>PrimaryPositionSave</c>), so it is never staler than that.
     /// </summary>
     public string? PrimaryLsn { get; init; }
 
     public IReadOnlyList<FailoverRecord> History { get; init => field = value ?? []; } = [];
 
-    /// <summary>Each primary with the timeline it was first seen writable on, oldest first: what <see cref="PrimaryLineage"/> checks a writable node against.</summary>
+    /// <summary>Each primary with the timeline it was first seen writable on, oldest first: what <c>PrimaryLineage</c> checks a writable node against.</summary>
     public IReadOnlyList<PrimaryTimeline> Timelines { get; init => field = value ?? []; } = [];
 
     /// <summary>The last change of primary the monitor made or took over (not a failed attempt).</summary>

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using FailoverWatch.Storage;
 using Microsoft.Win32.SafeHandles;
 
-namespace FailoverWatch.Failover;
+namespace FailoverWatch.State;
 
 /// <summary>
 /// One monitor per state file: an exclusive flock on <c>STATE_FILE.lock</c>, held for the process's life and released

@@ -1,9 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using FailoverWatch.Incidents;
 using FailoverWatch.Storage;
 
-namespace FailoverWatch.Failover;
+namespace FailoverWatch.State;
 
 /// <summary>
 /// The state file: read at start, replaced atomically (temp file, fsync, rename, fsync of the folder) on every change, so a crash

@@ -2,10 +2,11 @@ using FailoverWatch.Configuration;
 using FailoverWatch.Coordination;
 using FailoverWatch.Failover;
 using FailoverWatch.Logging;
+using FailoverWatch.Monitoring;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace FailoverWatch.Monitoring;
+namespace FailoverWatch.Hosting;
 
 /// <summary>
 /// The monitor loop: every probe_interval, probe all nodes, publish the view (metrics, logs, /status),

@@ -1,4 +1,4 @@
-namespace FailoverWatch.Failover;
+namespace FailoverWatch.State;
 
 /// <summary>
 /// Where the cluster state lives: the state file with one monitor, etcd with several. Updates are serialised;

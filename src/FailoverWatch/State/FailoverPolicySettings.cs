@@ -1,7 +1,7 @@
 using FailoverWatch.Configuration;
 using FailoverWatch.Monitoring;
 
-namespace FailoverWatch.Failover;
+namespace FailoverWatch.State;
 
 /// <param name="Nodes">The configured nodes in config order (the tie-break), with the addresses standbys stream from.</param>
 internal sealed record FailoverPolicySettings(
