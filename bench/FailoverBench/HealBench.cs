@@ -37,45 +37,64 @@ internal static class HealBench
         var options = ConfigLoader.Load(config);
         using var monitor = StartMonitor(executable, config);
         var (failover, healed, switchover, bareRefused, drillRefused, drillTotal) = (new List<Figure>(), new List<Figure>(), new List<Figure>(), new List<Figure>(), new List<Figure>(), new List<Figure>());
+        var (loadedFailover, loadedHealed) = (new List<Figure>(), new List<Figure>());
+
+        async Task FailOverAsync(int run, string? writer, List<Figure> failedOver, List<Figure> healedAgain)
+        {
+            await UntilAsync(async () => await StreamsFromAsync(pg2, pg1) && await LagBytesAsync(pg1) == 0 && await HostSeesAsync(directory, "pg1"), "pg2 streaming from pg1 before the fault");
+            using var pgbench = writer is null ? null : StartPgbench(pg1, ["-n", "-c", "2", "-T", "120"]);
+            if (pgbench is not null)
+            {
+                await Task.Delay(3000);
+            }
+
+            var clock = Stopwatch.StartNew();
+            await pg1.SignalAsync("KILL", CancellationToken.None);
+            await UntilAsync(() => WritableAsync(pg2), "pg2 writable");
+            failedOver.Add(new Figure(clock.Elapsed.TotalSeconds, Load()));
+            pgbench?.Kill();
+            await UntilAsync(() => StreamsFromAsync(pg1, pg2), "pg1 rejoined, streaming from pg2");
+            healedAgain.Add(new Figure(clock.Elapsed.TotalSeconds, Load()));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {run}: kill -9{(writer is null ? "" : " under " + writer)}: failover {failedOver[^1].Seconds:0.0} s, both streaming {healedAgain[^1].Seconds:0.0} s (load {healedAgain[^1].Load:0.0})"));
+        }
+
+        async Task SwitchOverAsync(int run)
+        {
+            await UntilAsync(async () => await LagBytesAsync(pg2) == 0 && await HostSeesAsync(directory, "pg2"), "lag 0 before the switchover");
+            await using (var canary = new CanaryWriter(options, TimeProvider.System))
+            {
+                await canary.StartAsync(CancellationToken.None);
+                await Task.Delay(1000);
+                var clock = Stopwatch.StartNew();
+                var (exit, output) = await RunCliAsync(executable, "switchover", "--config", config, "--to", "pg1");
+                if (exit != 0)
+                {
+                    throw new InvalidOperationException($"switchover failed: {output}");
+                }
+
+                await UntilAsync(() => StreamsFromAsync(pg2, pg1), "pg2 rejoined, streaming from pg1");
+                switchover.Add(new Figure(clock.Elapsed.TotalSeconds, Load()));
+                await UntilAsync(() => Task.FromResult(canary.RefusedWindows.Count > 0 || clock.Elapsed > TimeSpan.FromSeconds(5)), "the canary writes again");
+                var lost = await canary.StopAndCountLostAsync(CancellationToken.None);
+                bareRefused.Add(new Figure(canary.RefusedWindows.Sum(w => w.Seconds), Load()));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {run}: switchover both streaming {switchover[^1].Seconds:0.0} s, writes refused {bareRefused[^1].Seconds:0.00} s in {canary.RefusedWindows.Count} window(s), {lost} acknowledged lost (load {bareRefused[^1].Load:0.0})"));
+            }
+        }
+
         try
         {
             await UntilAsync(() => HostSeesAsync(directory, "pg1"), "the monitor records pg1 as primary");
             for (var run = 1; run <= runs; run++)
             {
-                // 1. kill -9 pg1: pg2 writable (the failover alone), then pg1 streaming from pg2 (fence, rejoin_command, pg_rewind).
-                await UntilAsync(async () => await StreamsFromAsync(pg2, pg1) && await LagBytesAsync(pg1) == 0 && await HostSeesAsync(directory, "pg1"), "pg2 streaming from pg1 before the fault");
-                var clock = Stopwatch.StartNew();
-                await pg1.SignalAsync("KILL", CancellationToken.None);
-                await UntilAsync(() => WritableAsync(pg2), "pg2 writable");
-                failover.Add(new Figure(clock.Elapsed.TotalSeconds, Load()));
-                await UntilAsync(() => StreamsFromAsync(pg1, pg2), "pg1 rejoined, streaming from pg2");
-                healed.Add(new Figure(clock.Elapsed.TotalSeconds, Load()));
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {run}: failover {failover[^1].Seconds:0.0} s, both streaming {healed[^1].Seconds:0.0} s (load {healed[^1].Load:0.0})"));
+                // 1. kill -9 pg1, idle: pg2 writable (the failover alone), then pg1 streaming from pg2 (fence, rejoin_command).
+                await FailOverAsync(run, null, failover, healed);
 
                 // 2./3. Switchover back to pg1 with the drill's canary writer running: until both stream, and the writes it saw refused.
-                await UntilAsync(async () => await LagBytesAsync(pg2) == 0 && await HostSeesAsync(directory, "pg2"), "lag 0 before the switchover");
-                await using (var canary = new CanaryWriter(options, TimeProvider.System))
-                {
-                    await canary.StartAsync(CancellationToken.None);
-                    await Task.Delay(1000);
-                    clock.Restart();
-                    var (exit, output) = await RunCliAsync(executable, "switchover", "--config", config, "--to", "pg1");
-                    if (exit != 0)
-                    {
-                        throw new InvalidOperationException($"switchover failed: {output}");
-                    }
-
-                    await UntilAsync(() => StreamsFromAsync(pg2, pg1), "pg2 rejoined, streaming from pg1");
-                    switchover.Add(new Figure(clock.Elapsed.TotalSeconds, Load()));
-                    await UntilAsync(() => Task.FromResult(canary.RefusedWindows.Count > 0 || clock.Elapsed > TimeSpan.FromSeconds(5)), "the canary writes again");
-                    var lost = await canary.StopAndCountLostAsync(CancellationToken.None);
-                    bareRefused.Add(new Figure(canary.RefusedWindows.Sum(w => w.Seconds), Load()));
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {run}: switchover both streaming {switchover[^1].Seconds:0.0} s, writes refused {bareRefused[^1].Seconds:0.00} s in {canary.RefusedWindows.Count} window(s), {lost} acknowledged lost (load {bareRefused[^1].Load:0.0})"));
-                }
+                await SwitchOverAsync(run);
 
                 // 3. The drill: two switchovers (to pg2 and back), each window reported by the drill itself.
                 await UntilAsync(async () => await LagBytesAsync(pg1) == 0 && await HostSeesAsync(directory, "pg1"), "lag 0 before the drill");
-                clock.Restart();
+                var clock = Stopwatch.StartNew();
                 var (drillExit, printed) = await RunCliAsync(executable, "drill", "--config", config);
                 var line = printed.Split('\n').LastOrDefault(l => l.StartsWith('{')) ?? throw new InvalidOperationException($"drill printed no report: {printed}");
                 using var report = JsonDocument.Parse(line);
@@ -89,6 +108,10 @@ internal static class HealBench
                 // Two switchovers per drill: each window is one figure beside a bare switchover's.
                 drillRefused.AddRange(windows.Select(w => new Figure(w, Load())));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {run}: drill {drillTotal[^1].Seconds:0.0} s, writes refused [{string.Join(", ", windows.Select(w => w.ToString("0.00", CultureInfo.InvariantCulture)))}] s, canary lost {report.RootElement.GetProperty("canary_lost").GetInt32()} (load {drillTotal[^1].Load:0.0})"));
+
+                // 1 again, with pgbench writing on pg1 at the kill: the old primary has WAL past the fork, so salvage and pg_rewind run.
+                await FailOverAsync(run, "pgbench", loadedFailover, loadedHealed);
+                await SwitchOverAsync(run);
             }
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException)
@@ -105,6 +128,8 @@ internal static class HealBench
         Console.WriteLine($"{"figure",-58} {"goal",6} {"runs",4} {"median s",9} {"max s",7} {"load at each",14}");
         Print("kill -9 -> new primary writable (failover alone)", "", failover);
         Print("kill -9 -> old primary streaming from new (healed)", "< 30", healed);
+        Print("kill -9 under pgbench -> new primary writable", "", loadedFailover);
+        Print("kill -9 under pgbench -> old primary streaming (rewound)", "< 30", loadedHealed);
         Print("switchover -> both streaming", "< 15", switchover);
         Print("bare switchover: writes refused (canary writer)", "", bareRefused);
         Print("drill: writes refused, per switchover (2 per drill)", "", drillRefused);
@@ -125,9 +150,12 @@ internal static class HealBench
 
     private static double Load() => double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
 
+    private static Process StartPgbench(LocalPostgresServer primary, string[] arguments) =>
+        Process.Start(new ProcessStartInfo(PostgresBinaries.Find().Tool("pgbench"), [.. arguments, "-h", "127.0.0.1", "-p", primary.Port.ToString(CultureInfo.InvariantCulture), "-U", LocalPostgresServer.Superuser, "postgres"]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+
     private static async Task PgbenchInitAsync(LocalPostgresServer primary, int scale)
     {
-        using var pgbench = Process.Start(new ProcessStartInfo(PostgresBinaries.Find().Tool("pgbench"), ["-i", "-q", "-s", scale.ToString(CultureInfo.InvariantCulture), "-h", "127.0.0.1", "-p", primary.Port.ToString(CultureInfo.InvariantCulture), "-U", LocalPostgresServer.Superuser, "postgres"]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        using var pgbench = StartPgbench(primary, ["-i", "-q", "-s", scale.ToString(CultureInfo.InvariantCulture)]);
         var stderr = pgbench.StandardError.ReadToEndAsync();
         await pgbench.StandardOutput.ReadToEndAsync();
         await pgbench.WaitForExitAsync();
