@@ -13,6 +13,13 @@ if (args.Length > 1 && args[1] == "coordinated")
     return;
 }
 
+// With "heal [PGBENCH_SCALE]" after N: back to two streaming nodes after a failover, a switchover and a drill (HealBench).
+if (args.Length > 1 && args[1] == "heal")
+{
+    await FailoverWatch.Bench.HealBench.RunAsync(runs, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 20);
+    return;
+}
+
 var executable = Path.Combine(AppContext.BaseDirectory, "failoverwatch.dll");
 (string Name, string Signal, string Monitor)[] scenarios =
 [

@@ -88,6 +88,7 @@ public sealed class RejoinCommandTests
         await Wait.UntilAsync(() => pg1.PostmasterPid is null, TimeSpan.FromSeconds(30), "pg1's postmaster gone");
         await PromoteAsync(pg2);
         await pg2.ExecuteAsync("INSERT INTO lost_rows VALUES (-1)", CancellationToken.None);
+        AddPreallocatedSegments(pg1);
 
         Task<(int ExitCode, string Output)> RejoinPg1Async(string salvageDirectory) => MonitorProcess.RunCliAsync(
             "rejoin", "--pgdata", pg1.DataDirectory, "--node", "pg1", "--config-file", configFile, "--start-command", start, "--salvage-dir", salvageDirectory,
@@ -125,6 +126,27 @@ public sealed class RejoinCommandTests
         Assert.Equal("7MB", await pg1.QueryScalarAsync<string>("SHOW work_mem", CancellationToken.None));
         Assert.Equal(hba, await File.ReadAllTextAsync(Path.Combine(etc, "pg_hba.conf")));
         Assert.False(File.Exists(Path.Combine(pg1.DataDirectory, "postgresql.conf")));
+    }
+
+    /// <summary>
+    /// Zero-filled segments past the end of the WAL, as the server preallocates after a write burst: a pg_waldump
+    /// left to find the segment size itself reads whichever the directory lists first (seen in bench/heal-bench.sh).
+    /// </summary>
+    private static void AddPreallocatedSegments(LocalPostgresServer node)
+    {
+        var wal = Path.Combine(node.DataDirectory, "pg_wal");
+        var last = Directory.GetFiles(wal, "00000001*").Select(Path.GetFileName).Where(n => n!.Length == 24).Max()!;
+        var number = long.Parse(last[16..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        for (var i = 1; i <= 4; i++)
+        {
+            var path = Path.Combine(wal, string.Create(CultureInfo.InvariantCulture, $"{last[..16]}{number + i:X8}"));
+            using (var segment = File.Create(path))
+            {
+                segment.SetLength(16 * 1024 * 1024);
+            }
+
+            OsUser.GiveToServerAccount(path);
+        }
     }
 
     [Fact]

@@ -38,7 +38,7 @@ internal sealed class WalSalvage(PostgresBinaries binaries, string dataDirectory
         // The fork's own segment recycled by a checkpoint of the isolated node: what lies between is gone.
         var incomplete = segments[0].Number > forkSegment;
         var start = incomplete ? new Lsn((ulong)(segments[0].Number * SegmentSize)) : fork;
-        var dump = await WalDumpAsync(walDirectory, timeline, start, cancellationToken);
+        var dump = await WalDumpAsync(walDirectory, timeline, start, Path.GetFileName(segments[0].Path), cancellationToken);
         if (dump.Records == 0)
         {
             return null;
@@ -78,11 +78,13 @@ internal sealed class WalSalvage(PostgresBinaries binaries, string dataDirectory
         }
     }
 
-    private async Task<WalDumpSummary> WalDumpAsync(string walDirectory, int timeline, Lsn start, CancellationToken cancellationToken)
+    private async Task<WalDumpSummary> WalDumpAsync(string walDirectory, int timeline, Lsn start, string startSegment, CancellationToken cancellationToken)
     {
+        // The start segment named: else pg_waldump takes the segment size from whichever WAL file the directory lists
+        // first, and a preallocated zero-filled one (after a write burst) fails it: "header specifies 0 bytes".
         var (program, arguments) = OsUser.AsServerAccount(
             binaries.Tool("pg_waldump"),
-            ["--path", walDirectory, "--timeline", timeline.ToString(CultureInfo.InvariantCulture), "--start", start.ToString()]);
+            ["--path", walDirectory, "--timeline", timeline.ToString(CultureInfo.InvariantCulture), "--start", start.ToString(), startSegment]);
         var result = await ExternalProcess.RunAsync(program, arguments, TimeSpan.FromMinutes(10), cancellationToken, new Dictionary<string, string> { ["TZ"] = "UTC" });
 
         // pg_waldump always ends with an error at the end of the WAL; one that stopped it before any record is another matter.
