@@ -45,7 +45,7 @@ internal sealed class WalSalvage(PostgresBinaries binaries, string dataDirectory
         }
 
         var id = string.Create(CultureInfo.InvariantCulture, $"{time.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}-{node}");
-        var folder = Path.Combine(salvageDirectory, id);
+        var folder = UnusedFolder(Path.Combine(salvageDirectory, id));
         try
         {
             var wal = Path.Combine(folder, "wal");
@@ -131,5 +131,20 @@ internal sealed class WalSalvage(PostgresBinaries binaries, string dataDirectory
 
         text.AppendLine("These are the transactions' WAL records, not rows: read them with pg_waldump --path wal/ --timeline N --start FORK_LSN.");
         return text.ToString();
+    }
+
+    /// <summary>
+    /// A rejoin run again within the same second (refused, then with <c>--allow-reclone</c>) saves beside the first
+    /// salvage, never over it: each run's copy stays whole. One rejoin per node runs at a time (its lock).
+    /// </summary>
+    private static string UnusedFolder(string folder)
+    {
+        var candidate = folder;
+        for (var n = 2; Directory.Exists(candidate); n++)
+        {
+            candidate = string.Create(CultureInfo.InvariantCulture, $"{folder}-{n}");
+        }
+
+        return candidate;
     }
 }
