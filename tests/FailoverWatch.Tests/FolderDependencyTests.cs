@@ -39,25 +39,27 @@ public sealed partial class FolderDependencyTests
         Assert.DoesNotContain("Cli", Arrows()["Backup"]);
     }
 
+    /// <summary>Each folder's arrows: its <c>using</c> lines, and types it names with their folder's namespace (<c>Rejoin.PendingRejoin</c>).</summary>
     private static Dictionary<string, HashSet<string>> Arrows()
     {
+        var files = Directory.EnumerateFiles(Source, "*.cs", SearchOption.AllDirectories)
+            .Select(file => (Folder: Path.GetRelativePath(Source, file).Split(Path.DirectorySeparatorChar), Text: File.ReadAllText(file)))
+            .Where(f => f.Folder.Length >= 2 && f.Folder[0] is not ("bin" or "obj"))
+            .Select(f => (Folder: f.Folder[0], f.Text))
+            .ToList();
+        var declared = files
+            .SelectMany(f => Declaration().Matches(f.Text).Select(m => (f.Folder, Type: m.Groups[1].Value)))
+            .ToLookup(d => d.Folder, d => d.Type);
         var arrows = new Dictionary<string, HashSet<string>>();
-        foreach (var file in Directory.EnumerateFiles(Source, "*.cs", SearchOption.AllDirectories))
+        foreach (var (folder, text) in files)
         {
-            var relative = Path.GetRelativePath(Source, file).Split(Path.DirectorySeparatorChar);
-            if (relative.Length < 2 || relative[0] is "bin" or "obj")
-            {
-                continue;
-            }
-
-            var targets = arrows.TryGetValue(relative[0], out var known) ? known : arrows[relative[0]] = [];
-            foreach (Match match in UsingLine().Matches(File.ReadAllText(file)))
-            {
-                if (match.Groups[1].Value != relative[0])
-                {
-                    targets.Add(match.Groups[1].Value);
-                }
-            }
+            var targets = arrows.TryGetValue(folder, out var known) ? known : arrows[folder] = [];
+            targets.UnionWith(UsingLine().Matches(text).Select(m => m.Groups[1].Value));
+            var code = string.Join('\n', text.Split('\n').Where(line => !line.TrimStart().StartsWith("//", StringComparison.Ordinal)));
+            targets.UnionWith(QualifiedName().Matches(code)
+                .Where(m => declared[m.Groups[1].Value].Contains(m.Groups[2].Value))
+                .Select(m => m.Groups[1].Value));
+            targets.Remove(folder);
         }
 
         return arrows;
@@ -88,4 +90,10 @@ public sealed partial class FolderDependencyTests
 
     [GeneratedRegex(@"^using FailoverWatch\.(\w+)", RegexOptions.Multiline)]
     private static partial Regex UsingLine();
+
+    [GeneratedRegex(@"^internal\s+(?:(?:sealed|static|abstract|partial|readonly)\s+)*(?:record|class|interface|enum|struct)\s+(\w+)", RegexOptions.Multiline)]
+    private static partial Regex Declaration();
+
+    [GeneratedRegex(@"(?<![\w.])(?:FailoverWatch\.)?([A-Z]\w*)\.([A-Z]\w*)\b")]
+    private static partial Regex QualifiedName();
 }

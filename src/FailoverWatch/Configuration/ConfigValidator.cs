@@ -18,7 +18,7 @@ internal static class ConfigValidator
 
         ValidateNodes(options.Cluster.Nodes, baseDirectory, Problem);
         ValidateMonitor(options.Monitor, Problem);
-        Drill.DrillConfigValidator.Validate(options, Problem);
+        DrillConfigValidator.Validate(options, Problem);
         ValidateHooks(options.Hooks, Problem);
         UpperBounds.Validate(options, Problem);
         ValidateHttp(options.Http, baseDirectory, Problem);
@@ -90,7 +90,7 @@ internal static class ConfigValidator
             }
 
             CheckReadable(node.PasswordFile, $"{key}.password_file", baseDirectory, problem);
-            Rejoin.RejoinConfigValidator.ValidateCommand(node.RejoinCommand, $"{key}.rejoin_command", problem);
+            RejoinConfigValidator.ValidateCommand(node.RejoinCommand, $"{key}.rejoin_command", problem);
         }
     }
 
@@ -126,7 +126,7 @@ internal static class ConfigValidator
             problem("monitor.promotion_timeout", "must be above zero");
         }
 
-        Rejoin.RejoinConfigValidator.Validate(monitor, problem);
+        RejoinConfigValidator.Validate(monitor, problem);
 
         if (string.IsNullOrWhiteSpace(monitor.StateFile))
         {

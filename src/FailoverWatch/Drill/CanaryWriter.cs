@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using FailoverWatch.Configuration;
 using FailoverWatch.Monitoring;
+using FailoverWatch.State;
 using Npgsql;
 
 namespace FailoverWatch.Drill;
@@ -146,19 +147,4 @@ internal sealed class CanaryWriter : IAsyncDisposable
         _stop.Dispose();
         await _primary.DisposeAsync();
     }
-}
-
-/// <summary>
-/// Writes were refused from <paramref name="From"/> (the first refused) to <paramref name="To"/> (the next accepted);
-/// <see cref="During"/> names the drill step under way when they began (which switchover).
-/// </summary>
-internal sealed record RefusedWindow(
-    [property: System.Text.Json.Serialization.JsonPropertyName("from")] DateTimeOffset From,
-    [property: System.Text.Json.Serialization.JsonPropertyName("to")] DateTimeOffset To)
-{
-    [System.Text.Json.Serialization.JsonPropertyName("seconds")]
-    public double Seconds => Math.Round((To - From).TotalSeconds, 3);
-
-    [System.Text.Json.Serialization.JsonPropertyName("during")]
-    public string? During { get; init; }
 }

@@ -1,3 +1,4 @@
+using FailoverWatch.State;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -24,13 +25,6 @@ internal sealed record DrillReport(
     [property: JsonPropertyName("canary_lost")] int? CanaryLost,
     [property: JsonPropertyName("writes_refused")] IReadOnlyList<RefusedWindow> WritesRefused,
     [property: JsonPropertyName("incident")] string? Incident);
-
-/// <summary>The incident's <c>drill</c> record: the canary's proof and what clients saw of each switchover.</summary>
-internal sealed record DrillOutcome(
-    [property: JsonPropertyName("passed")] bool Passed,
-    [property: JsonPropertyName("canary_acknowledged")] int CanaryAcknowledged,
-    [property: JsonPropertyName("canary_lost")] int? CanaryLost,
-    [property: JsonPropertyName("writes_refused")] IReadOnlyList<RefusedWindow> WritesRefused);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(DrillReport))]

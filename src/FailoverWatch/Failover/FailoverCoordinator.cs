@@ -29,7 +29,7 @@ internal sealed class FailoverCoordinator(
     ILogger<FailoverCoordinator> logger,
     IMonitorLeadership? leadership = null,
     SyncStandbyManager? replication = null,
-    Rejoin.RejoinService? rejoins = null)
+    IRejoinRequests? rejoins = null)
 {
     private static readonly TimeSpan PrimaryLsnRetryAfter = TimeSpan.FromSeconds(10);
     private readonly string _cluster = options.Cluster.Name;
@@ -517,6 +517,7 @@ internal sealed class FailoverCoordinator(
             var hook = incident.TrackAsync(IncidentPhases.Hook, RunOnFailoverAsync(from, to, eventName, cancellationToken), cancellationToken);
             var checkpoint = incident.TrackAsync(IncidentPhases.Checkpoint, CheckpointNewPrimaryAsync(to, cancellationToken), cancellationToken);
             await Task.WhenAll(fence, hook, checkpoint);
+            PendingRejoin? rejoin = null;
             if (!await fence)
             {
                 // A split-brain round fences it again should it ever come back writable.
@@ -525,10 +526,13 @@ internal sealed class FailoverCoordinator(
             else
             {
                 // Fenced, so nothing else touches it now: it may come back as a standby.
-                rejoins?.Request(from, incident);
+                rejoin = rejoins?.Request(from, incident);
             }
 
-            await store.UpdateAsync(s => s with { InProgress = null }, cancellationToken);
+            // Saved with the failover's end, so a monitor killed right after still brings the old primary back.
+            await store.UpdateAsync(
+                s => s with { InProgress = null, Rejoins = rejoin is null || s.Rejoins.Any(r => r.Node == rejoin.Node) ? s.Rejoins : [.. s.Rejoins, rejoin] },
+                cancellationToken);
             await incident.CloseAsync(eventName == ClusterCommandRunner.AdoptedEvent ? FailoverResults.Adopted : FailoverResults.Promoted, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

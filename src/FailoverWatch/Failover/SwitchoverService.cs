@@ -24,7 +24,7 @@ internal sealed class SwitchoverService(
     ILogger<SwitchoverService> logger,
     IMonitorLeadership? leadership = null,
     SyncStandbyManager? replication = null,
-    Rejoin.RejoinService? rejoins = null)
+    IRejoinRequests? rejoins = null)
 {
     private readonly IMonitorLeadership _leadership = leadership ?? new SoleMonitor();
 

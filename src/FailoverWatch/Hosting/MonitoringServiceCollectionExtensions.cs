@@ -2,6 +2,7 @@ using FailoverWatch.Failover;
 using FailoverWatch.Incidents;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Readiness;
+using FailoverWatch.Rejoin;
 using FailoverWatch.Replication;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -23,8 +24,9 @@ internal static class MonitoringServiceCollectionExtensions
         services.AddSingleton<SyncStandbyManager>();
         services.AddSingleton<FailoverCoordinator>();
         services.AddSingleton<SwitchoverService>();
-        services.AddSingleton<Rejoin.RejoinService>();
-        services.AddHostedService(sp => sp.GetRequiredService<Rejoin.RejoinService>());
+        services.AddSingleton<RejoinService>();
+        services.AddHostedService(sp => sp.GetRequiredService<RejoinService>());
+        services.AddSingleton<IRejoinRequests>(sp => sp.GetRequiredService<RejoinService>());
         services.AddHostedService<ClusterMonitor>();
         services.AddSingleton<FailoverReadiness>();
         services.AddSingleton<ReadinessMonitor>();

@@ -43,7 +43,7 @@ internal sealed class IncidentHandle
     }
 
     /// <summary>A drill that ended: its canary and write-refused windows beside the phases.</summary>
-    public void Drilled(Drill.DrillOutcome outcome, CancellationToken cancellationToken)
+    public void Drilled(DrillOutcome outcome, CancellationToken cancellationToken)
     {
         if (_recorder is not null)
         {

@@ -32,7 +32,7 @@ internal sealed class RejoinService(
     TimeProvider time,
     ILogger<RejoinService> logger,
     IMonitorLeadership? leadership = null,
-    Replication.SyncStandbyManager? replication = null) : BackgroundService
+    Replication.SyncStandbyManager? replication = null) : BackgroundService, IRejoinRequests
 {
     public const string StreamingResult = "streaming";
     public const string FailedResult = "failed";
@@ -59,22 +59,24 @@ internal sealed class RejoinService(
     private readonly Dictionary<string, DateTimeOffset> _notStreamingSince = new(StringComparer.Ordinal);
 
     /// <summary>Rejoins <paramref name="node"/> as soon as nothing holds it back; its outcome goes into <paramref name="incident"/>.</summary>
-    public void Request(string node, IncidentHandle incident)
+    public PendingRejoin? Request(string node, IncidentHandle incident)
     {
         if (string.IsNullOrWhiteSpace(options.Cluster.Nodes.FirstOrDefault(n => n.Name == node)?.RejoinCommand))
         {
             logger.NoRejoinCommand(node);
-            return;
+            return null;
         }
 
+        var pending = new PendingRejoin(node, time.GetUtcNow(), incident.Id);
         lock (_gate)
         {
-            _asked[node] = new PendingRejoin(node, time.GetUtcNow(), incident.Id);
+            _asked[node] = pending;
             _incidents[node] = incident;
             _done.Remove(node);
         }
 
         logger.RejoinQueued(node, store.Current.Primary ?? "?");
+        return pending;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -43,7 +43,7 @@ internal sealed class SyncStandbyManager(FailoverWatchOptions options, IClusterS
         && (store.Current.Replication.Standbys.Contains(node) || _named?.Contains(node, StringComparer.OrdinalIgnoreCase) == true);
 
     /// <summary>The nodes the primary may name: all but the primary and, in <c>sync</c>, those about to be rejoined (restarted).</summary>
-    public static IReadOnlyList<string> Candidates(IEnumerable<string> nodes, string primary, string mode, IReadOnlyList<Rejoin.PendingRejoin> rejoins) =>
+    public static IReadOnlyList<string> Candidates(IEnumerable<string> nodes, string primary, string mode, IReadOnlyList<PendingRejoin> rejoins) =>
         [.. nodes.Where(n => n != primary && (mode != ReplicationModes.Sync || !rejoins.Any(r => r.Node == n)))];
 
     /// <summary>

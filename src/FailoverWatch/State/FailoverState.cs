@@ -1,4 +1,3 @@
-
 namespace FailoverWatch.State;
 
 /// <summary>
@@ -45,7 +44,7 @@ internal sealed record FailoverState
     public SyncReplicationState Replication { get; init => field = value ?? SyncReplicationState.None; } = SyncReplicationState.None;
 
     /// <summary>Rejoins asked for and not yet done (see RejoinService): they outlive a monitor restart.</summary>
-    public IReadOnlyList<Rejoin.PendingRejoin> Rejoins { get; init => field = value ?? []; } = [];
+    public IReadOnlyList<PendingRejoin> Rejoins { get; init => field = value ?? []; } = [];
 
     public static FailoverState Empty { get; } = new();
 }

@@ -39,7 +39,7 @@ internal sealed record Incident
     public SalvageRecord? Salvage { get; init; }
 
     /// <summary>A drill's outcome: the canary's count, what it lost, and when writes were refused.</summary>
-    public Drill.DrillOutcome? Drill { get; init; }
+    public DrillOutcome? Drill { get; init; }
 
     /// <summary>The rounds up to and including the deciding one, oldest first, each with what the policy was given.</summary>
     public IReadOnlyList<IncidentRound> Rounds { get; init => field = value ?? []; } = [];

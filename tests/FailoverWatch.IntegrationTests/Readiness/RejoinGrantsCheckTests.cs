@@ -3,7 +3,6 @@ using FailoverWatch.Configuration;
 using FailoverWatch.IntegrationTests.Fixtures;
 using FailoverWatch.Monitoring;
 using FailoverWatch.Readiness;
-using FailoverWatch.Rejoin;
 
 namespace FailoverWatch.IntegrationTests.Readiness;
 

@@ -48,7 +48,7 @@ public sealed class FailoverCoordinatorTests : IAsyncDisposable
         };
         _store = new FailoverStateStore(options.Monitor.StateFile);
         _coordinator = new FailoverCoordinator(
-            options, _store, new NodePromoter(options), new IncidentRecorder(options, _store, _metrics, _clock, new FakeLogger<IncidentRecorder>()), new ClusterCommandRunner(options, _metrics, new FakeLogger<ClusterCommandRunner>()), _metrics, _clock, _log);
+            options, _store, new NodePromoter(options), new IncidentRecorder(options, _store, _metrics, _clock, new FakeLogger<IncidentRecorder>()), new ClusterCommandRunner(options, _metrics, new FakeLogger<ClusterCommandRunner>()), _metrics, _clock, _log, rejoins: new AskedRejoins());
         _coordinator.Initialise();
         System.IO.File.WriteAllText(File("fence-works"), "");
     }
@@ -93,6 +93,9 @@ public sealed class FailoverCoordinatorTests : IAsyncDisposable
         Assert.Equal(1, _metrics.Failovers.Get("test", FailoverResults.Promoted));
         Assert.Equal("failover pg1 old=pg1 new=pg2\n", Marker("fenced"));
         Assert.Equal("failover pg2 old=pg1 new=pg2\n", Marker("hook"));
+
+        // The fenced old primary's rejoin is saved with the failover's end: a monitor killed right after brings it back.
+        Assert.Equal("pg1", Assert.Single(state.Rejoins).Node);
     }
 
     [Fact]
@@ -328,5 +331,11 @@ public sealed class FailoverCoordinatorTests : IAsyncDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The host's rejoin service as the coordinator sees it: every request is pending at once.</summary>
+    private sealed class AskedRejoins : IRejoinRequests
+    {
+        public PendingRejoin? Request(string node, IncidentHandle incident) => new(node, Now, incident.Id);
     }
 }

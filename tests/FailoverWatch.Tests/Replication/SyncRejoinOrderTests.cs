@@ -1,6 +1,5 @@
 using FailoverWatch.Configuration;
 using FailoverWatch.Monitoring;
-using FailoverWatch.Rejoin;
 using FailoverWatch.Replication;
 using FailoverWatch.State;
 

@@ -1,6 +1,4 @@
-using FailoverWatch.Configuration;
-
-namespace FailoverWatch.Rejoin;
+namespace FailoverWatch.Configuration;
 
 /// <summary>The rejoin keys of <c>monitor</c>: bounded both ways, so a typo cannot mean "never" or "hammer the host".</summary>
 internal static class RejoinConfigValidator

@@ -1,4 +1,4 @@
-namespace FailoverWatch.Rejoin;
+namespace FailoverWatch.State;
 
 /// <summary>
 /// A rejoin asked for and not yet done, kept in the state (file or etcd) so a restarted monitor, or a new leader,

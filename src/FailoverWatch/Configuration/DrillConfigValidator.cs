@@ -1,6 +1,4 @@
-using FailoverWatch.Configuration;
-
-namespace FailoverWatch.Drill;
+namespace FailoverWatch.Configuration;
 
 /// <summary><c>monitor.drill_schedule</c>: a cron expression, and nodes the host can bring back after each switchover.</summary>
 internal static class DrillConfigValidator

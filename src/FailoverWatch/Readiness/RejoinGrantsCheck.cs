@@ -1,9 +1,8 @@
 using FailoverWatch.Configuration;
 using FailoverWatch.Monitoring;
-using FailoverWatch.Readiness;
 using Npgsql;
 
-namespace FailoverWatch.Rejoin;
+namespace FailoverWatch.Readiness;
 
 /// <summary>
 /// For each node with a <c>rejoin_command</c>: can its <c>rejoin_user</c> be pg_rewind's source on every other node
