@@ -13,14 +13,27 @@ internal interface IClusterControl
     /// <summary>What <c>/status</c> shows now.</summary>
     ClusterSnapshot Status();
 
+    /// <summary>
+    /// <see cref="Status"/> once the doctor's checks have run afresh: the host's last verdict may be from before a
+    /// switchover or rejoin (it re-checks once per readiness_interval), and a drill must not be refused on it.
+    /// </summary>
+    Task<ClusterSnapshot> CheckAsync(CancellationToken cancellationToken);
+
     /// <summary>Null when the host switched over; else why not. The old primary's rejoin goes into <paramref name="incident"/>.</summary>
     Task<string?> SwitchoverAsync(string to, IncidentHandle incident, CancellationToken cancellationToken);
 }
 
 /// <summary>The running host's: the last round, the recorded primary, the doctor's last verdict, and its switchover.</summary>
-internal sealed class ClusterControl(LatestClusterView latest, FailoverCoordinator coordinator, ReadinessMonitor readiness, SwitchoverService switchover) : IClusterControl
+internal sealed class ClusterControl(LatestClusterView latest, FailoverCoordinator coordinator, ReadinessMonitor readiness, SwitchoverService switchover, IRejoinRequests? rejoins = null) : IClusterControl
 {
-    public ClusterSnapshot Status() => ClusterSnapshot.From(latest.Current, coordinator.State, readiness.Current);
+    public ClusterSnapshot Status() =>
+        ClusterSnapshot.From(latest.Current, coordinator.State, readiness.Current) with { Rejoining = [.. latest.Current?.Nodes.Select(n => n.Name).Where(n => rejoins?.IsRejoining(n) == true) ?? []] };
+
+    public async Task<ClusterSnapshot> CheckAsync(CancellationToken cancellationToken)
+    {
+        await readiness.CheckNowAsync(cancellationToken);
+        return Status();
+    }
 
     public async Task<string?> SwitchoverAsync(string to, IncidentHandle incident, CancellationToken cancellationToken)
     {
@@ -33,6 +46,9 @@ internal sealed class ClusterControl(LatestClusterView latest, FailoverCoordinat
 internal sealed record ClusterSnapshot(string? Primary, IReadOnlyList<NodeSnapshot> Nodes, IReadOnlyDictionary<string, bool> Ready, IReadOnlyList<string> Problems, bool Paused)
 {
     public const string NoReadinessYet = "the host has not run its first readiness check yet";
+
+    /// <summary>The nodes whose rejoin is asked for, pending or running.</summary>
+    public IReadOnlyCollection<string> Rejoining { get; init; } = [];
 
     public static ClusterSnapshot From(ClusterView? view, FailoverState state, ReadinessReport? readiness) => new(
         ClusterPrimary.Name(view, state),

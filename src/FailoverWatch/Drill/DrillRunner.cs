@@ -80,7 +80,7 @@ internal sealed class DrillRunner(FailoverWatchOptions options, IClusterControl 
         var deadline = time.GetUtcNow() + ReadyWait;
         while (true)
         {
-            var status = control.Status();
+            var status = await control.CheckAsync(cancellationToken);
             var problem = NotReady(status, out var target);
             if (problem is null)
             {
@@ -143,11 +143,14 @@ internal sealed class DrillRunner(FailoverWatchOptions options, IClusterControl 
         }
     }
 
-    /// <summary>The host rejoins the old primary (rejoin_command); without it streaming there is nothing to switch back to.</summary>
+    /// <summary>
+    /// The host rejoins the old primary (rejoin_command); without it streaming there is nothing to switch back to. Its
+    /// rejoin must have finished too: the node streams before the rejoin_command has seen it do so and ended.
+    /// </summary>
     private async Task WaitStreamingAsync(string node, CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + StreamWait;
-        while (control.Status() is var status && !status.Streams(node))
+        while (control.Status() is var status && (!status.Streams(node) || status.Rejoining.Contains(node)))
         {
             if (status.Paused)
             {
@@ -156,7 +159,7 @@ internal sealed class DrillRunner(FailoverWatchOptions options, IClusterControl 
 
             if (time.GetUtcNow() > deadline)
             {
-                throw new DrillStepException($"{node} did not stream from the new primary within {StreamWait.TotalSeconds:0} s: is its rejoin_command set, and did it run (log, `failoverwatch incidents`)?");
+                throw new DrillStepException($"{node} did not stream from the new primary, its rejoin finished, within {StreamWait.TotalSeconds:0} s: is its rejoin_command set, and did it run (log, `failoverwatch incidents`)?");
             }
 
             await Task.Delay(Poll, time, cancellationToken);

@@ -517,22 +517,20 @@ internal sealed class FailoverCoordinator(
             var hook = incident.TrackAsync(IncidentPhases.Hook, RunOnFailoverAsync(from, to, eventName, cancellationToken), cancellationToken);
             var checkpoint = incident.TrackAsync(IncidentPhases.Checkpoint, CheckpointNewPrimaryAsync(to, cancellationToken), cancellationToken);
             await Task.WhenAll(fence, hook, checkpoint);
-            PendingRejoin? rejoin = null;
             if (!await fence)
             {
                 // A split-brain round fences it again should it ever come back writable.
                 logger.FenceFailed(from);
             }
-            else
+            else if (rejoins is not null)
             {
-                // Fenced, so nothing else touches it now: it may come back as a standby.
-                rejoin = rejoins?.Request(from, incident);
+                // Fenced, so nothing else touches it now: it may come back as a standby. Saved before the failover's end:
+                // a monitor that dies between the two finishes the failover again and asks again, while the other
+                // order would forget the rejoin; no rejoin runs while the failover is under way.
+                await rejoins.RequestAsync(from, incident, cancellationToken);
             }
 
-            // Saved with the failover's end, so a monitor killed right after still brings the old primary back.
-            await store.UpdateAsync(
-                s => s with { InProgress = null, Rejoins = rejoin is null || s.Rejoins.Any(r => r.Node == rejoin.Node) ? s.Rejoins : [.. s.Rejoins, rejoin] },
-                cancellationToken);
+            await store.UpdateAsync(s => s with { InProgress = null }, cancellationToken);
             await incident.CloseAsync(eventName == ClusterCommandRunner.AdoptedEvent ? FailoverResults.Adopted : FailoverResults.Promoted, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

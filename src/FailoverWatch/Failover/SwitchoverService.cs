@@ -39,6 +39,18 @@ internal sealed class SwitchoverService(
         using var activity = FailoverWatchActivity.Source.StartActivity("switchover");
         var started = time.GetTimestamp();
 
+        // Waited out before the decision lock, which a rejoin can take minutes to release; checked again under it.
+        if (!decisionsHeld && rejoins is not null && rejoins.IsRejoining(target))
+        {
+            var bound = RejoinWait.Bound(options.Monitor.RejoinTimeout);
+            Step($"waiting up to {Duration.Format(bound)} for the rejoin of {target} to finish");
+            if (await RejoinWait.UntilIdleAsync(rejoins, target, bound, time, cancellationToken) is { } busy)
+            {
+                Step($"refused: {busy}");
+                return new(false, coordinator.RecordedPrimary ?? "", target, busy, time.GetElapsedTime(started).TotalSeconds);
+            }
+        }
+
         // Read under the decision lock, after any failover under way has finished: that may have changed the primary.
         return await (decisionsHeld ? SwitchRecordedAsync() : coordinator.WithDecisionsHeldAsync(SwitchRecordedAsync, cancellationToken));
 
@@ -60,7 +72,7 @@ internal sealed class SwitchoverService(
             var primary = coordinator.RecordedPrimary ?? "";
             SwitchoverResult Result(bool ok, string message) => new(ok, primary, target, message, time.GetElapsedTime(started).TotalSeconds);
             var view = await ProbeAsync(cancellationToken);
-            if (Refusal(view, primary, target) is { } refusal)
+            if ((Refusal(view, primary, target) ?? (rejoins?.IsRejoining(target) == true ? RejoinWait.Busy(target) : null)) is { } refusal)
             {
                 logger.SwitchoverStep($"refused: {refusal}");
                 return Result(false, refusal);
@@ -158,7 +170,12 @@ internal sealed class SwitchoverService(
         await Task.WhenAll(
             commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, target, ClusterCommandRunner.SwitchoverEvent, primary, target, cancellationToken),
             coordinator.CheckpointNewPrimaryAsync(target, cancellationToken));
-        rejoins?.Request(primary, incident);
+        if (rejoins is not null)
+        {
+            // Saved before the switchover reports done: a monitor killed right after still brings the old primary back.
+            await rejoins.RequestAsync(primary, incident, cancellationToken);
+        }
+
         return null;
     }
 

@@ -26,6 +26,7 @@ internal sealed class ReadinessMonitor(
     private readonly string _cluster = options.Cluster.Name;
     private string? _checkedSignature;
     private DateTimeOffset _checkedAt = DateTimeOffset.MinValue;
+    private readonly SemaphoreSlim _one = new(1, 1);
 
     public ReadinessReport? Current { get; private set; }
 
@@ -52,23 +53,37 @@ internal sealed class ReadinessMonitor(
         }
     }
 
-    internal async Task CheckIfDueAsync(CancellationToken cancellationToken)
+    internal Task CheckIfDueAsync(CancellationToken cancellationToken) => CheckAsync(onlyIfDue: true, cancellationToken);
+
+    /// <summary>Runs the checks now, whatever the last one found and when: for a drill about to start.</summary>
+    public Task CheckNowAsync(CancellationToken cancellationToken) => CheckAsync(onlyIfDue: false, cancellationToken);
+
+    private async Task CheckAsync(bool onlyIfDue, CancellationToken cancellationToken)
     {
-        if (latest.Current is not { } view)
+        // One check at a time, so an older verdict never replaces a newer one.
+        await _one.WaitAsync(cancellationToken);
+        try
         {
-            return;
-        }
+            if (latest.Current is not { } view)
+            {
+                return;
+            }
 
-        var primary = ClusterPrimary.Name(view, coordinator.State);
-        var signature = Signature(view, primary);
-        if (signature == _checkedSignature && time.GetUtcNow() - _checkedAt < options.Monitor.ReadinessInterval)
+            var primary = ClusterPrimary.Name(view, coordinator.State);
+            var signature = Signature(view, primary);
+            if (onlyIfDue && signature == _checkedSignature && time.GetUtcNow() - _checkedAt < options.Monitor.ReadinessInterval)
+            {
+                return;
+            }
+
+            var report = await readiness.CheckAsync(view, primary, cancellationToken);
+            Publish(report, primary);
+            (_checkedSignature, _checkedAt) = (signature, time.GetUtcNow());
+        }
+        finally
         {
-            return;
+            _one.Release();
         }
-
-        var report = await readiness.CheckAsync(view, primary, cancellationToken);
-        Publish(report, primary);
-        (_checkedSignature, _checkedAt) = (signature, time.GetUtcNow());
     }
 
     private void Publish(ReadinessReport report, string? primary)

@@ -54,12 +54,44 @@ internal sealed class RejoinService(
     /// <summary>Rejoined, but the state write that says so failed: never run again, and its removal is tried each tick.</summary>
     private readonly HashSet<string> _done = new(StringComparer.Ordinal);
 
+    /// <summary>The node whose rejoin_command runs now, until its outcome is recorded.</summary>
+    private string? _running;
+
     private readonly UpstreamCorrector _upstreams = new(options, time, logger);
     private long _upstreamsCheckedAt;
     private readonly Dictionary<string, DateTimeOffset> _notStreamingSince = new(StringComparer.Ordinal);
 
     /// <summary>Rejoins <paramref name="node"/> as soon as nothing holds it back; its outcome goes into <paramref name="incident"/>.</summary>
-    public PendingRejoin? Request(string node, IncidentHandle incident)
+    public async Task RequestAsync(string node, IncidentHandle incident, CancellationToken cancellationToken)
+    {
+        // Only the leader writes the state (and only the leader asks); elsewhere the request waits in memory.
+        if (Ask(node, incident) is not { } pending || !_leadership.IsLeader)
+        {
+            return;
+        }
+
+        await store.UpdateAsync(s => s with { Rejoins = [.. s.Rejoins.Where(p => p.Node != node), pending] }, cancellationToken);
+        lock (_gate)
+        {
+            if (_asked.GetValueOrDefault(node) == pending)
+            {
+                _asked.Remove(node);
+            }
+        }
+    }
+
+    public bool IsRejoining(string node)
+    {
+        var saved = store.Current.Rejoins.Any(r => r.Node == node);
+        lock (_gate)
+        {
+            return _running == node || _asked.ContainsKey(node)
+                || (saved && !_done.Contains(node) && !string.IsNullOrWhiteSpace(options.Cluster.Nodes.FirstOrDefault(n => n.Name == node)?.RejoinCommand));
+        }
+    }
+
+    /// <summary>Queued for the next tick's state write; null when the node has no rejoin_command.</summary>
+    private PendingRejoin? Ask(string node, IncidentHandle incident)
     {
         if (string.IsNullOrWhiteSpace(options.Cluster.Nodes.FirstOrDefault(n => n.Name == node)?.RejoinCommand))
         {
@@ -95,6 +127,11 @@ internal sealed class RejoinService(
             await CheckUpstreamsAsync(stoppingToken);
             if (NextDue() is { } node)
             {
+                lock (_gate)
+                {
+                    _running = node.Node;
+                }
+
                 try
                 {
                     await RunAsync(node, stoppingToken);
@@ -104,6 +141,13 @@ internal sealed class RejoinService(
                     // Never the host's end: the node waits for its retry like any failed rejoin.
                     logger.RejoinBroke(node.Node, e);
                     await RescheduleAsync(node, stoppingToken);
+                }
+                finally
+                {
+                    lock (_gate)
+                    {
+                        _running = null;
+                    }
                 }
             }
             else
@@ -146,7 +190,7 @@ internal sealed class RejoinService(
             if (!pending && view.At - since >= NotStreamingFor)
             {
                 _notStreamingSince.Remove(node.Name);
-                Request(node.Name, IncidentHandle.None);
+                Ask(node.Name, IncidentHandle.None);
             }
         }
     }

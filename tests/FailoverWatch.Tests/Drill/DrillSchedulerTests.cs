@@ -76,6 +76,21 @@ public sealed class DrillSchedulerTests : IDisposable
     }
 
     [Fact]
+    public async Task the_drill_runs_the_doctors_checks_afresh_and_is_not_refused_on_a_verdict_from_before_a_switchover()
+    {
+        // The host's last verdict still describes pg2 as it was while it was rejoined; checked now, it is ready.
+        _cluster.Now = DrillReadinessTests.Status("pg1", new("pg2", true, 0, 0), Ready, ["pg2: unreachable"]);
+        _cluster.Fresh = DrillReadinessTests.Status("pg1", new("pg2", true, 0, 0), Ready);
+
+        await RunScheduleAsync(leads: true);
+
+        Assert.Equal(1, _cluster.FreshChecks);
+        var incident = Assert.Single(_store.Current.Incidents);
+        Assert.True(incident.Phases[0] is { Name: "ready", Ok: true }, string.Join("; ", incident.Phases));
+        Assert.DoesNotContain(_log.Collector.GetSnapshot(), r => r.Message.Contains("Drill not started", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task lag_that_never_reaches_0_declines_the_drill_after_30_seconds()
     {
         _cluster.Now = DrillReadinessTests.Status("pg1", new("pg2", true, 8192, 0), Ready);
@@ -152,6 +167,18 @@ public sealed class DrillSchedulerTests : IDisposable
         {
             Interlocked.Increment(ref _reads);
             return Next?.Invoke() ?? Now!;
+        }
+
+        /// <summary>What the doctor's checks find when run afresh; null: what <see cref="Status"/> says.</summary>
+        public ClusterSnapshot? Fresh { get; set; }
+
+        public int FreshChecks { get; private set; }
+
+        public Task<ClusterSnapshot> CheckAsync(CancellationToken cancellationToken)
+        {
+            FreshChecks++;
+            var status = Status();
+            return Task.FromResult(Fresh ?? status);
         }
 
         public Task<string?> SwitchoverAsync(string to, IncidentHandle incident, CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using FailoverWatch.Configuration;
 using FailoverWatch.Failover;
 using FailoverWatch.Incidents;
 using FailoverWatch.Monitoring;
+using FailoverWatch.Rejoin;
 using FailoverWatch.State;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,7 +39,7 @@ public sealed class FailoverCoordinatorTests : IAsyncDisposable
                 Name = "test",
                 Nodes =
                 [
-                    new NodeOptions { Name = "pg1", Host = "127.0.0.1", Port = closedPort, FenceCommand = $"test -f {File("fence-works")} && {Record("fenced")}" },
+                    new NodeOptions { Name = "pg1", Host = "127.0.0.1", Port = closedPort, FenceCommand = $"test -f {File("fence-works")} && {Record("fenced")}", RejoinCommand = "false" },
                     new NodeOptions { Name = "pg2", Host = "127.0.0.1", Port = closedPort, FenceCommand = Record("fenced") },
                     new NodeOptions { Name = "pg3", Host = "127.0.0.1", Port = closedPort, FenceCommand = $"while [ ! -f {File("release")} ]; do sleep 0.05; done; {Record("fenced")}" },
                 ],
@@ -48,7 +49,7 @@ public sealed class FailoverCoordinatorTests : IAsyncDisposable
         };
         _store = new FailoverStateStore(options.Monitor.StateFile);
         _coordinator = new FailoverCoordinator(
-            options, _store, new NodePromoter(options), new IncidentRecorder(options, _store, _metrics, _clock, new FakeLogger<IncidentRecorder>()), new ClusterCommandRunner(options, _metrics, new FakeLogger<ClusterCommandRunner>()), _metrics, _clock, _log, rejoins: new AskedRejoins());
+            options, _store, new NodePromoter(options), new IncidentRecorder(options, _store, _metrics, _clock, new FakeLogger<IncidentRecorder>()), new ClusterCommandRunner(options, _metrics, new FakeLogger<ClusterCommandRunner>()), _metrics, _clock, _log, rejoins: new RejoinService(options, _store, new ClusterCommandRunner(options, _metrics, new FakeLogger<ClusterCommandRunner>()), new LatestClusterView(), _metrics, _clock, new FakeLogger<RejoinService>()));
         _coordinator.Initialise();
         System.IO.File.WriteAllText(File("fence-works"), "");
     }
@@ -94,7 +95,7 @@ public sealed class FailoverCoordinatorTests : IAsyncDisposable
         Assert.Equal("failover pg1 old=pg1 new=pg2\n", Marker("fenced"));
         Assert.Equal("failover pg2 old=pg1 new=pg2\n", Marker("hook"));
 
-        // The fenced old primary's rejoin is saved with the failover's end: a monitor killed right after brings it back.
+        // The fenced old primary's rejoin is saved no later than the failover's end: a monitor killed right after brings it back.
         Assert.Equal("pg1", Assert.Single(state.Rejoins).Node);
     }
 
@@ -331,11 +332,5 @@ public sealed class FailoverCoordinatorTests : IAsyncDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>The host's rejoin service as the coordinator sees it: every request is pending at once.</summary>
-    private sealed class AskedRejoins : IRejoinRequests
-    {
-        public PendingRejoin? Request(string node, IncidentHandle incident) => new(node, Now, incident.Id);
     }
 }

@@ -62,7 +62,7 @@ public sealed class RejoinServiceTests : IAsyncDisposable
     {
         await _store.UpdateAsync(s => s with { Primary = "pg2", Paused = true }, CancellationToken.None);
         await _service.StartAsync(CancellationToken.None);
-        _service.Request("pg1", IncidentHandle.None);
+        await _service.RequestAsync("pg1", IncidentHandle.None, CancellationToken.None);
         await TicksAsync(5);
         Assert.Equal(0, Rejoins("pg1", "failed") + Rejoins("pg1", "streaming"));
 
@@ -108,7 +108,7 @@ public sealed class RejoinServiceTests : IAsyncDisposable
     {
         await _store.UpdateAsync(s => s with { Primary = "pg2" }, CancellationToken.None);
         await _service.StartAsync(CancellationToken.None);
-        _service.Request("pg1", IncidentHandle.None);
+        await _service.RequestAsync("pg1", IncidentHandle.None, CancellationToken.None);
         await UntilAsync(() => Rejoins("pg1", "failed") == 1, "first try failed: the host is down");
         await UntilAsync(() => _store.Current.Rejoins.Any(r => r.Node == "pg1" && r.Due > _clock.GetUtcNow()), "the retry is in the state");
         await _service.StopAsync(CancellationToken.None);
@@ -127,6 +127,26 @@ public sealed class RejoinServiceTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task a_request_is_in_the_state_file_when_it_returns_and_the_node_counts_as_rejoining_until_its_rejoin_has_finished()
+    {
+        await _store.UpdateAsync(s => s with { Primary = "pg2" }, CancellationToken.None);
+
+        // The service's loop is not running: no tick writes it, the request itself did.
+        await _service.RequestAsync("pg1", IncidentHandle.None, CancellationToken.None);
+        await _service.RequestAsync("pg2", IncidentHandle.None, CancellationToken.None);
+        Assert.Equal("pg1", Assert.Single(FailoverStateStore.Load(File("state.json")).Rejoins).Node);
+        Assert.True(_service.IsRejoining("pg1"));
+        Assert.False(_service.IsRejoining("pg2"), "no rejoin_command, nothing asked");
+        Assert.False(_service.IsRejoining("pg3"));
+
+        System.IO.File.WriteAllText(File("host-pg1"), "");
+        await _service.StartAsync(CancellationToken.None);
+        await UntilAsync(() => Rejoins("pg1", "streaming") == 1, "pg1 rejoined");
+        await UntilAsync(() => !_service.IsRejoining("pg1"), "pg1's rejoin over");
+        Assert.Empty(FailoverStateStore.Load(File("state.json")).Rejoins);
+    }
+
+    [Fact]
     public async Task in_sync_mode_a_recorded_synchronous_standby_is_rejoined_only_once_it_is_unrecorded()
     {
         System.IO.File.WriteAllText(File("host-pg3"), "");
@@ -135,7 +155,7 @@ public sealed class RejoinServiceTests : IAsyncDisposable
         using var service = new RejoinService(_options, _store, new ClusterCommandRunner(_options, _metrics, new FakeLogger<ClusterCommandRunner>()), _latest, _metrics, _clock, new FakeLogger<RejoinService>(), replication: replication);
         await _store.UpdateAsync(s => s with { Primary = "pg2", Replication = new() { Standbys = ["pg3"] } }, CancellationToken.None);
         await service.StartAsync(CancellationToken.None);
-        service.Request("pg3", IncidentHandle.None);
+        await service.RequestAsync("pg3", IncidentHandle.None, CancellationToken.None);
         await TicksAsync(10);
         Assert.True(replication.Holds("pg3"));
         Assert.False(System.IO.File.Exists(File("ran")), "restarted while commits could wait on it");
