@@ -50,6 +50,11 @@ public sealed class DrillTests(ITestOutputHelper output)
         var phases = incident.GetProperty("phases").EnumerateArray().ToList();
         Assert.All(phases, p => Assert.True(p.GetProperty("ok").GetBoolean(), incident.ToString()));
         Assert.Equal(2, phases.Count(p => p.GetProperty("name").GetString() == "rejoin"));
+
+        // The switch back began only once pg1's rejoin had ended, not as soon as pg1 streamed (its rejoin_command still watching).
+        DateTimeOffset At(string name, string? detail = null) =>
+            phases.Single(p => p.GetProperty("name").GetString() == name && (detail is null || p.GetProperty("detail").GetString() == detail)).GetProperty("at").GetDateTimeOffset();
+        Assert.True(At("rejoin", "pg1") <= At("switchover_to_pg1"), incident.ToString());
         Assert.True(phases.Single(p => p.GetProperty("name").GetString() == "switchover_to_pg2").GetProperty("seconds").GetDouble() > 0);
         Assert.False(incident.GetProperty("rejoin").GetProperty("rewound").GetBoolean());
         var drill = incident.GetProperty("drill");
@@ -59,6 +64,11 @@ public sealed class DrillTests(ITestOutputHelper output)
         output.WriteLine(explained);
         Assert.Contains($"canary: {acknowledged} acknowledged writes, 0 lost", explained, StringComparison.Ordinal);
         Assert.Contains("during switchover_to_pg", explained, StringComparison.Ordinal);
+
+        // Right after that switchover back, a second drill starts: the doctor's checks run afresh, not the last verdict.
+        var (again, printedAgain) = await MonitorProcess.RunCliAsync("drill", "--config", cluster.ConfigPath);
+        output.WriteLine(printedAgain);
+        Assert.True(again == 0, printedAgain);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FailoverWatch.IntegrationTests.Fixtures;
+using FailoverWatch.State;
 
 namespace FailoverWatch.IntegrationTests;
 
@@ -73,7 +74,7 @@ public sealed class RejoinHostTests
     public async Task a_standby_following_the_wrong_upstream_is_repointed_without_a_restart_and_after_a_switchover_the_host_rejoins_the_stopped_old_primary_without_rewinding_it()
     {
         await using var cluster = await TestCluster.StartAsync(
-            "probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3", pg1RejoinCommand: c => "sh " + c.File("rejoin-pg1.sh"),
+            "probe_interval: 1s\nprobe_timeout: 2s\nfailure_threshold: 3\nrejoin_retry: 5s", pg1RejoinCommand: c => "sh " + c.File("rejoin-pg1.sh"),
             cascadedStandby: true, pg3RejoinCommand: c => "sh " + c.File("rejoin-pg3.sh"));
         var (pg1, pg2, pg3) = (cluster.Pair.Primary, cluster.Pair.Standby, cluster.Cascaded!);
         await WriteRejoinScriptAsync(cluster, pg1);
@@ -92,15 +93,24 @@ public sealed class RejoinHostTests
         Assert.Equal(pg3Postmaster, pg3.PostmasterPid);
         Assert.Equal(0, await monitor.MetricAsync("failoverwatch_rejoins_total{cluster=\"test\",node=\"pg3\",result=\"streaming\"}"));
 
+        // Paused, so the rejoin does not start before the kill below (a paused host switches over but rejoins nothing).
+        Assert.True((await monitor.PostAsync("pause", cluster.AdminToken)).IsSuccessStatusCode);
         var (exit, output) = await MonitorProcess.RunCliAsync("switchover", "--config", cluster.ConfigPath, "--to", "pg2");
         Assert.True(exit == 0, output);
+
+        // The old primary's rejoin was saved before the switchover said done: a monitor killed right after still brings it back.
+        await monitor.KillAsync();
+        Assert.Contains(FailoverStateStore.Load(cluster.StatePath).Rejoins, r => r.Node == "pg1");
+        await using var restarted = await MonitorProcess.StartAsync(cluster);
+        Assert.True((await restarted.PostAsync("resume", cluster.AdminToken)).IsSuccessStatusCode);
         await Wait.UntilAsync(
-            async () => await monitor.MetricAsync("failoverwatch_rejoins_total{cluster=\"test\",node=\"pg1\",result=\"streaming\"}") == 1,
+            async () => await restarted.MetricAsync("failoverwatch_rejoins_total{cluster=\"test\",node=\"pg1\",result=\"streaming\"}") == 1,
             TimeSpan.FromSeconds(90),
-            "pg1 rejoined after the switchover");
+            "pg1 rejoined after the switchover, by the restarted monitor");
         await RejoinCommandTests.AssertStreamsAsync(pg1, pg2);
-        Assert.Equal(0, await monitor.MetricAsync("failoverwatch_salvaged_commits_total{cluster=\"test\",node=\"pg1\"}"));
-        Assert.Contains("rewound: False", monitor.Output, StringComparison.Ordinal);
+        Assert.Equal(0, await restarted.MetricAsync("failoverwatch_salvaged_commits_total{cluster=\"test\",node=\"pg1\"}"));
+        // Logged just after the rejoin is counted.
+        await restarted.WaitForOutputAsync("rewound: False");
     }
 
     /// <summary>As an ssh forced command would: the new primary's address comes from the host's environment.</summary>
