@@ -45,7 +45,7 @@ internal sealed class RejoinService(
     private readonly IMonitorLeadership _leadership = leadership ?? new SoleMonitor();
     private readonly Lock _gate = new();
 
-    /// <summary>Asked for, not yet in the state (its write comes on the service's own loop, never the caller's).</summary>
+    /// <summary>Asked for, not yet in the state: a standby found not streaming, or a request whose own write failed (both written on the service's loop).</summary>
     private readonly Dictionary<string, PendingRejoin> _asked = new(StringComparer.Ordinal);
 
     /// <summary>The open incidents of this monitor's requests; a rejoin carried on after a restart records into none.</summary>
