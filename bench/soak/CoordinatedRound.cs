@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using FailoverWatch.IntegrationTests.Fixtures;
+using FailoverWatch.LocalServers;
 
 namespace FailoverWatch.Soak;
 
@@ -162,7 +163,7 @@ internal static class CoordinatedRound
                     return false;
                 }
 
-                leader = int.Parse(name[2..], CultureInfo.InvariantCulture) - 1;
+                leader = MonitorGroupConfig.IndexOf(name);
                 return await cluster.RecordedPrimaryAsync(cancellationToken) == "pg1";
             },
             TimeSpan.FromSeconds(60),

@@ -1,4 +1,3 @@
-using System.Globalization;
 using FailoverWatch.Configuration;
 using FailoverWatch.Coordination;
 using FailoverWatch.LocalServers;
@@ -16,7 +15,7 @@ public sealed class MonitorGroup : IAsyncDisposable
     public const int LeaseTtlSeconds = 3;
     private readonly MonitorProcess?[] _monitors;
     private readonly TcpRelay[] _relays;
-    private readonly int[] _httpPorts;
+    private readonly MonitorGroupConfig _config;
     private readonly Dictionary<int, string> _killedOutput = [];
 
     private MonitorGroup(LocalEtcdCluster etcd, TestCluster cluster, int count)
@@ -25,7 +24,7 @@ public sealed class MonitorGroup : IAsyncDisposable
         Cluster = cluster;
         _monitors = new MonitorProcess?[count];
         _relays = [.. Enumerable.Range(0, count).Select(_ => TcpRelay.Start(cluster.Pair.Primary.Port))];
-        _httpPorts = [.. Enumerable.Range(0, count).Select(_ => OsUser.FreeLoopbackPort())];
+        _config = new MonitorGroupConfig(cluster.Pair.DirectoryPath, etcd, count, LeaseTtlSeconds, Watched);
     }
 
     internal LocalEtcdCluster Etcd { get; }
@@ -39,13 +38,13 @@ public sealed class MonitorGroup : IAsyncDisposable
 
     public MonitorProcess this[int index] => _monitors[index] ?? throw new InvalidOperationException($"{Name(index)} is not running");
 
-    public static string Name(int index) => $"fw{index + 1}";
+    public static string Name(int index) => MonitorGroupConfig.Name(index);
 
-    public static int IndexOf(string name) => int.Parse(name[2..], CultureInfo.InvariantCulture) - 1;
+    public static int IndexOf(string name) => MonitorGroupConfig.IndexOf(name);
 
     public TcpRelay RelayOf(int index) => _relays[index];
 
-    public string ConfigPath(int index) => Cluster.File($"{Name(index)}.yaml");
+    public string ConfigPath(int index) => _config.ConfigPath(index);
 
     /// <summary>With <paramref name="tls"/>, every monitor serves https with a certificate of a throwaway CA and verifies the others against it.</summary>
     public static async Task<MonitorGroup> StartAsync(string monitorSettings, string walReceiverTimeout = "5s", Func<TestCluster, string>? pg1FenceCommand = null, int count = 3, Func<TestCluster, string>? pg1StopCommand = null, bool tls = false)
@@ -58,10 +57,7 @@ public sealed class MonitorGroup : IAsyncDisposable
             cluster = await TestCluster.StartAsync(monitorSettings, walReceiverTimeout: walReceiverTimeout, pg1FenceCommand: pg1FenceCommand, pg1StopCommand: pg1StopCommand);
             group = new MonitorGroup(etcd, cluster, count);
             group.Certificates = tls ? await TestCertificates.WriteAsync(cluster.Pair.DirectoryPath) : null;
-            for (var i = 0; i < count; i++)
-            {
-                await File.WriteAllTextAsync(group.ConfigPath(i), group.Config(i, Name(i), group._httpPorts[i]));
-            }
+            await group._config.WriteAsync(CancellationToken.None);
 
             await Task.WhenAll(Enumerable.Range(0, count).Select(group.StartMonitorAsync));
             return group;
@@ -91,7 +87,7 @@ public sealed class MonitorGroup : IAsyncDisposable
     {
         // Its own state file, as on another host: the name alone is what it shares with a running monitor.
         var path = Cluster.File($"extra-{name}.yaml");
-        await File.WriteAllTextAsync(path, Config(0, name, httpPort).Replace($"{name}-state.json", $"extra-{name}-state.json", StringComparison.Ordinal));
+        await File.WriteAllTextAsync(path, _config.Text(0, name, httpPort, Cluster.File($"extra-{name}-state.json")));
         return path;
     }
 
@@ -126,7 +122,7 @@ public sealed class MonitorGroup : IAsyncDisposable
 
     public IEnumerable<MonitorProcess> Running() => _monitors.OfType<MonitorProcess>().Where(m => !m.HasExited);
 
-    public async Task StartMonitorAsync(int index) => _monitors[index] = await MonitorProcess.StartAsync(ConfigPath(index), _httpPorts[index], Certificates?.CaFile);
+    public async Task StartMonitorAsync(int index) => _monitors[index] = await MonitorProcess.StartAsync(ConfigPath(index), _config.HttpPort(index), Certificates?.CaFile);
 
     /// <summary>kill -9 of one monitor; what it printed is kept for <see cref="UntilAsync"/>'s explanations.</summary>
     public async Task KillMonitorAsync(int index)
@@ -190,20 +186,10 @@ public sealed class MonitorGroup : IAsyncDisposable
     private string TlsSetting() =>
         Certificates is { } c ? $"  tls: {{ cert_file: {c.CertFile}, key_file: {c.KeyFile}, ca_file: {c.CaFile} }}\n" : "";
 
-    /// <summary>The test cluster's configuration with this monitor's own port, relay to the primary, and the coordination section.</summary>
-    private string Config(int relayIndex, string name, int httpPort)
-    {
-        var text = File.ReadAllText(Cluster.ConfigPath)
-            .Replace($"listen: 127.0.0.1:{Cluster.HttpPort}\n", $"listen: 127.0.0.1:{httpPort}\n{TlsSetting()}", StringComparison.Ordinal)
-            .Replace($"port: {Cluster.Pair.Primary.Port}\n", $"port: {_relays[relayIndex].Port}\n", StringComparison.Ordinal)
-            .Replace($"state_file: {Cluster.StatePath}\n", $"state_file: {Cluster.File(name + "-state.json")}\n", StringComparison.Ordinal);
-        return text + string.Create(CultureInfo.InvariantCulture, $"""
-            coordination:
-              monitor_name: {name}
-              etcd:
-                endpoints: {Etcd.EndpointsYaml}
-                lease_ttl: {LeaseTtlSeconds}s
-
-            """);
-    }
+    /// <summary>The test cluster's configuration with this monitor's own port, relay to the primary and state file.</summary>
+    private string Watched(MonitorGroupConfig.Slot slot) =>
+        File.ReadAllText(Cluster.ConfigPath)
+            .Replace($"listen: 127.0.0.1:{Cluster.HttpPort}\n", $"listen: 127.0.0.1:{slot.HttpPort}\n{TlsSetting()}", StringComparison.Ordinal)
+            .Replace($"port: {Cluster.Pair.Primary.Port}\n", $"port: {_relays[slot.Index].Port}\n", StringComparison.Ordinal)
+            .Replace($"state_file: {Cluster.StatePath}\n", $"state_file: {slot.StateFile}\n", StringComparison.Ordinal);
 }
