@@ -85,7 +85,6 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
                 "every standby streaming");
             await File.WriteAllTextAsync(cluster.ActScriptPath, ActScript, cancellationToken);
             await cluster._config.WriteAsync(cancellationToken);
-
             await Task.WhenAll(Enumerable.Range(0, MonitorCount).Select(cluster.StartMonitorAsync));
             return cluster;
         }

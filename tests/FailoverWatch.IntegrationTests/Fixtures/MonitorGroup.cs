@@ -58,7 +58,6 @@ public sealed class MonitorGroup : IAsyncDisposable
             group = new MonitorGroup(etcd, cluster, count);
             group.Certificates = tls ? await TestCertificates.WriteAsync(cluster.Pair.DirectoryPath) : null;
             await group._config.WriteAsync(CancellationToken.None);
-
             await Task.WhenAll(Enumerable.Range(0, count).Select(group.StartMonitorAsync));
             return group;
         }
