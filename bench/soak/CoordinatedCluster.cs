@@ -27,8 +27,7 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
     private readonly TcpRelay[][] _nodeRelays;
     private readonly TcpRelay[][] _etcdRelays;
     private readonly MonitorGroupConfig _config;
-    private readonly MonitorProcess?[] _monitors = new MonitorProcess?[MonitorCount];
-    private readonly List<string>[] _earlierOutput = [.. Enumerable.Range(0, MonitorCount).Select(_ => new List<string>())];
+    private readonly MonitorProcesses _monitors;
     private readonly EtcdGateway _etcdReader;
     private readonly EtcdKeys _keys = EtcdKeys.For("/failoverwatch", ClusterName);
 
@@ -41,6 +40,7 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
         _nodeRelays = [.. Enumerable.Range(0, MonitorCount).Select(_ => Nodes.Select(n => TcpRelay.Start(n.Port)).ToArray())];
         _etcdRelays = [.. Enumerable.Range(0, MonitorCount).Select(_ => etcd.ClientUrls.Select(u => TcpRelay.Start(new Uri(u).Port)).ToArray())];
         _config = new MonitorGroupConfig(pair.Directory, etcd, MonitorCount, LeaseTtlSeconds, Watched, i => _etcdRelays[i].Select(r => $"http://127.0.0.1:{r.Port}"));
+        _monitors = new MonitorProcesses(_config);
         Directory.CreateDirectory(ActionsDirectory);
 
         // The soak's own reader: straight to etcd, never through a monitor's relays.
@@ -63,7 +63,7 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
 
     public static string Name(int index) => MonitorGroupConfig.Name(index);
 
-    public bool IsRunning(int index) => _monitors[index] is { HasExited: false };
+    public bool IsRunning(int index) => _monitors.IsRunning(index);
 
     public Uri BaseAddress(int index) => new($"http://127.0.0.1:{_config.HttpPort(index)}/");
 
@@ -84,8 +84,7 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
                 TimeSpan.FromSeconds(60),
                 "every standby streaming");
             await File.WriteAllTextAsync(cluster.ActScriptPath, ActScript, cancellationToken);
-            await cluster._config.WriteAsync(cancellationToken);
-            await Task.WhenAll(Enumerable.Range(0, MonitorCount).Select(cluster.StartMonitorAsync));
+            await cluster._monitors.StartAllAsync(cancellationToken);
             return cluster;
         }
         catch
@@ -108,21 +107,12 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
         }
     }
 
-    public async Task StartMonitorAsync(int index) => _monitors[index] = await MonitorProcess.StartAsync(_config.ConfigPath(index), _config.HttpPort(index));
+    public Task StartMonitorAsync(int index) => _monitors.StartAsync(index);
 
     /// <summary>kill -9 of a monitor; its output is kept for the evidence.</summary>
-    public async Task KillMonitorAsync(int index)
-    {
-        if (_monitors[index] is { } monitor)
-        {
-            await monitor.KillAsync();
-            _earlierOutput[index].Add(monitor.Output);
-            await monitor.DisposeAsync();
-            _monitors[index] = null;
-        }
-    }
+    public Task KillMonitorAsync(int index) => _monitors.KillAsync(index);
 
-    public Task SignalMonitorAsync(int index, string signal) => _monitors[index]?.SignalAsync(signal) ?? Task.CompletedTask;
+    public Task SignalMonitorAsync(int index, string signal) => _monitors.SignalAsync(index, signal);
 
     /// <summary>Cuts the monitor's relays to the primary, or (<paramref name="everything"/>) to every node and etcd member.</summary>
     public void Cut(int index, bool everything)
@@ -166,7 +156,7 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
         Directory.CreateDirectory(folder);
         for (var i = 0; i < MonitorCount; i++)
         {
-            await File.WriteAllTextAsync(Path.Combine(folder, $"{Name(i)}.log"), string.Join("--- monitor restarted ---\n", [.. _earlierOutput[i], _monitors[i]?.Output ?? ""]));
+            await File.WriteAllTextAsync(Path.Combine(folder, $"{Name(i)}.log"), _monitors.Output(i));
             File.Copy(_config.ConfigPath(i), Path.Combine(folder, $"{Name(i)}.yaml"), overwrite: true);
         }
 
@@ -185,16 +175,7 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
     {
         try
         {
-            foreach (var monitor in _monitors.OfType<MonitorProcess>())
-            {
-                if (!monitor.HasExited)
-                {
-                    await monitor.SignalAsync("CONT");
-                }
-
-                await monitor.DisposeAsync();
-            }
-
+            await _monitors.DisposeAsync();
             foreach (var relay in _nodeRelays.Concat(_etcdRelays).SelectMany(r => r))
             {
                 relay.Dispose();

@@ -13,18 +13,18 @@ namespace FailoverWatch.IntegrationTests.Fixtures;
 public sealed class MonitorGroup : IAsyncDisposable
 {
     public const int LeaseTtlSeconds = 3;
-    private readonly MonitorProcess?[] _monitors;
     private readonly TcpRelay[] _relays;
     private readonly MonitorGroupConfig _config;
-    private readonly Dictionary<int, string> _killedOutput = [];
+    private readonly MonitorProcesses _monitors;
 
-    private MonitorGroup(LocalEtcdCluster etcd, TestCluster cluster, int count)
+    private MonitorGroup(LocalEtcdCluster etcd, TestCluster cluster, int count, TestCertificates? certificates)
     {
         Etcd = etcd;
         Cluster = cluster;
-        _monitors = new MonitorProcess?[count];
+        Certificates = certificates;
         _relays = [.. Enumerable.Range(0, count).Select(_ => TcpRelay.Start(cluster.Pair.Primary.Port))];
         _config = new MonitorGroupConfig(cluster.Pair.DirectoryPath, etcd, count, LeaseTtlSeconds, Watched);
+        _monitors = new MonitorProcesses(_config, certificates?.CaFile);
     }
 
     internal LocalEtcdCluster Etcd { get; }
@@ -32,9 +32,9 @@ public sealed class MonitorGroup : IAsyncDisposable
     public TestCluster Cluster { get; }
 
     /// <summary>The CA and certificate every monitor serves https with; null over plain http.</summary>
-    public TestCertificates? Certificates { get; private set; }
+    public TestCertificates? Certificates { get; }
 
-    public int Count => _monitors.Length;
+    public int Count => _config.Count;
 
     public MonitorProcess this[int index] => _monitors[index] ?? throw new InvalidOperationException($"{Name(index)} is not running");
 
@@ -55,10 +55,8 @@ public sealed class MonitorGroup : IAsyncDisposable
         try
         {
             cluster = await TestCluster.StartAsync(monitorSettings, walReceiverTimeout: walReceiverTimeout, pg1FenceCommand: pg1FenceCommand, pg1StopCommand: pg1StopCommand);
-            group = new MonitorGroup(etcd, cluster, count);
-            group.Certificates = tls ? await TestCertificates.WriteAsync(cluster.Pair.DirectoryPath) : null;
-            await group._config.WriteAsync(CancellationToken.None);
-            await Task.WhenAll(Enumerable.Range(0, count).Select(group.StartMonitorAsync));
+            group = new MonitorGroup(etcd, cluster, count, tls ? await TestCertificates.WriteAsync(cluster.Pair.DirectoryPath) : null);
+            await group._monitors.StartAllAsync(CancellationToken.None);
             return group;
         }
         catch
@@ -119,18 +117,12 @@ public sealed class MonitorGroup : IAsyncDisposable
         return leader;
     }
 
-    public IEnumerable<MonitorProcess> Running() => _monitors.OfType<MonitorProcess>().Where(m => !m.HasExited);
+    public IEnumerable<MonitorProcess> Running() => _monitors.Running();
 
-    public async Task StartMonitorAsync(int index) => _monitors[index] = await MonitorProcess.StartAsync(ConfigPath(index), _config.HttpPort(index), Certificates?.CaFile);
+    public Task StartMonitorAsync(int index) => _monitors.StartAsync(index);
 
     /// <summary>kill -9 of one monitor; what it printed is kept for <see cref="UntilAsync"/>'s explanations.</summary>
-    public async Task KillMonitorAsync(int index)
-    {
-        await this[index].KillAsync();
-        _killedOutput[index] = this[index].Output;
-        await this[index].DisposeAsync();
-        _monitors[index] = null;
-    }
+    public Task KillMonitorAsync(int index) => _monitors.KillAsync(index);
 
     /// <summary>Waits like <see cref="Wait.UntilAsync(Func{Task{bool}}, TimeSpan, string)"/>; a time-out carries what every monitor printed, so it explains itself.</summary>
     public async Task UntilAsync(Func<Task<bool>> condition, TimeSpan deadline, string what)
@@ -141,8 +133,7 @@ public sealed class MonitorGroup : IAsyncDisposable
         }
         catch (TimeoutException e)
         {
-            var outputs = Enumerable.Range(0, _monitors.Length)
-                .Select(i => $"--- {Name(i)}{(_monitors[i] is null ? " (killed)" : "")}:\n{_monitors[i]?.Output ?? _killedOutput.GetValueOrDefault(i, "")}");
+            var outputs = Enumerable.Range(0, Count).Select(i => $"--- {Name(i)}{(_monitors[i] is null ? " (killed)" : "")}:\n{_monitors.Output(i)}");
             throw new TimeoutException($"{e.Message}\n{string.Join('\n', outputs)}", e);
         }
     }
@@ -159,16 +150,7 @@ public sealed class MonitorGroup : IAsyncDisposable
     {
         try
         {
-            foreach (var monitor in _monitors.OfType<MonitorProcess>())
-            {
-                if (!monitor.HasExited)
-                {
-                    await monitor.SignalAsync("CONT");
-                }
-
-                await monitor.DisposeAsync();
-            }
-
+            await _monitors.DisposeAsync();
             foreach (var relay in _relays)
             {
                 relay.Dispose();
