@@ -133,8 +133,8 @@ internal static class CoordinatedBench
         var monitors = new List<Process>();
         for (var i = 0; i < count; i++)
         {
-            var config = Path.Combine(pair.Directory, $"fw{i + 1}.yaml");
-            await File.WriteAllTextAsync(config, Config(pair, cluster, $"fw{i + 1}", ports[i], count > 1 ? etcd : null, monitorSettings, leaseTtlSeconds));
+            var config = Path.Combine(pair.Directory, $"{MonitorGroupConfig.Name(i)}.yaml");
+            await File.WriteAllTextAsync(config, Config(pair, cluster, MonitorGroupConfig.Name(i), ports[i], count > 1 ? etcd : null, monitorSettings, leaseTtlSeconds));
             var monitor = Process.Start(new ProcessStartInfo("dotnet", [executable, "run", "--config", config]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
             // Kept for a run that never fails over: what each monitor said explains it.
             var output = new List<string>();
@@ -293,11 +293,5 @@ internal static class CoordinatedBench
             http:
               listen: 127.0.0.1:{httpPort}
 
-            """) + (etcd is null ? "" : string.Create(CultureInfo.InvariantCulture, $"""
-            coordination:
-              monitor_name: {name}
-              etcd:
-                endpoints: {etcd.EndpointsYaml}
-                lease_ttl: {leaseTtlSeconds}s
-            """));
+            """) + (etcd is null ? "" : MonitorConfigYaml.Coordination(name, etcd.ClientUrls, leaseTtlSeconds));
 }

@@ -26,9 +26,8 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
     private readonly LocalPostgresServer? _third;
     private readonly TcpRelay[][] _nodeRelays;
     private readonly TcpRelay[][] _etcdRelays;
-    private readonly int[] _httpPorts;
-    private readonly MonitorProcess?[] _monitors = new MonitorProcess?[MonitorCount];
-    private readonly List<string>[] _earlierOutput = [.. Enumerable.Range(0, MonitorCount).Select(_ => new List<string>())];
+    private readonly MonitorGroupConfig _config;
+    private readonly MonitorProcesses _monitors;
     private readonly EtcdGateway _etcdReader;
     private readonly EtcdKeys _keys = EtcdKeys.For("/failoverwatch", ClusterName);
 
@@ -40,7 +39,8 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
         Nodes = third is null ? [pair.Primary, pair.Standby] : [pair.Primary, pair.Standby, third];
         _nodeRelays = [.. Enumerable.Range(0, MonitorCount).Select(_ => Nodes.Select(n => TcpRelay.Start(n.Port)).ToArray())];
         _etcdRelays = [.. Enumerable.Range(0, MonitorCount).Select(_ => etcd.ClientUrls.Select(u => TcpRelay.Start(new Uri(u).Port)).ToArray())];
-        _httpPorts = [.. Enumerable.Range(0, MonitorCount).Select(_ => OsUser.FreeLoopbackPort())];
+        _config = new MonitorGroupConfig(pair.Directory, etcd, MonitorCount, LeaseTtlSeconds, Watched, i => _etcdRelays[i].Select(r => $"http://127.0.0.1:{r.Port}"));
+        _monitors = new MonitorProcesses(_config);
         Directory.CreateDirectory(ActionsDirectory);
 
         // The soak's own reader: straight to etcd, never through a monitor's relays.
@@ -61,11 +61,11 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
     /// <summary>Where <c>act.sh</c> writes <c>fence.log</c>, <c>stop.log</c> and <c>hook.log</c>.</summary>
     public string ActionsDirectory => Path.Combine(_pair.Directory, "actions");
 
-    public static string Name(int index) => $"fw{index + 1}";
+    public static string Name(int index) => MonitorGroupConfig.Name(index);
 
-    public bool IsRunning(int index) => _monitors[index] is { HasExited: false };
+    public bool IsRunning(int index) => _monitors.IsRunning(index);
 
-    public Uri BaseAddress(int index) => new($"http://127.0.0.1:{_httpPorts[index]}/");
+    public Uri BaseAddress(int index) => new($"http://127.0.0.1:{_config.HttpPort(index)}/");
 
     public static async Task<CoordinatedCluster> StartAsync(int nodeCount, CancellationToken cancellationToken)
     {
@@ -83,14 +83,8 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
                 async () => await pair.Primary.QueryScalarAsync<long>("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'", cancellationToken) == nodeCount - 1,
                 TimeSpan.FromSeconds(60),
                 "every standby streaming");
-            var act = Path.Combine(cluster.ActionsDirectory, "act.sh");
-            await File.WriteAllTextAsync(act, ActScript, cancellationToken);
-            for (var i = 0; i < MonitorCount; i++)
-            {
-                await File.WriteAllTextAsync(cluster.ConfigPath(i), cluster.Config(i, act), cancellationToken);
-            }
-
-            await Task.WhenAll(Enumerable.Range(0, MonitorCount).Select(cluster.StartMonitorAsync));
+            await File.WriteAllTextAsync(cluster.ActScriptPath, ActScript, cancellationToken);
+            await cluster._monitors.StartAllAsync(cancellationToken);
             return cluster;
         }
         catch
@@ -113,21 +107,12 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
         }
     }
 
-    public async Task StartMonitorAsync(int index) => _monitors[index] = await MonitorProcess.StartAsync(ConfigPath(index), _httpPorts[index]);
+    public Task StartMonitorAsync(int index) => _monitors.StartAsync(index);
 
     /// <summary>kill -9 of a monitor; its output is kept for the evidence.</summary>
-    public async Task KillMonitorAsync(int index)
-    {
-        if (_monitors[index] is { } monitor)
-        {
-            await monitor.KillAsync();
-            _earlierOutput[index].Add(monitor.Output);
-            await monitor.DisposeAsync();
-            _monitors[index] = null;
-        }
-    }
+    public Task KillMonitorAsync(int index) => _monitors.KillAsync(index);
 
-    public Task SignalMonitorAsync(int index, string signal) => _monitors[index]?.SignalAsync(signal) ?? Task.CompletedTask;
+    public Task SignalMonitorAsync(int index, string signal) => _monitors.SignalAsync(index, signal);
 
     /// <summary>Cuts the monitor's relays to the primary, or (<paramref name="everything"/>) to every node and etcd member.</summary>
     public void Cut(int index, bool everything)
@@ -171,8 +156,8 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
         Directory.CreateDirectory(folder);
         for (var i = 0; i < MonitorCount; i++)
         {
-            await File.WriteAllTextAsync(Path.Combine(folder, $"{Name(i)}.log"), string.Join("--- monitor restarted ---\n", [.. _earlierOutput[i], _monitors[i]?.Output ?? ""]));
-            File.Copy(ConfigPath(i), Path.Combine(folder, $"{Name(i)}.yaml"), overwrite: true);
+            await File.WriteAllTextAsync(Path.Combine(folder, $"{Name(i)}.log"), _monitors.Output(i));
+            File.Copy(_config.ConfigPath(i), Path.Combine(folder, $"{Name(i)}.yaml"), overwrite: true);
         }
 
         foreach (var log in Directory.GetFiles(ActionsDirectory, "*.log"))
@@ -190,16 +175,7 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
     {
         try
         {
-            foreach (var monitor in _monitors.OfType<MonitorProcess>())
-            {
-                if (!monitor.HasExited)
-                {
-                    await monitor.SignalAsync("CONT");
-                }
-
-                await monitor.DisposeAsync();
-            }
-
+            await _monitors.DisposeAsync();
             foreach (var relay in _nodeRelays.Concat(_etcdRelays).SelectMany(r => r))
             {
                 relay.Dispose();
@@ -226,7 +202,7 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
         }
     }
 
-    private string ConfigPath(int index) => Path.Combine(_pair.Directory, $"{Name(index)}.yaml");
+    private string ActScriptPath => Path.Combine(ActionsDirectory, "act.sh");
 
     /// <summary>Appends "START|END time monitor kind target token" around the command it runs, to the log it is given.</summary>
     private const string ActScript = """
@@ -242,40 +218,19 @@ internal sealed class CoordinatedCluster : ISoakCluster, IAsyncDisposable
 
         """;
 
-    private string Config(int index, string act)
+    /// <summary>A monitor's view of the cluster: every node through its own relays, every command and hook through <c>act.sh</c>.</summary>
+    private string Watched(MonitorGroupConfig.Slot slot)
     {
-        var name = Name(index);
-        string Wrapped(string log, string kind, string target, string command) => $"sh {act} {Path.Combine(ActionsDirectory, log)} {name} {kind} {target} {command}";
-        var nodes = string.Join('\n', Nodes.Select((n, i) => string.Create(CultureInfo.InvariantCulture, $"""
-                - name: {n.Name}
-                  host: 127.0.0.1
-                  port: {_nodeRelays[index][i].Port}
-                  user: {LocalPostgresServer.Superuser}
-                  stop_command: "{Wrapped("stop.log", "stop", n.Name, n.StopCommandLine("fast"))}"
-                  fence_command: "{Wrapped("fence.log", "fence", n.Name, n.StopCommandLine())}"
-            """)));
-        var endpoints = "[" + string.Join(", ", _etcdRelays[index].Select(r => $"\"http://127.0.0.1:{r.Port}\"")) + "]";
-        return string.Create(CultureInfo.InvariantCulture, $"""
-            cluster:
-              name: {ClusterName}
-              nodes:
-            {nodes}
-            monitor:
-              probe_interval: 1s
-              probe_timeout: 2s
-              failure_threshold: 3
-              state_file: {Path.Combine(_pair.Directory, name + "-state.json")}
+        string Wrapped(string log, string kind, string target, string command) => $"sh {ActScriptPath} {Path.Combine(ActionsDirectory, log)} {slot.Name} {kind} {target} {command}";
+        var nodes = Nodes.Select((n, i) => MonitorConfigYaml.Node(
+            n.Name, _nodeRelays[slot.Index][i].Port, Wrapped("stop.log", "stop", n.Name, n.StopCommandLine("fast")), Wrapped("fence.log", "fence", n.Name, n.StopCommandLine())));
+        return MonitorConfigYaml.Watching(ClusterName, nodes, slot.StateFile) + string.Create(CultureInfo.InvariantCulture, $"""
             hooks:
               on_failover: "{Wrapped("hook.log", "on_failover", "$FW_NEW_PRIMARY", "true")}"
               on_split_brain: "{Wrapped("hook.log", "on_split_brain", "-", "true")}"
               timeout: 5s
             http:
-              listen: 127.0.0.1:{_httpPorts[index]}
-            coordination:
-              monitor_name: {name}
-              etcd:
-                endpoints: {endpoints}
-                lease_ttl: {LeaseTtlSeconds}s
+              listen: 127.0.0.1:{slot.HttpPort}
 
             """);
     }

@@ -21,7 +21,9 @@ internal sealed record CoordinatedResult(
     int Promotions,
     string Actors,
     int Acks,
-    TimeSpan Duration)
+    TimeSpan Duration) : ISoakResult
 {
+    public string Label => $"{Coordination.Name()} + {Database.Name()}";
+
     public string? Evidence { get; init; }
 }

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using FailoverWatch.IntegrationTests.Fixtures;
-using Npgsql;
+using FailoverWatch.LocalServers;
 
 namespace FailoverWatch.Soak;
 
@@ -30,7 +30,7 @@ internal static class CoordinatedRound
         var clock = Stopwatch.StartNew();
         var violations = new List<string>();
         var notes = new List<string>();
-        await using var cluster = await StartClusterAsync(nodeCount, cancellationToken);
+        await using var cluster = await RoundSteps.StartClusterAsync(() => CoordinatedCluster.StartAsync(nodeCount, cancellationToken), cancellationToken);
         var leader = await AgreedLeaderAsync(cluster, cancellationToken);
         var watch = new MonitorWatch(cluster, clock);
         var observer = new ClusterObserver(cluster, clock);
@@ -52,7 +52,7 @@ internal static class CoordinatedRound
             notes.AddRange(faults.Where(n => n.Length > 0));
             faultEnd = clock.Elapsed;
             var publishing = PublishAgainAsync(cluster, cancellationToken);
-            (primary, var state) = await SettleAsync(cluster, cancellationToken);
+            (primary, var state) = await RoundSteps.SettleAsync(ct => SnapshotAsync(cluster, ct), SettleWithin, cancellationToken);
             settleSeconds = primary is null ? null : (clock.Elapsed - faultEnd).TotalSeconds;
             publishSeconds = await publishing;
             if (primary is null)
@@ -61,21 +61,7 @@ internal static class CoordinatedRound
             }
             else
             {
-                var settledAt = clock.Elapsed;
-                try
-                {
-                    await Wait.UntilAsync(() => client.Acks.Any(a => a.At > settledAt && a.Node == primary), TimeSpan.FromSeconds(15), $"a client write on {primary}");
-                }
-                catch (TimeoutException e)
-                {
-                    notes.Add(e.Message);
-                }
-
-                var (writable, named, after) = await SnapshotAsync(cluster, cancellationToken);
-                if (writable.Count != 1 || writable[0] != primary || named.Any(n => n != primary))
-                {
-                    violations.Add($"settled on {primary}, but it did not hold: {after}");
-                }
+                await RoundSteps.ConfirmAsync(primary, client, clock, ct => SnapshotAsync(cluster, ct), notes, violations, cancellationToken);
             }
 
             // A leader is owed within the bound from the fault (a monitor's) or etcd's return (etcd's): watch at least that long.
@@ -163,20 +149,6 @@ internal static class CoordinatedRound
 
     private sealed record Plan(int WarmUp, int DatabaseDelayMs, int PrimaryStopSeconds, int LeaderStopExtraSeconds, int EtcdLeaderStopSeconds, int NoQuorumSeconds, int CutSeconds, int KeptMember, int CutFollower);
 
-    private static async Task<CoordinatedCluster> StartClusterAsync(int nodeCount, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await CoordinatedCluster.StartAsync(nodeCount, cancellationToken);
-        }
-        catch (Exception e) when (e is InvalidOperationException or TimeoutException or NpgsqlException && !cancellationToken.IsCancellationRequested)
-        {
-            // A port taken between "is it free?" and bind, as seen on loaded machines.
-            Console.WriteLine($"    set-up failed, trying once more: {e.Message.Split('\n')[0]}");
-            return await CoordinatedCluster.StartAsync(nodeCount, cancellationToken);
-        }
-    }
-
     /// <summary>Waits until all three monitors name one leader, know all three, and name pg1 as primary, and etcd records it; the leader's index.</summary>
     private static async Task<int> AgreedLeaderAsync(CoordinatedCluster cluster, CancellationToken cancellationToken)
     {
@@ -191,7 +163,7 @@ internal static class CoordinatedRound
                     return false;
                 }
 
-                leader = int.Parse(name[2..], CultureInfo.InvariantCulture) - 1;
+                leader = MonitorGroupConfig.IndexOf(name);
                 return await cluster.RecordedPrimaryAsync(cancellationToken) == "pg1";
             },
             TimeSpan.FromSeconds(60),
@@ -344,29 +316,9 @@ internal static class CoordinatedRound
         return null;
     }
 
-    /// <summary>Polls until exactly one node is writable and every running monitor's <c>/status</c> names it; that node, or null and the last state seen.</summary>
-    private static async Task<(string? Primary, string State)> SettleAsync(CoordinatedCluster cluster, CancellationToken cancellationToken)
+    private static async Task<Snapshot> SnapshotAsync(CoordinatedCluster cluster, CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
-        var state = "";
-        while (clock.Elapsed < SettleWithin)
-        {
-            (var writable, var named, state) = await SnapshotAsync(cluster, cancellationToken);
-            if (writable.Count == 1 && named.Count > 0 && named.All(n => n == writable[0]))
-            {
-                return (writable[0], state);
-            }
-
-            await Task.Delay(100, cancellationToken);
-        }
-
-        return (null, state);
-    }
-
-    private static async Task<(List<string> Writable, List<string?> Named, string Described)> SnapshotAsync(CoordinatedCluster cluster, CancellationToken cancellationToken)
-    {
-        var states = await Task.WhenAll(cluster.Nodes.Select(n => ClusterObserver.IsWritableAsync(n, cancellationToken)));
-        var writable = cluster.Nodes.Where((_, i) => states[i] == true).Select(n => n.Name).ToList();
+        var (writable, nodes) = await RoundSteps.NodesAsync(cluster, cancellationToken);
         var named = new List<string?>();
         var described = new List<string>();
         foreach (var monitor in Enumerable.Range(0, CoordinatedCluster.MonitorCount).Where(cluster.IsRunning))
@@ -384,8 +336,7 @@ internal static class CoordinatedRound
             }
         }
 
-        var nodes = string.Join(' ', cluster.Nodes.Select((n, i) => $"{n.Name}={(states[i] switch { true => "writable", false => "standby", null => "down" })}"));
-        return (writable, named, $"{nodes}; {string.Join(", ", described)}");
+        return new Snapshot(writable, named, $"{nodes}; {string.Join(", ", described)}");
     }
 
     private static string Describe(CoordinatedResult result, int leader, TimeSpan faultStart, TimeSpan faultEnd, IReadOnlyDictionary<string, TimeSpan> promotedAt, IReadOnlyList<LeaderSample> samples)

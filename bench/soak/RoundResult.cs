@@ -15,8 +15,10 @@ internal sealed record RoundResult(
     double? SettleSeconds,
     int Acks,
     int ClientErrors,
-    TimeSpan Duration)
+    TimeSpan Duration) : ISoakResult
 {
+    public string Label => Fault.Name();
+
     public string? Evidence { get; init; }
 
     /// <summary>Whether the round ran with <c>replication.mode: sync</c> (SOAK_SYNC).</summary>

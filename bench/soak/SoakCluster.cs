@@ -195,25 +195,9 @@ internal sealed class SoakCluster : ISoakCluster, IAsyncDisposable
         var hook = hangingHook
             ? $"(sleep 120 & echo $! >> {HookPidFile}); echo $$ >> {HookPidFile}; exec sleep 120"
             : $"echo $FW_EVENT $FW_OLD_PRIMARY $FW_NEW_PRIMARY >> {HookLog}";
-        var nodes = string.Join('\n', Nodes.Select(n => string.Create(CultureInfo.InvariantCulture, $"""
-                - name: {n.Name}
-                  host: 127.0.0.1
-                  port: {_relays[n.Name].Port}
-                  user: {LocalPostgresServer.Superuser}
-                  stop_command: "{n.StopCommandLine("fast")}"
-                  fence_command: "{HostRejoin.FenceCommandLine(n)}"
-                  rejoin_command: "sh {HostRejoin.ScriptPath(n, _pair.Directory)}"
-            """)));
-        return string.Create(CultureInfo.InvariantCulture, $"""
-            cluster:
-              name: soak
-              nodes:
-            {nodes}
-            monitor:
-              probe_interval: 1s
-              probe_timeout: 2s
-              failure_threshold: 3
-              state_file: {Path.Combine(_pair.Directory, "state.json")}
+        var nodes = Nodes.Select(n => MonitorConfigYaml.Node(
+            n.Name, _relays[n.Name].Port, n.StopCommandLine("fast"), HostRejoin.FenceCommandLine(n), $"sh {HostRejoin.ScriptPath(n, _pair.Directory)}"));
+        return MonitorConfigYaml.Watching("soak", nodes, Path.Combine(_pair.Directory, "state.json")) + string.Create(CultureInfo.InvariantCulture, $"""
               {HostRejoin.MonitorSettings}
             hooks:
               on_failover: "{hook}"

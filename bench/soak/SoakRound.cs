@@ -23,7 +23,7 @@ internal static class SoakRound
         var clock = Stopwatch.StartNew();
         var violations = new List<string>();
         var notes = new List<string>();
-        await using var cluster = await StartClusterAsync(nodeCount, fault == Fault.HangingHook, sync, cancellationToken);
+        await using var cluster = await RoundSteps.StartClusterAsync(() => SoakCluster.StartAsync(nodeCount, fault == Fault.HangingHook, sync, cancellationToken), cancellationToken);
         var observer = new ClusterObserver(cluster, clock);
         var client = new WriteClient(cluster, clock);
         TimeSpan faultStart;
@@ -38,7 +38,7 @@ internal static class SoakRound
             faultStart = clock.Elapsed;
             notes.Add(await InjectAsync(fault, cluster, observer, client, random, cancellationToken));
             var faultEnd = clock.Elapsed;
-            (primary, var state) = await SettleAsync(cluster, cancellationToken);
+            (primary, var state) = await RoundSteps.SettleAsync(ct => SnapshotAsync(cluster, ct), SettleWithin, cancellationToken);
             settleSeconds = primary is null ? null : (clock.Elapsed - faultEnd).TotalSeconds;
             if (primary is null)
             {
@@ -46,22 +46,7 @@ internal static class SoakRound
             }
             else
             {
-                // The client should now reach the settled primary; its writes there are the failover's end.
-                var settledAt = clock.Elapsed;
-                try
-                {
-                    await Wait.UntilAsync(() => client.Acks.Any(a => a.At > settledAt && a.Node == primary), TimeSpan.FromSeconds(15), $"a client write on {primary}");
-                }
-                catch (TimeoutException e)
-                {
-                    notes.Add(e.Message);
-                }
-
-                var (writable, statusPrimary, after) = await SnapshotAsync(cluster, cancellationToken);
-                if (writable.Count != 1 || writable[0] != primary || statusPrimary != primary)
-                {
-                    violations.Add($"settled on {primary}, but it did not hold: {after}");
-                }
+                await RoundSteps.ConfirmAsync(primary, client, clock, ct => SnapshotAsync(cluster, ct), notes, violations, cancellationToken);
             }
         }
         finally
@@ -104,20 +89,6 @@ internal static class SoakRound
         }
 
         return result;
-    }
-
-    /// <summary>Builds the round's cluster, once more if the first try fails (a port taken between "is it free?" and bind, as seen on loaded machines).</summary>
-    private static async Task<SoakCluster> StartClusterAsync(int nodeCount, bool hangingHook, bool sync, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await SoakCluster.StartAsync(nodeCount, hangingHook, sync, cancellationToken);
-        }
-        catch (Exception e) when (e is InvalidOperationException or TimeoutException or NpgsqlException && !cancellationToken.IsCancellationRequested)
-        {
-            Console.WriteLine($"    set-up failed, trying once more: {e.Message.Split('\n')[0]}");
-            return await SoakCluster.StartAsync(nodeCount, hangingHook, sync, cancellationToken);
-        }
     }
 
     private static double LoadAverage() => double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
@@ -239,29 +210,9 @@ internal static class SoakRound
         }
     }
 
-    /// <summary>Polls until exactly one node is writable and <c>/status</c> names it; that node, or null and the last state seen.</summary>
-    private static async Task<(string? Primary, string State)> SettleAsync(SoakCluster cluster, CancellationToken cancellationToken)
+    private static async Task<Snapshot> SnapshotAsync(SoakCluster cluster, CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
-        var state = "";
-        while (clock.Elapsed < SettleWithin)
-        {
-            (var writable, var statusPrimary, state) = await SnapshotAsync(cluster, cancellationToken);
-            if (writable.Count == 1 && statusPrimary == writable[0])
-            {
-                return (writable[0], state);
-            }
-
-            await Task.Delay(100, cancellationToken);
-        }
-
-        return (null, state);
-    }
-
-    private static async Task<(List<string> Writable, string? StatusPrimary, string Described)> SnapshotAsync(SoakCluster cluster, CancellationToken cancellationToken)
-    {
-        var states = await Task.WhenAll(cluster.Nodes.Select(n => ClusterObserver.IsWritableAsync(n, cancellationToken)));
-        var writable = cluster.Nodes.Where((_, i) => states[i] == true).Select(n => n.Name).ToList();
+        var (writable, nodes) = await RoundSteps.NodesAsync(cluster, cancellationToken);
         string? statusPrimary;
         string status;
         try
@@ -275,8 +226,7 @@ internal static class SoakRound
             status = $"/status did not answer ({e.Message})";
         }
 
-        var nodes = string.Join(' ', cluster.Nodes.Select((n, i) => $"{n.Name}={(states[i] switch { true => "writable", false => "standby", null => "down" })}"));
-        return (writable, statusPrimary, $"{nodes}; {status}");
+        return new Snapshot(writable, [statusPrimary], $"{nodes}; {status}");
     }
 
     private static string Describe(RoundResult result, IReadOnlyList<Ack> acks, IReadOnlyDictionary<string, TimeSpan> promotedAt)

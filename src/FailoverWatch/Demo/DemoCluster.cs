@@ -79,32 +79,12 @@ internal sealed class DemoCluster : IAsyncDisposable
             + " --source \"host=$FW_NEW_PRIMARY_HOST port=$FW_NEW_PRIMARY_PORT user=postgres dbname=postgres\"\n";
     }
 
-    private string ConfigText(PostgresBinaries binaries, string application) => string.Create(CultureInfo.InvariantCulture, $$"""
-        # Written by `failoverwatch demo`; the servers and this folder are removed when the demo stops.
-        cluster:
-          name: demo
-          nodes:
-            - name: pg1
-              host: 127.0.0.1
-              port: {{Primary.Port}}
-              user: postgres
-              stop_command: "{{StopCommand(binaries, Primary)}}"
-              fence_command: "{{FenceCommand(binaries, Primary)}}"
-              rejoin_command: "sh {{RejoinScript(Primary)}}"
-            - name: pg2
-              host: 127.0.0.1
-              port: {{Standby.Port}}
-              user: postgres
-              stop_command: "{{StopCommand(binaries, Standby)}}"
-              fence_command: "{{FenceCommand(binaries, Standby)}}"
-              rejoin_command: "sh {{RejoinScript(Standby)}}"
-        monitor:
-          probe_interval: 1s
-          probe_timeout: 2s
-          failure_threshold: 3
+    private string ConfigText(PostgresBinaries binaries, string application) =>
+        "# Written by `failoverwatch demo`; the servers and this folder are removed when the demo stops.\n"
+        + MonitorConfigYaml.Watching("demo", [Node(binaries, Primary), Node(binaries, Standby)], Path.Combine(Directory, "state.json"))
+        + string.Create(CultureInfo.InvariantCulture, $$"""
           max_lag_on_failover: 16MB
           rejoin_retry: 5s
-          state_file: {{Path.Combine(Directory, "state.json")}}
         hooks:
           on_failover: "echo failover: $FW_OLD_PRIMARY to $FW_NEW_PRIMARY"
           on_split_brain: "echo split brain in $FW_CLUSTER"
@@ -120,6 +100,9 @@ internal sealed class DemoCluster : IAsyncDisposable
           admin_token_file: {{Path.Combine(Directory, "admin-token")}}
 
         """);
+
+    private string Node(PostgresBinaries binaries, LocalPostgresServer server) =>
+        MonitorConfigYaml.Node(server.Name, server.Port, StopCommand(binaries, server), FenceCommand(binaries, server), $"sh {RejoinScript(server)}");
 
     private static string StopCommand(PostgresBinaries binaries, LocalPostgresServer server) =>
         PgCtl(binaries, server, "-m", "fast", "-W", "stop");

@@ -24,7 +24,7 @@ internal sealed class LocalEtcdCluster : IAsyncDisposable
     public IReadOnlyList<string> ClientUrls => [.. _members.Select(m => m.ClientUrl)];
 
     /// <summary>The endpoints as a YAML flow list.</summary>
-    public string EndpointsYaml => "[" + string.Join(", ", ClientUrls.Select(u => $"\"{u}\"")) + "]";
+    public string EndpointsYaml => MonitorConfigYaml.Endpoints(ClientUrls);
 
     public static async Task<LocalEtcdCluster> StartAsync()
     {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using FailoverWatch.Configuration;
 using FailoverWatch.Coordination;
 using FailoverWatch.LocalServers;
@@ -14,18 +13,18 @@ namespace FailoverWatch.IntegrationTests.Fixtures;
 public sealed class MonitorGroup : IAsyncDisposable
 {
     public const int LeaseTtlSeconds = 3;
-    private readonly MonitorProcess?[] _monitors;
     private readonly TcpRelay[] _relays;
-    private readonly int[] _httpPorts;
-    private readonly Dictionary<int, string> _killedOutput = [];
+    private readonly MonitorGroupConfig _config;
+    private readonly MonitorProcesses _monitors;
 
-    private MonitorGroup(LocalEtcdCluster etcd, TestCluster cluster, int count)
+    private MonitorGroup(LocalEtcdCluster etcd, TestCluster cluster, int count, TestCertificates? certificates)
     {
         Etcd = etcd;
         Cluster = cluster;
-        _monitors = new MonitorProcess?[count];
+        Certificates = certificates;
         _relays = [.. Enumerable.Range(0, count).Select(_ => TcpRelay.Start(cluster.Pair.Primary.Port))];
-        _httpPorts = [.. Enumerable.Range(0, count).Select(_ => OsUser.FreeLoopbackPort())];
+        _config = new MonitorGroupConfig(cluster.Pair.DirectoryPath, etcd, count, LeaseTtlSeconds, Watched);
+        _monitors = new MonitorProcesses(_config, certificates?.CaFile);
     }
 
     internal LocalEtcdCluster Etcd { get; }
@@ -33,19 +32,19 @@ public sealed class MonitorGroup : IAsyncDisposable
     public TestCluster Cluster { get; }
 
     /// <summary>The CA and certificate every monitor serves https with; null over plain http.</summary>
-    public TestCertificates? Certificates { get; private set; }
+    public TestCertificates? Certificates { get; }
 
-    public int Count => _monitors.Length;
+    public int Count => _config.Count;
 
     public MonitorProcess this[int index] => _monitors[index] ?? throw new InvalidOperationException($"{Name(index)} is not running");
 
-    public static string Name(int index) => $"fw{index + 1}";
+    public static string Name(int index) => MonitorGroupConfig.Name(index);
 
-    public static int IndexOf(string name) => int.Parse(name[2..], CultureInfo.InvariantCulture) - 1;
+    public static int IndexOf(string name) => MonitorGroupConfig.IndexOf(name);
 
     public TcpRelay RelayOf(int index) => _relays[index];
 
-    public string ConfigPath(int index) => Cluster.File($"{Name(index)}.yaml");
+    public string ConfigPath(int index) => _config.ConfigPath(index);
 
     /// <summary>With <paramref name="tls"/>, every monitor serves https with a certificate of a throwaway CA and verifies the others against it.</summary>
     public static async Task<MonitorGroup> StartAsync(string monitorSettings, string walReceiverTimeout = "5s", Func<TestCluster, string>? pg1FenceCommand = null, int count = 3, Func<TestCluster, string>? pg1StopCommand = null, bool tls = false)
@@ -56,14 +55,8 @@ public sealed class MonitorGroup : IAsyncDisposable
         try
         {
             cluster = await TestCluster.StartAsync(monitorSettings, walReceiverTimeout: walReceiverTimeout, pg1FenceCommand: pg1FenceCommand, pg1StopCommand: pg1StopCommand);
-            group = new MonitorGroup(etcd, cluster, count);
-            group.Certificates = tls ? await TestCertificates.WriteAsync(cluster.Pair.DirectoryPath) : null;
-            for (var i = 0; i < count; i++)
-            {
-                await File.WriteAllTextAsync(group.ConfigPath(i), group.Config(i, Name(i), group._httpPorts[i]));
-            }
-
-            await Task.WhenAll(Enumerable.Range(0, count).Select(group.StartMonitorAsync));
+            group = new MonitorGroup(etcd, cluster, count, tls ? await TestCertificates.WriteAsync(cluster.Pair.DirectoryPath) : null);
+            await group._monitors.StartAllAsync(CancellationToken.None);
             return group;
         }
         catch
@@ -91,7 +84,7 @@ public sealed class MonitorGroup : IAsyncDisposable
     {
         // Its own state file, as on another host: the name alone is what it shares with a running monitor.
         var path = Cluster.File($"extra-{name}.yaml");
-        await File.WriteAllTextAsync(path, Config(0, name, httpPort).Replace($"{name}-state.json", $"extra-{name}-state.json", StringComparison.Ordinal));
+        await File.WriteAllTextAsync(path, _config.Text(0, name, httpPort, Cluster.File($"extra-{name}-state.json")));
         return path;
     }
 
@@ -124,18 +117,12 @@ public sealed class MonitorGroup : IAsyncDisposable
         return leader;
     }
 
-    public IEnumerable<MonitorProcess> Running() => _monitors.OfType<MonitorProcess>().Where(m => !m.HasExited);
+    public IEnumerable<MonitorProcess> Running() => _monitors.Running();
 
-    public async Task StartMonitorAsync(int index) => _monitors[index] = await MonitorProcess.StartAsync(ConfigPath(index), _httpPorts[index], Certificates?.CaFile);
+    public Task StartMonitorAsync(int index) => _monitors.StartAsync(index);
 
     /// <summary>kill -9 of one monitor; what it printed is kept for <see cref="UntilAsync"/>'s explanations.</summary>
-    public async Task KillMonitorAsync(int index)
-    {
-        await this[index].KillAsync();
-        _killedOutput[index] = this[index].Output;
-        await this[index].DisposeAsync();
-        _monitors[index] = null;
-    }
+    public Task KillMonitorAsync(int index) => _monitors.KillAsync(index);
 
     /// <summary>Waits like <see cref="Wait.UntilAsync(Func{Task{bool}}, TimeSpan, string)"/>; a time-out carries what every monitor printed, so it explains itself.</summary>
     public async Task UntilAsync(Func<Task<bool>> condition, TimeSpan deadline, string what)
@@ -146,8 +133,7 @@ public sealed class MonitorGroup : IAsyncDisposable
         }
         catch (TimeoutException e)
         {
-            var outputs = Enumerable.Range(0, _monitors.Length)
-                .Select(i => $"--- {Name(i)}{(_monitors[i] is null ? " (killed)" : "")}:\n{_monitors[i]?.Output ?? _killedOutput.GetValueOrDefault(i, "")}");
+            var outputs = Enumerable.Range(0, Count).Select(i => $"--- {Name(i)}{(_monitors[i] is null ? " (killed)" : "")}:\n{_monitors.Output(i)}");
             throw new TimeoutException($"{e.Message}\n{string.Join('\n', outputs)}", e);
         }
     }
@@ -164,16 +150,7 @@ public sealed class MonitorGroup : IAsyncDisposable
     {
         try
         {
-            foreach (var monitor in _monitors.OfType<MonitorProcess>())
-            {
-                if (!monitor.HasExited)
-                {
-                    await monitor.SignalAsync("CONT");
-                }
-
-                await monitor.DisposeAsync();
-            }
-
+            await _monitors.DisposeAsync();
             foreach (var relay in _relays)
             {
                 relay.Dispose();
@@ -190,20 +167,10 @@ public sealed class MonitorGroup : IAsyncDisposable
     private string TlsSetting() =>
         Certificates is { } c ? $"  tls: {{ cert_file: {c.CertFile}, key_file: {c.KeyFile}, ca_file: {c.CaFile} }}\n" : "";
 
-    /// <summary>The test cluster's configuration with this monitor's own port, relay to the primary, and the coordination section.</summary>
-    private string Config(int relayIndex, string name, int httpPort)
-    {
-        var text = File.ReadAllText(Cluster.ConfigPath)
-            .Replace($"listen: 127.0.0.1:{Cluster.HttpPort}\n", $"listen: 127.0.0.1:{httpPort}\n{TlsSetting()}", StringComparison.Ordinal)
-            .Replace($"port: {Cluster.Pair.Primary.Port}\n", $"port: {_relays[relayIndex].Port}\n", StringComparison.Ordinal)
-            .Replace($"state_file: {Cluster.StatePath}\n", $"state_file: {Cluster.File(name + "-state.json")}\n", StringComparison.Ordinal);
-        return text + string.Create(CultureInfo.InvariantCulture, $"""
-            coordination:
-              monitor_name: {name}
-              etcd:
-                endpoints: {Etcd.EndpointsYaml}
-                lease_ttl: {LeaseTtlSeconds}s
-
-            """);
-    }
+    /// <summary>The test cluster's configuration with this monitor's own port, relay to the primary and state file.</summary>
+    private string Watched(MonitorGroupConfig.Slot slot) =>
+        File.ReadAllText(Cluster.ConfigPath)
+            .Replace($"listen: 127.0.0.1:{Cluster.HttpPort}\n", $"listen: 127.0.0.1:{slot.HttpPort}\n{TlsSetting()}", StringComparison.Ordinal)
+            .Replace($"port: {Cluster.Pair.Primary.Port}\n", $"port: {_relays[slot.Index].Port}\n", StringComparison.Ordinal)
+            .Replace($"state_file: {Cluster.StatePath}\n", $"state_file: {slot.StateFile}\n", StringComparison.Ordinal);
 }
