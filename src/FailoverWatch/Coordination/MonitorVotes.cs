@@ -94,5 +94,25 @@ internal sealed class MonitorVotes(string ownName, TimeSpan maxAge, TimeProvider
         [.. views
             .Where(v => primary is not null && v.Primary == primary && v.PrimaryFailures >= failureThreshold)
             .Select(v => v.Name)
-            .Order(StringComparer.Ordinal)]);
+            .Order(StringComparer.Ordinal)])
+    {
+        LastWritable = AgreedLastWritable(views),
+    };
+
+    /// <summary>
+    /// The node taken for the primary when etcd records none: never on a minority's word. The same count as a failover
+    /// needs (one monitor alone decides alone, several need a strict majority and at least two), and no live monitor
+    /// naming another node.
+    /// </summary>
+    private static string? AgreedLastWritable(IReadOnlyCollection<MonitorView> views)
+    {
+        var named = views.Select(v => v.LastWritable).OfType<string>().ToList();
+        if (named.Distinct(StringComparer.Ordinal).ToList() is not [var node])
+        {
+            return null;
+        }
+
+        var agree = named.Count;
+        return views.Count < 2 || (agree >= 2 && agree * 2 > views.Count) ? node : null;
+    }
 }
