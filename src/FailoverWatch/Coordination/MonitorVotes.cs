@@ -5,9 +5,9 @@ namespace FailoverWatch.Coordination;
 
 /// <summary>
 /// What the monitors see, as this monitor last read or was told by its watch. A view's age is how long ago this
-/// monitor first received its etcd revision, on its own monotonic clock: every monitor republishes at least every
-/// tick, so a revision unchanged for <c>maxAge</c> is a monitor that stopped publishing (hung, or unable to write),
-/// which stops counting as live. The publisher's clock is never compared with this one.
+/// monitor first received its etcd revision, on its own monotonic clock: every monitor republishes an unchanged view
+/// every third of <c>maxAge</c> (<see cref="ClusterCoordination"/>), so a revision unchanged for <c>maxAge</c> is a
+/// monitor that stopped publishing (hung, or unable to write), which stops counting as live. The publisher's clock is never compared with this one.
 /// Reads and the watch arrive in any order, so each is taken only when it is not older than what is already applied.
 /// </summary>
 internal sealed class MonitorVotes(string ownName, TimeSpan maxAge, TimeProvider time)
