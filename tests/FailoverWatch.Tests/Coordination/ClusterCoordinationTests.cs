@@ -367,6 +367,13 @@ public sealed class ClusterCoordinationTests
     }
 
     [Fact]
+    public void a_view_an_older_monitor_published_without_last_writable_still_counts()
+    {
+        var view = MonitorView.Parse("""{"name":"fw2","instance":"i","http":"http://127.0.0.1:1","primary":"pg1","primary_failures":3,"sees_primary":false,"seen_at":"2026-12-04T12:00:00+00:00"}"""u8);
+        Assert.Equal(("fw2", 3, null), (view!.Name, view.PrimaryFailures, view.LastWritable));
+    }
+
+    [Fact]
     public async Task idle_monitors_renew_every_third_of_lease_ttl_read_the_group_every_10s_republish_unchanged_views_rarely_and_their_votes_stay_fresh()
     {
         var (fw1, fw2, fw3) = await ThreeMonitorsLedByFw1Async();
