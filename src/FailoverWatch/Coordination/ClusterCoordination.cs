@@ -5,18 +5,24 @@ using FailoverWatch.Telemetry;
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Mvccpb;
 
 namespace FailoverWatch.Coordination;
 
 /// <summary>
-/// This monitor's part in the group, through etcd, each tick (a third of lease_ttl, or probe_interval if shorter):
-/// renews its lease (<see cref="MonitorLease"/>), makes sure it is registered (<see cref="MonitorMembership"/>),
-/// reads the group: the state, what the monitors see (<see cref="MonitorVotes"/>) and who leads
-/// (<see cref="LeaderElection"/>). State writes are fenced by the leader key's revision (<see cref="EtcdStateStore"/>),
+/// This monitor's part in the group, through etcd, each tick (a third of lease_ttl): renews its lease
+/// (<see cref="MonitorLease"/>), makes sure it is registered (<see cref="MonitorMembership"/>). The group's keys come
+/// on one watch (<see cref="MonitorViewsWatch"/>): what the monitors see (<see cref="MonitorVotes"/>) and the state as
+/// they change; a change of the leader key or of its own key wakes the loop to read the group and run for leader
+/// (<see cref="LeaderElection"/>) at once. The group is read anyway every <see cref="GroupReadEvery"/>, and every tick
+/// while the watch is broken. State writes are fenced by the leader key's revision (<see cref="EtcdStateStore"/>),
 /// so a leader paused past its lease can neither act on stale leadership nor write.
 /// </summary>
 internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadership
 {
+    /// <summary>The group read that backs the watch up while it delivers (what changed is already applied).</summary>
+    internal static readonly TimeSpan GroupReadEvery = TimeSpan.FromSeconds(10);
+
     private readonly FailoverWatchOptions _options;
     private readonly IEtcdGateway _etcd;
     private readonly EtcdKeys _keys;
@@ -43,7 +49,12 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
     private bool? _up;
     private bool _refused;
     private volatile MonitorView _own;
+    private volatile string? _lastWritable;
     private Func<CancellationToken, Task>? _decideNow;
+    private long _renewedAt;
+    private long _readAt;
+    private volatile bool _readNow = true;
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ClusterCoordination(
         FailoverWatchOptions options,
@@ -61,15 +72,18 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
         _http = CoordinationConfigValidator.Advertised(options.Http)!.GetLeftPart(UriPartial.Authority);
         _ttl = options.Coordination.Etcd.LeaseTtl;
         _lease = new MonitorLease(etcd, _ttl, time);
-        _membership = new MonitorMembership(etcd, keys, _lease, _name, _instance, Tick, time, logger);
-        _election = new LeaderElection(etcd, keys, fence, state, _lease, _name, logger);
 
-        // A view is republished every tick: one not renewed for a lease and two probe rounds is a monitor that stopped.
-        _votes = new MonitorVotes(_name, _ttl + options.Monitor.ProbeInterval * 2, time);
+        // A view not renewed for a lease and two probe rounds is a monitor that stopped. An unchanged view goes out
+        // again after a third of that (at the round after), so it is at most about half that old while its monitor
+        // runs; a changed one goes out at once.
+        var maxAge = _ttl + options.Monitor.ProbeInterval * 2;
+        _votes = new MonitorVotes(_name, maxAge, time);
+        _membership = new MonitorMembership(etcd, keys, _lease, _name, _instance, maxAge / 3, time, logger);
+        _election = new LeaderElection(etcd, keys, fence, state, _lease, _name, logger);
         _guard = new ActionGuard(etcd, keys, fence, _lease, _name, time, logger);
         _switchovers = new SwitchoverJournal(etcd, keys, fence);
         _compactor = new HistoryCompactor(etcd, logger);
-        _watch = new MonitorViewsWatch(etcd, keys.Monitors, _votes, time);
+        _watch = new MonitorViewsWatch(etcd, keys, _votes, time);
         _own = View(null, 0);
     }
 
@@ -93,7 +107,8 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
 
     internal bool ViewsWatched => _watch.Live;
 
-    private TimeSpan Tick => TimeSpan.FromTicks(Math.Min(_ttl.Ticks / 3, _options.Monitor.ProbeInterval.Ticks));
+    /// <summary>The lease is renewed every tick: a third of lease_ttl, as etcd's own clients do.</summary>
+    private TimeSpan Tick => _ttl / 3;
 
     public MonitorQuorum Quorum(string? primary, int ownPrimaryFailures) => _votes.Quorum(View(primary, ownPrimaryFailures), _options.Monitor.FailureThreshold);
 
@@ -131,8 +146,10 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
     public void OnMajority(Func<CancellationToken, Task> decide) => _decideNow = decide;
 
     /// <summary>After each probe round: publishes this monitor's view when it changed or is getting old, without waiting for etcd.</summary>
-    public void Observe(string? primary, int primaryFailures)
+    public void Observe(string? primary, int primaryFailures, string? onlyWritable = null)
     {
+        // Kept while no node is writable: the node last seen so is what a new leader may need to know (MonitorView).
+        _lastWritable = onlyWritable ?? _lastWritable;
         _own = View(primary, primaryFailures);
         _membership.Observe(_own, _lifetime.ApplicationStopping);
     }
@@ -158,7 +175,6 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
         _logger.Starting(_name, string.Join(", ", _options.Coordination!.Etcd.Endpoints), _keys.Root, Duration.Format(_ttl));
         _metrics.IsLeader.Set(0, _options.Cluster.Name);
         _metrics.CoordinationUp.Set(0, _options.Cluster.Name);
-        using var timer = new PeriodicTimer(Tick, _time);
         var votes = WatchViewsAsync(stoppingToken);
         do
         {
@@ -205,17 +221,16 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
                 break;
             }
         }
-        while (await WaitForNextTickAsync(timer, stoppingToken));
+        while (await WaitForNextTickAsync(stoppingToken));
 
         await votes;
     }
 
     internal async Task TickAsync(CancellationToken cancellationToken)
     {
-        var hadLease = _lease.Id != 0;
-        if (await _lease.RenewAsync(cancellationToken) && hadLease)
+        if (_lease.Id == 0 || !_membership.Registered || NextRenewal <= TimeSpan.Zero)
         {
-            _election.Lose("its lease expired (this monitor or etcd was unreachable for lease_ttl)");
+            await RenewAsync(cancellationToken);
         }
 
         if (!_membership.Registered && !await RegisterAsync(cancellationToken))
@@ -223,19 +238,90 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
             return;
         }
 
-        // All but the incidents: they are many and big, and read only when shown or before the leader writes one.
-        var (group, revision) = await _etcd.GetPrefixExceptAsync(_keys.Root, _keys.Incidents, cancellationToken);
-        var byKey = group.ToDictionary(kv => kv.Key.ToStringUtf8(), StringComparer.Ordinal);
-        _state.Refresh(byKey.GetValueOrDefault(_keys.State));
+        if (!_readNow && _watch.Live && _time.GetElapsedTime(_readAt) < GroupReadEvery)
+        {
+            return;
+        }
 
-        // Read, never remembered: a key lost with its lease is registered again next tick.
-        _membership.Confirm(byKey.GetValueOrDefault(_keys.Monitor(_name)));
+        if (await ReadGroupAsync(cancellationToken) is not var (group, revision, byKey))
+        {
+            return;
+        }
+
         _votes.Update(group.Where(kv => kv.Key.ToStringUtf8().StartsWith(_keys.Monitors, StringComparison.Ordinal)), revision);
+        var wasLeader = IsLeader;
         await _election.FollowAsync(byKey.GetValueOrDefault(_keys.Leader), cancellationToken);
+        if (IsLeader && !wasLeader)
+        {
+            // Elected: the latest round is decided at once, not a round later, so a first start records its primary
+            // before anything can kill this leader with it.
+            await DecideNowAsync(cancellationToken);
+        }
+
         if (IsLeader && group.Count > 0)
         {
             await _compactor.CompactAsync(group.Max(kv => kv.ModRevision), cancellationToken);
         }
+    }
+
+    /// <summary>How long until the lease is renewed again: a tick after the last attempt (a little less, for the timer's jitter).</summary>
+    private TimeSpan NextRenewal => Tick * 0.95 - _time.GetElapsedTime(_renewedAt);
+
+    /// <summary>
+    /// All but the incidents (many and big, read only when shown or before the leader writes one), by key. Read, never
+    /// remembered: its own key lost with its lease (etcd revoked every lease) is registered again at once and the group
+    /// read again, so the views read include it. Null when it cannot register (its name is taken).
+    /// </summary>
+    private async Task<(IReadOnlyList<KeyValue> Group, long Revision, Dictionary<string, KeyValue> ByKey)?> ReadGroupAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            // Taken before the read: a change the watch brings meanwhile asks for another; a read that fails, for the next tick's.
+            (_readNow, _readAt) = (false, _time.GetTimestamp());
+            IReadOnlyList<KeyValue> group;
+            long revision;
+            try
+            {
+                (group, revision) = await _etcd.GetPrefixExceptAsync(_keys.Root, _keys.Incidents, cancellationToken);
+            }
+            catch
+            {
+                _readNow = true;
+                throw;
+            }
+
+            var byKey = group.ToDictionary(kv => kv.Key.ToStringUtf8(), StringComparer.Ordinal);
+            _state.Refresh(byKey.GetValueOrDefault(_keys.State));
+            _membership.Confirm(byKey.GetValueOrDefault(_keys.Monitor(_name)));
+            if (_membership.Registered || attempt > 1)
+            {
+                return (group, revision, byKey);
+            }
+
+            await RenewAsync(cancellationToken);
+            if (!await RegisterAsync(cancellationToken))
+            {
+                return null;
+            }
+        }
+    }
+
+    private async Task RenewAsync(CancellationToken cancellationToken)
+    {
+        var hadLease = _lease.Id != 0;
+        _renewedAt = _time.GetTimestamp();
+        if (await _lease.RenewAsync(cancellationToken) && hadLease)
+        {
+            _election.Lose("its lease expired (this monitor or etcd was unreachable for lease_ttl)");
+            _readNow = true;
+        }
+    }
+
+    /// <summary>The group is read at the next tick, which comes at once (the leader key or this monitor's own key changed).</summary>
+    private void ReadNow()
+    {
+        _readNow = true;
+        _wake.TrySetResult();
     }
 
     private async Task<bool> RegisterAsync(CancellationToken cancellationToken)
@@ -258,14 +344,41 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
     /// The monitors' views, watched. After every change the watch brings, the leader decides the moment they make a
     /// majority that sees the primary down, rather than at its own next probe round (up to probe_interval later).
     /// </summary>
-    internal Task WatchViewsAsync(CancellationToken stoppingToken) => _watch.RunAsync(OnViewsChangedAsync, stoppingToken);
+    internal Task WatchViewsAsync(CancellationToken stoppingToken) => _watch.RunAsync(OnGroupChangedAsync, stoppingToken);
 
-    private async Task OnViewsChangedAsync(CancellationToken stoppingToken)
+    private async Task OnGroupChangedAsync(IReadOnlyList<Event> changes, CancellationToken stoppingToken)
     {
+        foreach (var change in changes)
+        {
+            var key = change.Kv.Key.ToStringUtf8();
+            if (key == _keys.State && change.Type == Event.Types.EventType.Put)
+            {
+                _state.Refresh(change.Kv);
+            }
+            else if (key == _keys.Leader || (key == _keys.Monitor(_name) && change.Type == Event.Types.EventType.Delete))
+            {
+                ReadNow();
+            }
+        }
+
+        if (changes.Count == 0)
+        {
+            // The watch (re)started from a read of the views: what else changed before it is for a read of the group.
+            ReadNow();
+        }
+
         var own = _own;
         var wasDown = _majoritySeesPrimaryDown;
         _majoritySeesPrimaryDown = Quorum(own.Primary, own.PrimaryFailures).MajoritySeesPrimaryDown;
-        if (wasDown || !_majoritySeesPrimaryDown || !IsLeader || _decideNow is not { } decide)
+        if (!wasDown && _majoritySeesPrimaryDown && IsLeader)
+        {
+            await DecideNowAsync(stoppingToken);
+        }
+    }
+
+    private async Task DecideNowAsync(CancellationToken stoppingToken)
+    {
+        if (_decideNow is not { } decide)
         {
             return;
         }
@@ -280,16 +393,19 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
         }
     }
 
-    private static async Task<bool> WaitForNextTickAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    /// <summary>Until the lease is due for renewal, or at once when a change the watch brought asks for a read.</summary>
+    private async Task<bool> WaitForNextTickAsync(CancellationToken stoppingToken)
     {
-        try
+        using (var delay = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
         {
-            return await timer.WaitForNextTickAsync(stoppingToken);
+            var renewal = NextRenewal + Tick * 0.05;
+            await Task.WhenAny(_wake.Task, Task.Delay(renewal > TimeSpan.Zero ? renewal : TimeSpan.Zero, _time, delay.Token));
+            await delay.CancelAsync();
         }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
+
+        // A wake that comes from here on wakes the next wait; one that came just now left _readNow set for this tick.
+        _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return !stoppingToken.IsCancellationRequested;
     }
 
     private void Publish()
@@ -301,5 +417,5 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
     }
 
     private MonitorView View(string? primary, int primaryFailures) =>
-        new(_name, _instance, _http, primary, primaryFailures, primaryFailures < _options.Monitor.FailureThreshold, _time.GetUtcNow());
+        new(_name, _instance, _http, primary, primaryFailures, primaryFailures < _options.Monitor.FailureThreshold, _time.GetUtcNow(), _lastWritable);
 }

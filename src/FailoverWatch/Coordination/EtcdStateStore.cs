@@ -11,7 +11,7 @@ namespace FailoverWatch.Coordination;
 /// The cluster state in etcd under <c>PREFIX/CLUSTER/state</c>. Every write is one transaction: "if the leader
 /// key still has the create revision this monitor got when elected, put the state". A monitor that was deposed
 /// (or paused, SIGSTOP, past its lease and resumed) writes nothing: its transaction fails and it stops leading.
-/// Reads come from the coordination loop, which refreshes <see cref="Current"/> every tick. Incidents go in their
+/// Reads come from the coordination loop, which refreshes <see cref="Current"/> as its watch brings each change. Incidents go in their
 /// own keys in the same transaction (<see cref="EtcdIncidents"/>), read back before the first write after another
 /// monitor wrote, so the cap holds whoever wrote last.
 /// </summary>

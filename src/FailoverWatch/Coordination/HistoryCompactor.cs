@@ -16,7 +16,7 @@ internal sealed class HistoryCompactor(IEtcdGateway etcd, ILogger logger)
     private long _compactedTo;
     private bool _refused;
 
-    /// <param name="revision">The newest revision seen (the group's keys are rewritten every tick, so about the current one).</param>
+    /// <param name="revision">The newest revision seen (the views are republished every few seconds, so about the current one).</param>
     public async Task CompactAsync(long revision, CancellationToken cancellationToken)
     {
         var target = revision - KeepRevisions;

@@ -13,11 +13,14 @@ internal interface IMonitorLeadership
     /// <summary>Before a round's decision on a primary this monitor cannot reach: the leader reads the others' latest views.</summary>
     Task RefreshVotesAsync(CancellationToken cancellationToken);
 
-    /// <summary>What to run when fresh votes make a majority between two probe rounds: the round's decision, taken at once.</summary>
+    /// <summary>What to run when fresh votes make a majority between two probe rounds, or this monitor is elected: the round's decision, taken at once.</summary>
     void OnMajority(Func<CancellationToken, Task> decide);
 
-    /// <summary>After each probe round: this monitor's count of failed probes of <paramref name="primary"/>, for the others to see.</summary>
-    void Observe(string? primary, int primaryFailures);
+    /// <summary>
+    /// After each probe round: this monitor's count of failed probes of <paramref name="primary"/>, and the node it found
+    /// the only writable one (null when none or several were), for the others to see.
+    /// </summary>
+    void Observe(string? primary, int primaryFailures, string? onlyWritable);
 
     /// <summary>
     /// Immediately before an action on a server (promote, fence, stop, hook): proves this monitor still leads by a
@@ -49,7 +52,7 @@ internal sealed class SoleMonitor : IMonitorLeadership
     {
     }
 
-    public void Observe(string? primary, int primaryFailures)
+    public void Observe(string? primary, int primaryFailures, string? onlyWritable)
     {
     }
 

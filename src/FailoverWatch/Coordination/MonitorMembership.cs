@@ -8,8 +8,8 @@ namespace FailoverWatch.Coordination;
 
 /// <summary>
 /// This monitor's key <c>monitors/NAME</c>, under its lease, holding its latest view. Whether it is registered is
-/// read from etcd every tick (<see cref="Confirm"/>), never remembered: a monitor whose lease lives is registered again
-/// at the next tick whatever went wrong. A transaction may be sent twice (<see cref="IEtcdGateway.TxnAsync"/>), so a
+/// read from etcd with the group (<see cref="Confirm"/>), never remembered: a monitor whose lease lives is registered
+/// again whatever went wrong. A transaction may be sent twice (<see cref="IEtcdGateway.TxnAsync"/>), so a
 /// failed compare that finds this instance's own key under this lease is a success.
 /// </summary>
 internal sealed class MonitorMembership(
@@ -110,7 +110,7 @@ internal sealed class MonitorMembership(
 
     private bool IsMine(KeyValue? stored) => stored?.Lease == lease.Id && lease.Id != 0 && Holder(stored)?.Instance == instance;
 
-    /// <summary>Views go out when they change, and at least every tick so the leader sees this monitor alive.</summary>
+    /// <summary>Views go out when they change, and unchanged every <c>republishEvery</c> so the leader sees this monitor alive.</summary>
     private bool Due(MonitorView view) =>
         _published is null || view with { SeenAt = default } != _published with { SeenAt = default } || time.GetElapsedTime(_publishedAt) >= republishEvery;
 

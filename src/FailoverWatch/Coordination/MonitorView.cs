@@ -8,6 +8,8 @@ namespace FailoverWatch.Coordination;
 /// <summary>
 /// One monitor's registration and view, published under <c>PREFIX/CLUSTER/monitors/NAME</c> with the monitor's lease
 /// (gone within lease_ttl when the monitor dies). <paramref name="Instance"/> tells a restarted or duplicate monitor from this one.
+/// <paramref name="LastWritable"/> is the node this monitor last saw as the only writable one, whatever etcd records:
+/// what a new leader goes by when its predecessor died before recording any primary (<see cref="MonitorVotes.Count"/>).
 /// </summary>
 internal sealed record MonitorView(
     string Name,
@@ -16,7 +18,8 @@ internal sealed record MonitorView(
     string? Primary,
     int PrimaryFailures,
     bool SeesPrimary,
-    DateTimeOffset SeenAt)
+    DateTimeOffset SeenAt,
+    string? LastWritable = null)
 {
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, CoordinationJson.Default.MonitorView);
 

@@ -1,12 +1,15 @@
+using Mvccpb;
+
 namespace FailoverWatch.Coordination;
 
 /// <summary>
-/// The monitors' views as etcd changes them, on one watch stream, instead of reading them over and over: each change
-/// reaches <see cref="MonitorVotes"/> as it commits. A broken stream resumes from the last revision received, so no
-/// change is missed; one whose revision was compacted away (ErrCompacted) is read afresh and watched from that read's
-/// revision. The tick's periodic read backs it up whatever happens to the stream.
+/// The group's keys as etcd changes them, on one watch stream, instead of reading them over and over: each change of
+/// a monitor's view reaches <see cref="MonitorVotes"/> as it commits, and every change is handed on (the state, the
+/// leader key). A broken stream resumes from the last revision received, so no change is missed; one whose revision
+/// was compacted away (ErrCompacted) reads the views afresh and watches from that read's revision. The coordination
+/// loop's periodic read of the group backs it up whatever happens to the stream.
 /// </summary>
-internal sealed class MonitorViewsWatch(IEtcdGateway etcd, string prefix, MonitorVotes votes, TimeProvider time)
+internal sealed class MonitorViewsWatch(IEtcdGateway etcd, EtcdKeys keys, MonitorVotes votes, TimeProvider time)
 {
     private long _revision;
     private volatile bool _live;
@@ -14,8 +17,11 @@ internal sealed class MonitorViewsWatch(IEtcdGateway etcd, string prefix, Monito
     /// <summary>True while the stream delivers: the views are as current as etcd's, with no read needed.</summary>
     public bool Live => _live;
 
-    /// <summary>Until stopped; <paramref name="changed"/> runs after every change taken (it must not throw).</summary>
-    public async Task RunAsync(Func<CancellationToken, Task> changed, CancellationToken stoppingToken)
+    /// <summary>
+    /// Until stopped; <paramref name="changed"/> runs after every batch of changes taken, and with none after the views
+    /// were read afresh (what else changed before that read is not on the stream). It must not throw.
+    /// </summary>
+    public async Task RunAsync(Func<IReadOnlyList<Event>, CancellationToken, Task> changed, CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -23,18 +29,19 @@ internal sealed class MonitorViewsWatch(IEtcdGateway etcd, string prefix, Monito
             {
                 if (_revision == 0)
                 {
-                    var (kvs, revision) = await etcd.ReadPrefixAsync(prefix, stoppingToken);
+                    var (kvs, revision) = await etcd.ReadPrefixAsync(keys.Monitors, stoppingToken);
                     votes.Update(kvs, revision);
                     _revision = revision;
-                    await changed(stoppingToken);
+                    await changed([], stoppingToken);
                 }
 
-                await foreach (var batch in etcd.WatchAsync(prefix, _revision + 1, stoppingToken))
+                // Incidents too (written only with a failover): one stream, never a second.
+                await foreach (var batch in etcd.WatchAsync(keys.Root, _revision + 1, stoppingToken))
                 {
                     _live = true;
-                    votes.Apply(batch);
+                    votes.Apply([.. batch.Where(e => e.Kv.Key.ToStringUtf8().StartsWith(keys.Monitors, StringComparison.Ordinal))]);
                     _revision = Math.Max(_revision, batch.Max(e => e.Kv.ModRevision));
-                    await changed(stoppingToken);
+                    await changed(batch, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

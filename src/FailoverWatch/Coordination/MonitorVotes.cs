@@ -5,9 +5,9 @@ namespace FailoverWatch.Coordination;
 
 /// <summary>
 /// What the monitors see, as this monitor last read or was told by its watch. A view's age is how long ago this
-/// monitor first received its etcd revision, on its own monotonic clock: every monitor republishes at least every
-/// tick, so a revision unchanged for <c>maxAge</c> is a monitor that stopped publishing (hung, or unable to write),
-/// which stops counting as live. The publisher's clock is never compared with this one.
+/// monitor first received its etcd revision, on its own monotonic clock: every monitor republishes an unchanged view
+/// every third of <c>maxAge</c> (<see cref="ClusterCoordination"/>), so a revision unchanged for <c>maxAge</c> is a
+/// monitor that stopped publishing (hung, or unable to write), which stops counting as live. The publisher's clock is never compared with this one.
 /// Reads and the watch arrive in any order, so each is taken only when it is not older than what is already applied.
 /// </summary>
 internal sealed class MonitorVotes(string ownName, TimeSpan maxAge, TimeProvider time)
@@ -94,5 +94,25 @@ internal sealed class MonitorVotes(string ownName, TimeSpan maxAge, TimeProvider
         [.. views
             .Where(v => primary is not null && v.Primary == primary && v.PrimaryFailures >= failureThreshold)
             .Select(v => v.Name)
-            .Order(StringComparer.Ordinal)]);
+            .Order(StringComparer.Ordinal)])
+    {
+        LastWritable = AgreedLastWritable(views),
+    };
+
+    /// <summary>
+    /// The node taken for the primary when etcd records none: never on a minority's word. The same count as a failover
+    /// needs (one monitor alone decides alone, several need a strict majority and at least two), and no live monitor
+    /// naming another node.
+    /// </summary>
+    private static string? AgreedLastWritable(IReadOnlyCollection<MonitorView> views)
+    {
+        var named = views.Select(v => v.LastWritable).OfType<string>().ToList();
+        if (named.Distinct(StringComparer.Ordinal).ToList() is not [var node])
+        {
+            return null;
+        }
+
+        var agree = named.Count;
+        return views.Count < 2 || (agree >= 2 && agree * 2 > views.Count) ? node : null;
+    }
 }

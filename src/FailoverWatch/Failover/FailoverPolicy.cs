@@ -40,8 +40,12 @@ internal static class FailoverPolicy
         var recorded = view.Find(state.Primary);
         if (recorded is null)
         {
+            // A first start whose primary died before any leader recorded it: the monitors that saw it writable say which
+            // it was, and it is recorded (no more) so the rules below fail it over as any primary.
             return primaries.Count == 1
                 ? new AdoptPrimary(primaries[0].Name, $"{primaries[0].Name} is the only writable node; recording it as primary")
+                : state.Primary is null && quorum.LastWritable is { } seen && view.Find(seen) is { Report.Reachable: false }
+                ? new AdoptPrimary(seen, $"no primary recorded yet and no node writable; {seen}, which does not answer, is the node the live monitors last saw as the only writable one: recording it as primary")
                 : new NoAction("no primary recorded and no writable node seen yet");
         }
 

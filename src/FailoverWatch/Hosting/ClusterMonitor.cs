@@ -78,6 +78,6 @@ internal sealed class ClusterMonitor(
         }
 
         await coordinator.OnRoundAsync(view, cancellationToken);
-        leadership.Observe(coordinator.RecordedPrimary, coordinator.PrimaryFailures);
+        leadership.Observe(coordinator.RecordedPrimary, coordinator.PrimaryFailures, view.Primaries is [var writable] ? writable.Name : null);
     }
 }

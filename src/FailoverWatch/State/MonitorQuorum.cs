@@ -15,6 +15,13 @@ internal sealed record MonitorQuorum(int LiveMonitors, IReadOnlyList<string> See
     /// <summary>A strict majority of the live monitors, at least two, see the primary down.</summary>
     public bool MajoritySeesPrimaryDown => Votes && SeeingPrimaryDown.Count >= 2 && SeeingPrimaryDown.Count * 2 > LiveMonitors;
 
+    /// <summary>
+    /// The node the live monitors last saw as the only writable one, when as many agree as it takes to fail over
+    /// (a strict majority, at least two of several) and none names another; null otherwise.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? LastWritable { get; init; }
+
     public string Describe() =>
         $"{SeeingPrimaryDown.Count} of {LiveMonitors} live monitors see it down" + (SeeingPrimaryDown.Count > 0 ? $" ({string.Join(", ", SeeingPrimaryDown)})" : "");
 }

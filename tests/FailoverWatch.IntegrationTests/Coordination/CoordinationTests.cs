@@ -258,6 +258,43 @@ public sealed class CoordinationTests
     }
 
     [Fact]
+    public async Task a_first_start_whose_leader_never_saw_the_primary_and_dies_with_it_still_fails_over()
+    {
+        // A first start on a fresh etcd prefix where no leader can record pg1 by its own sight: fw1 leads, its relay to
+        // pg1 cut, and fw2 and fw3 see pg1 writable. Then fw1 and pg1 are killed together.
+        await using var group = await MonitorGroup.StartAsync(Fast);
+        for (var i = 0; i < group.Count; i++)
+        {
+            await group.KillMonitorAsync(i);
+        }
+
+        using (var etcd = new dotnet_etcd.EtcdClient(group.Etcd.ClientUrls[0]))
+        {
+            await etcd.DeleteRangeAsync("/failoverwatch/test/");
+        }
+
+        group.RelayOf(0).Cut();
+        await group.StartMonitorAsync(0);
+        Assert.Equal(0, await group.WaitForLeaderAsync(TimeSpan.FromSeconds(30)));
+        await Task.WhenAll(group.StartMonitorAsync(1), group.StartMonitorAsync(2));
+        await Task.WhenAll(FailoverTests.WaitForPrimaryAsync(group[1], "pg1"), FailoverTests.WaitForPrimaryAsync(group[2], "pg1"));
+        Assert.Equal(0, await group.WaitForLeaderAsync(TimeSpan.FromSeconds(30)));
+        var recorded = (await group.StateAsync()).Primary;
+
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(group.KillMonitorAsync(0), group.Cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None));
+
+        // fw1 recorded pg1 on the others' word, or the next leader does after lease_ttl: either way pg1 is failed over.
+        await group.UntilAsync(
+            async () => !await group.Cluster.Pair.Standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None),
+            TimeSpan.FromSeconds(40),
+            $"pg2 promoted after the leader and pg1 died together (etcd recorded {recorded ?? "no primary"} then)");
+        Console.WriteLine($"leader and primary killed at a first start (recorded then: {recorded ?? "none"}): failed over in {clock.Elapsed.TotalSeconds:0.0}s");
+        await Wait.UntilAsync(async () => (await group.StateAsync()).Primary == "pg2", TimeSpan.FromSeconds(15), "pg2 recorded in etcd");
+        Assert.Single((await group.StateAsync()).History, h => h is { From: "pg1", To: "pg2", Result: "promoted" });
+    }
+
+    [Fact]
     public async Task a_monitor_whose_etcd_does_not_answer_at_start_runs_probes_serves_and_says_so()
     {
         await using var cluster = await TestCluster.StartAsync(Fast);

@@ -70,6 +70,8 @@ public sealed class ClusterCoordinationTests
         await fw1.TickAsync(CancellationToken.None);
         _etcd.ExpireKeepingKeys(_etcd.Get(Keys.Monitor("fw1"))!.Lease);
 
+        // Nothing is deleted, so only the next renewal (a third of lease_ttl on) finds out.
+        _clock.Advance(LeaseTtl / 3);
         await fw1.TickAsync(CancellationToken.None);
 
         Assert.True(fw1.Membership.Registered);
@@ -340,6 +342,83 @@ public sealed class ClusterCoordinationTests
         await watching;
     }
 
+    [Fact]
+    public async Task a_leader_killed_before_recording_any_primary_is_followed_by_one_told_which_node_the_majority_last_saw_writable()
+    {
+        var (fw1, fw2, fw3) = await ThreeMonitorsLedByFw1Async();
+        fw2.Observe(null, 0, "pg1");
+        fw3.Observe(null, 0, "pg1");
+        await Task.WhenAll(fw2.Membership.Publishing, fw3.Membership.Publishing);
+        Assert.Null(_etcd.Get(Keys.State));
+        var decided = Decisions(fw2);
+
+        // fw1 dies (its lease goes) before any round of its recorded pg1; the primary dies with it, so no node is writable.
+        await _etcd.RevokeAsync(_etcd.Get(Keys.Leader)!.Lease, CancellationToken.None);
+        fw2.Observe(null, 0, null);
+        await fw2.Membership.Publishing;
+        await fw2.TickAsync(CancellationToken.None);
+
+        // Elected, it decides at once (no round later), and both live monitors name pg1.
+        Assert.True(fw2.IsLeader);
+        Assert.True(decided.Task.IsCompleted);
+        var quorum = fw2.Quorum(null, 0);
+        Assert.Equal((2, "pg1"), (quorum.LiveMonitors, quorum.LastWritable));
+        Assert.Equal("pg1", MonitorView.Parse(_etcd.Get(Keys.Monitor("fw2"))!.Value.Span)!.LastWritable);
+    }
+
+    [Fact]
+    public void a_view_an_older_monitor_published_without_last_writable_still_counts()
+    {
+        var view = MonitorView.Parse("""{"name":"fw2","instance":"i","http":"http://127.0.0.1:1","primary":"pg1","primary_failures":3,"sees_primary":false,"seen_at":"2026-12-04T12:00:00+00:00"}"""u8);
+        Assert.Equal(("fw2", 3, null), (view!.Name, view.PrimaryFailures, view.LastWritable));
+    }
+
+    [Fact]
+    public async Task idle_monitors_renew_every_third_of_lease_ttl_read_the_group_every_10s_republish_unchanged_views_rarely_and_their_votes_stay_fresh()
+    {
+        var (fw1, fw2, fw3) = await ThreeMonitorsLedByFw1Async();
+        ClusterCoordination[] all = [fw1, fw2, fw3];
+        using var stop = new CancellationTokenSource();
+        var watching = all.Select(m => m.WatchViewsAsync(stop.Token)).ToList();
+        await Eventually(() => _etcd.WatchesOpened == 3, advance: false);
+        Observe(all);
+        await Eventually(() => all.All(m => m.ViewsWatched), advance: false);
+        await TickAsync(all);
+        var (reads, renewals, published) = (_etcd.GroupReads, _etcd.KeepAlives, _etcd.Get(Keys.Monitor("fw2"))!.Version);
+
+        // 30 s of one-second rounds that change nothing.
+        for (var second = 1; second <= 30; second++)
+        {
+            _clock.Advance(TimeSpan.FromSeconds(1));
+            Observe(all);
+            await Task.WhenAll(all.Select(m => m.Membership.Publishing));
+
+            // The fake clock runs ahead of the watch's thread: the leader is given what etcd holds before time moves on.
+            await Eventually(() => fw1.Monitors.Count == 3 && fw1.Monitors.All(view => view == MonitorView.Parse(_etcd.Get(Keys.Monitor(view.Name))!.Value.Span)), advance: false);
+            await TickAsync(all);
+            Assert.Equal(3, fw1.Quorum("pg1", 0).LiveMonitors);
+        }
+
+        // Renewed every 2 s (the first round past 5/3 s), read every 10 s, republished every 3 s (the first round past 7/3 s).
+        Assert.InRange(_etcd.KeepAlives - renewals, 3 * 14, 3 * 16);
+        Assert.InRange(_etcd.GroupReads - reads, 3 * 2, 3 * 3);
+        Assert.InRange(_etcd.Get(Keys.Monitor("fw2"))!.Version - published, 9, 11);
+
+        // A changed view goes out at once; a leader gone is replaced at the next tick, not at the next read.
+        fw2.Observe("pg1", 1, "pg1");
+        Assert.Equal(1, MonitorView.Parse(_etcd.Get(Keys.Monitor("fw2"))!.Value.Span)!.PrimaryFailures);
+        await _etcd.RevokeAsync(_etcd.Get(Keys.Leader)!.Lease, CancellationToken.None);
+        for (var attempt = 0; !fw2.IsLeader && !fw3.IsLeader; attempt++)
+        {
+            Assert.True(attempt < 400, "no new leader within 20 s");
+            await Task.Delay(50);
+            await TickAsync(fw2, fw3);
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(watching);
+    }
+
     private async Task<(ClusterCoordination Fw1, ClusterCoordination Fw2, ClusterCoordination Fw3)> ThreeMonitorsLedByFw1Async()
     {
         var fw1 = Monitor("fw1");
@@ -351,6 +430,14 @@ public sealed class ClusterCoordinationTests
         fw1.Observe("pg1", 0);
         await fw1.Membership.Publishing;
         return (fw1, fw2, fw3);
+    }
+
+    private static void Observe(ClusterCoordination[] monitors)
+    {
+        foreach (var monitor in monitors)
+        {
+            monitor.Observe("pg1", 0, "pg1");
+        }
     }
 
     private static TaskCompletionSource Decisions(ClusterCoordination leader)

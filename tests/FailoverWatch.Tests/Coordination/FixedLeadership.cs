@@ -16,7 +16,7 @@ internal sealed class FixedLeadership(bool leads) : IMonitorLeadership
     {
     }
 
-    public void Observe(string? primary, int primaryFailures)
+    public void Observe(string? primary, int primaryFailures, string? onlyWritable)
     {
     }
 

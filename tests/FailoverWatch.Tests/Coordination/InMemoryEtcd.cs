@@ -48,6 +48,12 @@ internal sealed class InMemoryEtcd(TimeProvider time) : IEtcdGateway
     /// <summary>Reads of the views with their revision (<see cref="ReadPrefixAsync"/>) so far.</summary>
     public int PrefixReads { get; private set; }
 
+    /// <summary>Reads of the whole group (<see cref="GetPrefixExceptAsync"/>) so far.</summary>
+    public int GroupReads { get; private set; }
+
+    /// <summary>Lease renewals so far.</summary>
+    public int KeepAlives { get; private set; }
+
     /// <summary>Watch streams opened so far, and the revision the last one started from.</summary>
     public int WatchesOpened { get; private set; }
 
@@ -113,6 +119,7 @@ internal sealed class InMemoryEtcd(TimeProvider time) : IEtcdGateway
 
     public Task<long> KeepAliveAsync(long lease, CancellationToken cancellationToken) => Answer(() =>
     {
+        KeepAlives++;
         if (!_leases.TryGetValue(lease, out var held))
         {
             return 0L;
@@ -180,7 +187,11 @@ internal sealed class InMemoryEtcd(TimeProvider time) : IEtcdGateway
     }
 
     public Task<(IReadOnlyList<KeyValue> Kvs, long Revision)> GetPrefixExceptAsync(string prefix, string excluded, CancellationToken cancellationToken) =>
-        Answer<(IReadOnlyList<KeyValue>, long)>(() => ([.. _kvs.Values.Where(kv => kv.Key.ToStringUtf8() is var key && key.StartsWith(prefix, StringComparison.Ordinal) && !key.StartsWith(excluded, StringComparison.Ordinal)).Select(kv => kv.Clone())], _revision));
+        Answer<(IReadOnlyList<KeyValue>, long)>(() =>
+        {
+            GroupReads++;
+            return ([.. _kvs.Values.Where(kv => kv.Key.ToStringUtf8() is var key && key.StartsWith(prefix, StringComparison.Ordinal) && !key.StartsWith(excluded, StringComparison.Ordinal)).Select(kv => kv.Clone())], _revision);
+        });
 
     /// <summary>The revision compacted to, and whether Compact is refused (etcd auth without the root role).</summary>
     public long CompactedTo { get; private set; }

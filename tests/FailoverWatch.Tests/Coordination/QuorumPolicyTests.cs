@@ -52,6 +52,35 @@ public sealed class QuorumPolicyTests
         Assert.Contains("only 1 of 3 live monitors see it down (fw1)", hold.Reason, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("pg1,pg1,", "pg1")]
+    [InlineData("pg1,pg1,pg1", "pg1")]
+    [InlineData("pg1,,", null)]
+    [InlineData("pg1,pg1,pg2", null)]
+    [InlineData("pg1,pg1,,", null)]
+    [InlineData("pg1", "pg1")]
+    public void the_node_last_seen_writable_is_taken_only_as_a_failover_would_be_decided(string lastWritable, string? agreed)
+    {
+        MonitorView[] views = [.. lastWritable.Split(',').Select((node, i) => Vote($"fw{i}", 0, Now, primary: null!) with { LastWritable = node.Length > 0 ? node : null })];
+        Assert.Equal(agreed, MonitorVotes.Count(views, null, 3).LastWritable);
+    }
+
+    [Fact]
+    public void with_no_primary_recorded_the_node_the_majority_last_saw_writable_is_recorded_once_it_does_not_answer_then_failed_over()
+    {
+        var quorum = MonitorVotes.Count([.. new[] { "fw1", "fw2", "fw3" }.Select(m => Vote(m, 0, Now, primary: null!) with { LastWritable = m == "fw3" ? null : "pg1" })], null, 3);
+        var down = View(null, 1000, Down("pg1"), Standby("pg2"));
+
+        var adopt = Assert.IsType<AdoptPrimary>(FailoverPolicy.Decide(down, FailoverState.Empty, PrimaryHealth.Initial, Settings, Now, quorum));
+        Assert.Equal("pg1", adopt.Node);
+        Assert.IsType<NoAction>(FailoverPolicy.Decide(View(null, 1000, Standby("pg1"), Standby("pg2")), FailoverState.Empty, PrimaryHealth.Initial, Settings, Now, quorum));
+        Assert.IsType<NoAction>(FailoverPolicy.Decide(down, FailoverState.Empty, PrimaryHealth.Initial, Settings, Now, MonitorVotes.Count([Vote("fw1", 0, Now, primary: null!) with { LastWritable = "pg1" }, Vote("fw2", 0, Now, primary: null!)], null, 3)));
+
+        // Recorded, it fails over as any primary once the majority sees it down.
+        var failures = MonitorVotes.Count([Vote("fw1", 3, Now), Vote("fw2", 3, Now), Vote("fw3", 0, Now)], "pg1", 3);
+        Assert.IsType<Promote>(Decide(down, 3, failures));
+    }
+
     [Fact]
     public void two_of_four_is_no_majority()
     {
