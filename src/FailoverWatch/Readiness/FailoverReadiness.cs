@@ -10,7 +10,7 @@ namespace FailoverWatch.Readiness;
 internal sealed class FailoverReadiness(FailoverWatchOptions options, TimeProvider time)
 {
     // Coordination reachable (issue 10) joins here as one more IReadinessCheck.
-    private readonly IReadinessCheck[] _checks = [new StandbyStateCheck(), new NodeSetupCheck(), new CommandCheck(), new LocalFilesCheck(), new SyncReplicationCheck(), new RejoinGrantsCheck()];
+    private readonly IReadinessCheck[] _checks = [new StandbyStateCheck(), new NodeSetupCheck(), new CommandCheck(), new LocalFilesCheck(), new SyncReplicationCheck(), new RejoinGrantsCheck(), new RepointGrantsCheck()];
 
     public async Task<ReadinessReport> CheckAsync(ClusterView view, string? primary, CancellationToken cancellationToken)
     {

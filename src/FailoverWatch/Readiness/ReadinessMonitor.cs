@@ -100,7 +100,7 @@ internal sealed class ReadinessMonitor(
                 }
                 else
                 {
-                    logger.FailoverNotReady(node, string.Join("; ", report.Problems.Where(p => p.Subject == node || p.BlocksEveryStandby)));
+                    logger.FailoverNotReady(node, string.Join("; ", report.Problems.Where(p => p.Blocks(node))));
                 }
             }
         }

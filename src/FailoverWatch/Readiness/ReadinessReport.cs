@@ -12,13 +12,12 @@ internal sealed record ReadinessReport(
     [JsonPropertyName("problems")]
     public IReadOnlyList<string> ProblemLines => [.. Problems.Select(p => p.ToString())];
 
-    /// <summary>A standby is ready when it has no problem of its own and nothing blocks every failover.</summary>
+    /// <summary>A standby is ready when no problem blocks it: none of its own that stops its promotion, none that blocks every failover.</summary>
     public static ReadinessReport From(ClusterView view, string? primary, IReadOnlyList<ReadinessProblem> problems, DateTimeOffset checkedAt)
     {
-        var blocked = problems.Any(p => p.BlocksEveryStandby);
         var standbys = view.Nodes
             .Where(n => n.Name != primary)
-            .ToDictionary(n => n.Name, n => !blocked && n.IsReachableStandby && problems.All(p => p.Subject != n.Name), StringComparer.Ordinal);
+            .ToDictionary(n => n.Name, n => n.IsReachableStandby && !problems.Any(p => p.Blocks(n.Name)), StringComparer.Ordinal);
         var all = standbys.Values.Any(ready => ready)
             ? problems
             : [.. problems, new ReadinessProblem("cluster", "no standby is ready to be promoted")];
