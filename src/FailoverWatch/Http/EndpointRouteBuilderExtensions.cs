@@ -105,7 +105,7 @@ internal static class EndpointRouteBuilderExtensions
                 return denied;
             }
 
-            if (forwarder is not null && await forwarder.ForwardAsync(request, app.Lifetime.ApplicationStopping) is { } forwarded)
+            if (forwarder is not null && await forwarder.ForwardAsync(request, app.Lifetime.ApplicationStopping, Timeout.InfiniteTimeSpan) is { } forwarded)
             {
                 return forwarded;
             }
@@ -123,7 +123,7 @@ internal static class EndpointRouteBuilderExtensions
                 return denied;
             }
 
-            if (forwarder is not null && await forwarder.ForwardAsync(request, app.Lifetime.ApplicationStopping) is { } forwarded)
+            if (forwarder is not null && await forwarder.ForwardAsync(request, app.Lifetime.ApplicationStopping, Timeout.InfiniteTimeSpan) is { } forwarded)
             {
                 return forwarded;
             }
