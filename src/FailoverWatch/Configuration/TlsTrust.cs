@@ -1,15 +1,21 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FailoverWatch.Configuration;
 
 /// <summary>Verification of a TLS peer against one configured CA file alone, as <c>etcdctl --cacert</c> and <c>curl --cacert</c> do.</summary>
 internal static class TlsTrust
 {
-    /// <summary>Accepts a certificate only when it names the host asked for and chains to a certificate in <paramref name="caFile"/>.</summary>
-    public static RemoteCertificateValidationCallback Callback(string caFile)
+    /// <summary>
+    /// Accepts a certificate only when it names the host asked for and chains to a certificate in <paramref name="caFile"/>,
+    /// as the file reads now: a changed CA file is read again, one that does not load is refused (to <paramref name="logger"/>).
+    /// </summary>
+    public static RemoteCertificateValidationCallback Callback(string caFile, ILogger? logger = null)
     {
-        var authority = HttpTlsConfigValidator.LoadAuthority(caFile);
+        var authority = new ReloadingFiles<X509Certificate2Collection>(
+            [caFile], () => HttpTlsConfigValidator.LoadAuthority(caFile), TimeProvider.System, e => (logger ?? NullLogger.Instance).TlsFilesRefused(caFile, e.Message));
         return (_, certificate, _, errors) =>
         {
             if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
@@ -19,7 +25,7 @@ internal static class TlsTrust
 
             using var chain = new X509Chain();
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.AddRange(authority);
+            chain.ChainPolicy.CustomTrustStore.AddRange(authority.Current);
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
             return chain.Build(new X509Certificate2(certificate));
         };

@@ -1,16 +1,17 @@
 using FailoverWatch.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace FailoverWatch.Http;
 
 /// <summary>How a monitor and the CLI talk to monitors' HTTP endpoints: https verified against <c>http.tls.ca_file</c> when set.</summary>
 internal static class MonitorHttpClient
 {
-    public static HttpClient Create(HttpOptions http, TimeSpan timeout)
+    public static HttpClient Create(HttpOptions http, TimeSpan timeout, ILogger? logger = null)
     {
         var handler = new SocketsHttpHandler();
         if (http.Tls?.CaFile is { } caFile)
         {
-            handler.SslOptions.RemoteCertificateValidationCallback = TlsTrust.Callback(caFile);
+            handler.SslOptions.RemoteCertificateValidationCallback = TlsTrust.Callback(caFile, logger);
         }
 
         return new HttpClient(handler) { Timeout = timeout };
