@@ -13,7 +13,10 @@ public sealed class CoordinationTests
     private static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(MonitorGroup.LeaseTtlSeconds);
     private const string WriteBeforeSwitchover = "CREATE TABLE written_before (id int); INSERT INTO written_before VALUES (7)";
 
-    /// <summary>Over https (http.tls): forwarding, the CLI and a monitor refusing a leader its CA does not vouch for are all shown here.</summary>
+    /// <summary>
+    /// Over https (http.tls): forwarding, the CLI, a monitor refusing a leader its CA does not vouch for, and renewed
+    /// certificate and CA files taken without a restart are all shown here.
+    /// </summary>
     [Fact]
     public async Task one_leader_is_elected_any_monitor_takes_a_pause_and_a_killed_leader_is_replaced_within_lease_ttl()
     {
@@ -61,6 +64,15 @@ public sealed class CoordinationTests
             Assert.True(refused.StatusCode == HttpStatusCode.BadGateway, body);
             Assert.Contains("certificate", body, StringComparison.OrdinalIgnoreCase);
             Assert.False((await group.StateAsync()).Paused);
+
+            // Without a restart: fw4's ca_file is put right, and the certificate every monitor serves is renewed.
+            File.Copy(certificates.CaFile, certificates.OtherCaFile + ".new");
+            File.Move(certificates.OtherCaFile + ".new", certificates.OtherCaFile, overwrite: true);
+            var renewed = await certificates.RenewAsync();
+            await Wait.UntilAsync(async () => await TestCertificates.ServedAsync(group[follower].BaseAddress) == renewed, TimeSpan.FromSeconds(20), "the renewed certificate served");
+            await Wait.UntilAsync(async () => (await wrongCa.PostAsync("pause", group.Cluster.AdminToken)).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(20), "fw4 trusting the leader by its changed ca_file");
+            Assert.True((await group.StateAsync()).Paused);
+            Assert.Equal(HttpStatusCode.OK, (await wrongCa.PostAsync("resume", group.Cluster.AdminToken)).StatusCode);
         }
 
         // A second monitor with a name already in use refuses to run and names the first.
@@ -87,6 +99,13 @@ public sealed class CoordinationTests
         await group.WaitForLeaderAsync(LeaseTtl * 3, notIndex: next);
         Assert.Equal(0, await group[next].MetricAsync("failoverwatch_is_leader{cluster=\"test\"}"));
         Assert.True((await group.StateAsync()).Paused);
+
+        // A renewal whose key never comes is refused, with a warning, and the last good certificate is still served.
+        static int Refusals(MonitorProcess monitor) => monitor.Output.Split("does not load, so the previous one stays in use").Length - 1;
+        var refusals = Refusals(group[last]);
+        var served = await TestCertificates.ServedAsync(group[last].BaseAddress);
+        await certificates.BreakAsync();
+        await Wait.UntilAsync(async () => await TestCertificates.ServedAsync(group[last].BaseAddress) == served && Refusals(group[last]) > refusals, TimeSpan.FromSeconds(20), "the broken renewal refused");
     }
 
     [Fact]
