@@ -69,6 +69,7 @@ internal sealed class ReloadingFiles<T>
         _stamp = stamp;
         try
         {
+            // The previous value is left to the collector, not disposed: a handshake under way may still use it.
             Volatile.Write(ref _current, _load());
         }
         catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
