@@ -17,6 +17,9 @@ internal sealed class ClusterOptions
 {
     public string Name { get; set; } = "";
     public List<NodeOptions> Nodes { get; set; } = [];
+
+    /// <summary>Whether the host rejoins <paramref name="node"/> itself: it is configured with a rejoin_command.</summary>
+    public bool HasRejoinCommand(string node) => !string.IsNullOrWhiteSpace(Nodes.FirstOrDefault(n => n.Name == node)?.RejoinCommand);
 }
 
 internal sealed class NodeOptions

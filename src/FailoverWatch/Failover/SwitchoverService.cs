@@ -142,7 +142,7 @@ internal sealed class SwitchoverService(
 
     // The host rejoins the old primary itself where it has a rejoin_command (FinishAsync asks for it); else it is the operator's.
     private string Done(string primary, string target) =>
-        string.IsNullOrWhiteSpace(options.Cluster.Nodes.FirstOrDefault(n => n.Name == primary)?.RejoinCommand)
+        !options.Cluster.HasRejoinCommand(primary)
             ? $"{target} is the primary; {primary} is stopped (rejoin it as a standby by hand: failoverwatch rejoin, README \"Bringing the old primary back as a standby\")"
             : $"{target} is the primary; {primary} is stopped and its rejoin_command makes it a standby of {target} next";
 

@@ -86,14 +86,14 @@ internal sealed class RejoinService(
         lock (_gate)
         {
             return _running == node || _asked.ContainsKey(node)
-                || (saved && !_done.Contains(node) && !string.IsNullOrWhiteSpace(options.Cluster.Nodes.FirstOrDefault(n => n.Name == node)?.RejoinCommand));
+                || (saved && !_done.Contains(node) && options.Cluster.HasRejoinCommand(node));
         }
     }
 
     /// <summary>Queued for the next tick's state write; null when the node has no rejoin_command.</summary>
     private PendingRejoin? Ask(string node, IncidentHandle incident)
     {
-        if (string.IsNullOrWhiteSpace(options.Cluster.Nodes.FirstOrDefault(n => n.Name == node)?.RejoinCommand))
+        if (!options.Cluster.HasRejoinCommand(node))
         {
             logger.NoRejoinCommand(node);
             return null;
@@ -265,7 +265,7 @@ internal sealed class RejoinService(
         {
             return state.Rejoins
                 .Where(p => p.Due <= now && p.Node != state.Primary && !_asked.ContainsKey(p.Node) && !_done.Contains(p.Node) && replication?.Holds(p.Node) != true
-                    && !string.IsNullOrWhiteSpace(options.Cluster.Nodes.FirstOrDefault(n => n.Name == p.Node)?.RejoinCommand))
+                    && options.Cluster.HasRejoinCommand(p.Node))
                 .OrderBy(p => p.Due)
                 .FirstOrDefault();
         }
