@@ -195,7 +195,8 @@ public sealed class FailoverHoleTests
 
         await cluster.Pair.Standby.ExecuteAsync("SELECT pg_promote()", CancellationToken.None);
 
-        await Wait.UntilAsync(() => cluster.Marker("hook-split-brain") is not null, TimeSpan.FromSeconds(20), "split brain handled");
+        // The hook and the fence run side by side: wait for both.
+        await Wait.UntilAsync(() => cluster.Marker("hook-split-brain") is not null && cluster.Marker("fenced-pg2") is not null, TimeSpan.FromSeconds(20), "split-brain hook and fence ran");
         Assert.Equal("split_brain old=pg2 new=pg1\n", cluster.Marker("fenced-pg2"));
         await Wait.UntilAsync(() => cluster.Pair.Standby.PostmasterPid is null, TimeSpan.FromSeconds(20), "pg2 fenced (stopped)");
         Assert.False(await cluster.Pair.Primary.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));

@@ -246,7 +246,8 @@ public sealed class FailoverTests
         await Wait.UntilAsync(() => cluster.Pair.Primary.PostmasterPid is null, TimeSpan.FromSeconds(20), "old postmaster gone");
         await cluster.Pair.Primary.StartAsync(CancellationToken.None);
 
-        await Wait.UntilAsync(() => cluster.Marker("hook-split-brain") is not null, TimeSpan.FromSeconds(15), "split-brain hook ran");
+        // The hook and the fence run side by side: wait for both.
+        await Wait.UntilAsync(() => cluster.Marker("hook-split-brain") is not null && cluster.Marker("fenced-pg1") is not null, TimeSpan.FromSeconds(15), "split-brain hook and fence ran");
         Assert.Contains("split_brain old=pg1 new=pg2", cluster.Marker("hook-split-brain"), StringComparison.Ordinal);
         Assert.Contains("split_brain", cluster.Marker("fenced-pg1"), StringComparison.Ordinal);
         Assert.Null(cluster.Marker("fenced-pg2"));
