@@ -12,7 +12,7 @@ namespace FailoverWatch.Coordination;
 /// <summary>
 /// This monitor's part in the group, through etcd, each tick (a third of lease_ttl): renews its lease
 /// (<see cref="MonitorLease"/>), makes sure it is registered (<see cref="MonitorMembership"/>). The group's keys come
-/// on one watch (<see cref="MonitorViewsWatch"/>): what the monitors see (<see cref="MonitorVotes"/>) and the state as
+/// on one watch (<see cref="MonitorGroupWatch"/>): what the monitors see (<see cref="MonitorVotes"/>) and the state as
 /// they change; a change of the leader key or of its own key wakes the loop to read the group and run for leader
 /// (<see cref="LeaderElection"/>) at once. The group is read anyway every <see cref="GroupReadEvery"/>, and every tick
 /// while the watch is broken. State writes are fenced by the leader key's revision (<see cref="EtcdStateStore"/>),
@@ -43,7 +43,7 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
     private readonly ActionGuard _guard;
     private readonly SwitchoverJournal _switchovers;
     private readonly HistoryCompactor _compactor;
-    private readonly MonitorViewsWatch _watch;
+    private readonly MonitorGroupWatch _watch;
     private bool _majoritySeesPrimaryDown;
     private bool _imported;
     private bool? _up;
@@ -83,7 +83,7 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
         _guard = new ActionGuard(etcd, keys, fence, _lease, _name, time, logger);
         _switchovers = new SwitchoverJournal(etcd, keys, fence);
         _compactor = new HistoryCompactor(etcd, logger);
-        _watch = new MonitorViewsWatch(etcd, keys, _votes, time);
+        _watch = new MonitorGroupWatch(etcd, keys, _votes, time);
         _own = View(null, 0);
     }
 
@@ -105,7 +105,7 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
 
     internal Task Resuming => _election.Resuming;
 
-    internal bool ViewsWatched => _watch.Live;
+    internal bool GroupWatched => _watch.Live;
 
     /// <summary>The lease is renewed every tick: a third of lease_ttl, as etcd's own clients do.</summary>
     private TimeSpan Tick => _ttl / 3;
@@ -175,7 +175,7 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
         _logger.Starting(_name, string.Join(", ", _options.Coordination!.Etcd.Endpoints), _keys.Root, Duration.Format(_ttl));
         _metrics.IsLeader.Set(0, _options.Cluster.Name);
         _metrics.CoordinationUp.Set(0, _options.Cluster.Name);
-        var votes = WatchViewsAsync(stoppingToken);
+        var watching = WatchGroupAsync(stoppingToken);
         do
         {
             try
@@ -223,7 +223,7 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
         }
         while (await WaitForNextTickAsync(stoppingToken));
 
-        await votes;
+        await watching;
     }
 
     internal async Task TickAsync(CancellationToken cancellationToken)
@@ -341,10 +341,11 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
     }
 
     /// <summary>
-    /// The monitors' views, watched. After every change the watch brings, the leader decides the moment they make a
-    /// majority that sees the primary down, rather than at its own next probe round (up to probe_interval later).
+    /// The group's keys, watched: the views, the leader key, the state. After every change the watch brings, the leader
+    /// decides the moment the views make a majority that sees the primary down, rather than at its own next probe round
+    /// (up to probe_interval later).
     /// </summary>
-    internal Task WatchViewsAsync(CancellationToken stoppingToken) => _watch.RunAsync(OnGroupChangedAsync, stoppingToken);
+    internal Task WatchGroupAsync(CancellationToken stoppingToken) => _watch.RunAsync(OnGroupChangedAsync, stoppingToken);
 
     private async Task OnGroupChangedAsync(IReadOnlyList<Event> changes, CancellationToken stoppingToken)
     {

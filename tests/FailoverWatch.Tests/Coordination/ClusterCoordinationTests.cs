@@ -291,7 +291,7 @@ public sealed class ClusterCoordinationTests
         var (fw1, fw2, fw3) = await ThreeMonitorsLedByFw1Async();
         var decided = Decisions(fw1);
         using var stop = new CancellationTokenSource();
-        var watching = fw1.WatchViewsAsync(stop.Token);
+        var watching = fw1.WatchGroupAsync(stop.Token);
 
         fw2.Observe("pg1", 3);
         await fw2.Membership.Publishing;
@@ -312,13 +312,13 @@ public sealed class ClusterCoordinationTests
         var (fw1, fw2, fw3) = await ThreeMonitorsLedByFw1Async();
         var decided = Decisions(fw1);
         using var stop = new CancellationTokenSource();
-        var watching = fw1.WatchViewsAsync(stop.Token);
+        var watching = fw1.WatchGroupAsync(stop.Token);
         await Eventually(() => _etcd.WatchesOpened == 1, advance: false);
 
         // Broken: fw2's view committed meanwhile comes with the resumed stream, not from a read.
         fw2.Observe("pg1", 1);
         await fw2.Membership.Publishing;
-        await Eventually(() => fw1.ViewsWatched, advance: false);
+        await Eventually(() => fw1.GroupWatched, advance: false);
         var resumeFrom = _etcd.Revision + 1;
         _etcd.BreakWatches();
         fw2.Observe("pg1", 3);
@@ -328,7 +328,7 @@ public sealed class ClusterCoordinationTests
         Assert.Equal((1, resumeFrom), (_etcd.PrefixReads, _etcd.LastWatchFrom));
 
         // Broken again and the history compacted past where it stopped (ErrCompacted): read, then watched from the read.
-        await Eventually(() => fw1.ViewsWatched, advance: false);
+        await Eventually(() => fw1.GroupWatched, advance: false);
         _etcd.BreakWatches();
         fw3.Observe("pg1", 3);
         await fw3.Membership.Publishing;
@@ -379,10 +379,10 @@ public sealed class ClusterCoordinationTests
         var (fw1, fw2, fw3) = await ThreeMonitorsLedByFw1Async();
         ClusterCoordination[] all = [fw1, fw2, fw3];
         using var stop = new CancellationTokenSource();
-        var watching = all.Select(m => m.WatchViewsAsync(stop.Token)).ToList();
+        var watching = all.Select(m => m.WatchGroupAsync(stop.Token)).ToList();
         await Eventually(() => _etcd.WatchesOpened == 3, advance: false);
         Observe(all);
-        await Eventually(() => all.All(m => m.ViewsWatched), advance: false);
+        await Eventually(() => all.All(m => m.GroupWatched), advance: false);
         await TickAsync(all);
         var (reads, renewals, published) = (_etcd.GroupReads, _etcd.KeepAlives, _etcd.Get(Keys.Monitor("fw2"))!.Version);
 

@@ -9,12 +9,12 @@ namespace FailoverWatch.Coordination;
 /// was compacted away (ErrCompacted) reads the views afresh and watches from that read's revision. The coordination
 /// loop's periodic read of the group backs it up whatever happens to the stream.
 /// </summary>
-internal sealed class MonitorViewsWatch(IEtcdGateway etcd, EtcdKeys keys, MonitorVotes votes, TimeProvider time)
+internal sealed class MonitorGroupWatch(IEtcdGateway etcd, EtcdKeys keys, MonitorVotes votes, TimeProvider time)
 {
     private long _revision;
     private volatile bool _live;
 
-    /// <summary>True while the stream delivers: the views are as current as etcd's, with no read needed.</summary>
+    /// <summary>True while the stream delivers: the group's keys are as current as etcd's, with no read needed.</summary>
     public bool Live => _live;
 
     /// <summary>
