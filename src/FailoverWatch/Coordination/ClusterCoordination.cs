@@ -248,7 +248,7 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
             return;
         }
 
-        _votes.Update(group.Where(kv => kv.Key.ToStringUtf8().StartsWith(_keys.Monitors, StringComparison.Ordinal)), revision);
+        _votes.Update(group.Where(kv => _keys.IsMonitor(kv.Key.ToStringUtf8())), revision);
         var wasLeader = IsLeader;
         await _election.FollowAsync(byKey.GetValueOrDefault(_keys.Leader), cancellationToken);
         if (IsLeader && !wasLeader)

@@ -19,6 +19,9 @@ internal sealed record EtcdKeys(string Root)
 
     public string Monitor(string name) => Monitors + name;
 
+    /// <summary>A monitor's view: a key under <see cref="Monitors"/>, among the group's others.</summary>
+    public bool IsMonitor(string key) => key.StartsWith(Monitors, StringComparison.Ordinal);
+
     /// <summary>One key per incident, out of the state so the state stays small (<see cref="EtcdIncidents"/>).</summary>
     public string Incidents => Root + "incidents/";
 

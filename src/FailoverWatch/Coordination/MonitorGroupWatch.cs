@@ -39,7 +39,7 @@ internal sealed class MonitorGroupWatch(IEtcdGateway etcd, EtcdKeys keys, Monito
                 await foreach (var batch in etcd.WatchAsync(keys.Root, _revision + 1, stoppingToken))
                 {
                     _live = true;
-                    votes.Apply([.. batch.Where(e => e.Kv.Key.ToStringUtf8().StartsWith(keys.Monitors, StringComparison.Ordinal))]);
+                    votes.Apply([.. batch.Where(e => keys.IsMonitor(e.Kv.Key.ToStringUtf8()))]);
                     _revision = Math.Max(_revision, batch.Max(e => e.Kv.ModRevision));
                     await changed(batch, stoppingToken);
                 }
