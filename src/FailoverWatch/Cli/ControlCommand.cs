@@ -45,7 +45,7 @@ internal static class ControlCommand
 
     private static async Task<int> PostAsync(FailoverWatchOptions options, string path, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var http = MonitorHttpClient.Create(options.Http, timeout);
+        using var http = MonitorHttpClient.Create(options.Http, timeout, TimeProvider.System);
         var host = MonitorHttpClient.Local(options.Http);
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(host, path));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(options.Http.AdminTokenFile!, cancellationToken)).Trim());

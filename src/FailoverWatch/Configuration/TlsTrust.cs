@@ -12,10 +12,10 @@ internal static class TlsTrust
     /// Accepts a certificate only when it names the host asked for and chains to a certificate in <paramref name="caFile"/>,
     /// as the file reads now: a changed CA file is read again, one that does not load is refused (to <paramref name="logger"/>).
     /// </summary>
-    public static RemoteCertificateValidationCallback Callback(string caFile, ILogger? logger = null)
+    public static RemoteCertificateValidationCallback Callback(string caFile, TimeProvider time, ILogger? logger = null)
     {
         var authority = new ReloadingFiles<X509Certificate2Collection>(
-            [caFile], () => HttpTlsConfigValidator.LoadAuthority(caFile), TimeProvider.System, e => (logger ?? NullLogger.Instance).TlsFilesRefused(caFile, e.Message));
+            [caFile], () => HttpTlsConfigValidator.LoadAuthority(caFile), time, e => (logger ?? NullLogger.Instance).TlsFilesRefused(caFile, e.Message));
         return (_, certificate, _, errors) =>
         {
             if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)

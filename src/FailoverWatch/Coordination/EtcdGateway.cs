@@ -29,7 +29,7 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
         _time = time;
         CallTimeout = callTimeout ?? TimeSpan.FromSeconds(Math.Clamp(options.LeaseTtl.TotalSeconds / 3, 0.5, 2));
         var endpoints = string.Join(",", options.Endpoints);
-        Action<GrpcChannelOptions> channel = o => o.HttpHandler = Handler(options, CallTimeout);
+        Action<GrpcChannelOptions> channel = o => o.HttpHandler = Handler(options, CallTimeout, time);
         _client = options is { Username: { } user, PasswordFile: { } passwordFile }
             ? new EtcdClient(endpoints, user, File.ReadAllText(passwordFile).Trim(), configureChannelOptions: channel)
             : new EtcdClient(endpoints, configureChannelOptions: channel);
@@ -230,7 +230,7 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
     /// Ours for the TLS settings, so it must keep what the client's own handler does: HTTP/2 pings, without which
     /// a connection to a frozen or vanished member is found dead only when a call's deadline runs out.
     /// </summary>
-    private static SocketsHttpHandler Handler(EtcdOptions options, TimeSpan callTimeout)
+    private static SocketsHttpHandler Handler(EtcdOptions options, TimeSpan callTimeout, TimeProvider time)
     {
         var handler = new SocketsHttpHandler
         {
@@ -248,7 +248,7 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
 
         if (options.CaFile is { } caFile)
         {
-            handler.SslOptions.RemoteCertificateValidationCallback = TlsTrust.Callback(caFile);
+            handler.SslOptions.RemoteCertificateValidationCallback = TlsTrust.Callback(caFile, time);
         }
 
         return handler;

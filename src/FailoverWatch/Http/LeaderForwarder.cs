@@ -18,7 +18,7 @@ internal sealed class LeaderForwarder(ClusterCoordination coordination, Failover
     private static readonly TimeSpan Brief = TimeSpan.FromMinutes(1);
 
     // Bounded per request, not here. https verified against http.tls.ca_file.
-    private readonly HttpClient _http = MonitorHttpClient.Create(options.Http, Timeout.InfiniteTimeSpan, logger);
+    private readonly HttpClient _http = MonitorHttpClient.Create(options.Http, Timeout.InfiniteTimeSpan, time, logger);
 
     /// <summary>Null when this monitor leads and handles the request itself; else the leader's answer, or 503 without one.</summary>
     /// <param name="within">

@@ -6,12 +6,12 @@ namespace FailoverWatch.Http;
 /// <summary>How a monitor and the CLI talk to monitors' HTTP endpoints: https verified against <c>http.tls.ca_file</c> when set.</summary>
 internal static class MonitorHttpClient
 {
-    public static HttpClient Create(HttpOptions http, TimeSpan timeout, ILogger? logger = null)
+    public static HttpClient Create(HttpOptions http, TimeSpan timeout, TimeProvider time, ILogger? logger = null)
     {
         var handler = new SocketsHttpHandler();
         if (http.Tls?.CaFile is { } caFile)
         {
-            handler.SslOptions.RemoteCertificateValidationCallback = TlsTrust.Callback(caFile, logger);
+            handler.SslOptions.RemoteCertificateValidationCallback = TlsTrust.Callback(caFile, time, logger);
         }
 
         return new HttpClient(handler) { Timeout = timeout };

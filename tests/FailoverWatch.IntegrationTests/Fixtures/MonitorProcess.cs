@@ -21,7 +21,7 @@ public sealed partial class MonitorProcess : IAsyncDisposable
     {
         _process = process;
         BaseAddress = new Uri($"{(caFile is null ? "http" : "https")}://127.0.0.1:{httpPort}/");
-        _http = caFile is null ? Plain : MonitorHttpClient.Create(new HttpOptions { Tls = new HttpTlsOptions { CaFile = caFile } }, TimeSpan.FromSeconds(5));
+        _http = caFile is null ? Plain : MonitorHttpClient.Create(new HttpOptions { Tls = new HttpTlsOptions { CaFile = caFile } }, TimeSpan.FromSeconds(5), TimeProvider.System);
     }
 
     public Uri BaseAddress { get; }

@@ -35,7 +35,7 @@ public sealed class TlsTrustTests : IDisposable
         using var other = Authority(otherKey);
         var caFile = Path.Combine(_directory, "ca.pem");
         File.WriteAllText(caFile, authority.ExportCertificatePem());
-        var trust = TlsTrust.Callback(caFile);
+        var trust = TlsTrust.Callback(caFile, TimeProvider.System);
 
         using var ours = Issue(authority);
         using var theirs = Issue(other);
