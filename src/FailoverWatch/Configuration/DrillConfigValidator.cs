@@ -13,7 +13,7 @@ internal static class DrillConfigValidator
         ConfigValidator.CheckCron(schedule, "monitor.drill_schedule", problem);
 
         // Each switchover leaves the old primary stopped until its rejoin_command runs: without one a drill halves the cluster.
-        if (options.Cluster.Nodes.Where(n => string.IsNullOrWhiteSpace(n.RejoinCommand)).Select(n => n.Name).ToList() is { Count: > 0 } without)
+        if (options.Cluster.Nodes.Where(n => !n.HasRejoinCommand()).Select(n => n.Name).ToList() is { Count: > 0 } without)
         {
             problem("monitor.drill_schedule", $"needs a rejoin_command on every node, which {string.Join(", ", without)} lack(s): a drill's old primary comes back as a standby only through it");
         }

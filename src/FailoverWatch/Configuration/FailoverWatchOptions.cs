@@ -18,8 +18,17 @@ internal sealed class ClusterOptions
     public string Name { get; set; } = "";
     public List<NodeOptions> Nodes { get; set; } = [];
 
+    // Methods, not properties: YamlBinder binds every public property.
+
+    /// <summary>The node named <paramref name="name"/>, one the configuration must have (a name taken from it or checked against it).</summary>
+    public NodeOptions Node(string name) =>
+        FindNode(name) ?? throw new InvalidOperationException($"cluster.nodes: no node named '{name}'");
+
+    /// <summary>The node named <paramref name="name"/>, or null when the configuration has none of that name.</summary>
+    public NodeOptions? FindNode(string name) => Nodes.FirstOrDefault(n => n.Name == name);
+
     /// <summary>Whether the host rejoins <paramref name="node"/> itself: it is configured with a rejoin_command.</summary>
-    public bool HasRejoinCommand(string node) => !string.IsNullOrWhiteSpace(Nodes.FirstOrDefault(n => n.Name == node)?.RejoinCommand);
+    public bool HasRejoinCommand(string node) => FindNode(node)?.HasRejoinCommand() == true;
 }
 
 internal sealed class NodeOptions
@@ -36,6 +45,9 @@ internal sealed class NodeOptions
     public string? RejoinCommand { get; set; }
     /// <summary>The role rejoin_command's pg_rewind reads the new primary with (doctor checks its grants); default <see cref="User"/>.</summary>
     public string? RejoinUser { get; set; }
+
+    /// <summary>Whether the host rejoins this node itself. A method: YamlBinder binds every public property.</summary>
+    public bool HasRejoinCommand() => !string.IsNullOrWhiteSpace(RejoinCommand);
 }
 
 internal sealed class MonitorOptions

@@ -100,7 +100,7 @@ internal sealed class SplitBrainGuard(FailoverWatchOptions options, IncidentReco
                 return running;
             }
 
-            var fence = Task.Run(() => commands.RunAsync(ClusterCommandRunner.Fence, Node(node).FenceCommand, node, eventName, oldPrimary, newPrimary, cancellationToken), CancellationToken.None);
+            var fence = Task.Run(() => commands.RunAsync(ClusterCommandRunner.Fence, options.Cluster.Node(node).FenceCommand, node, eventName, oldPrimary, newPrimary, cancellationToken), CancellationToken.None);
             _fencing[node] = fence;
             _ = fence.ContinueWith(_ => Forget(node, fence), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return fence;
@@ -113,7 +113,7 @@ internal sealed class SplitBrainGuard(FailoverWatchOptions options, IncidentReco
 
         // With no fence_command there is nothing to retry: the warning at start and the alert say so.
         var fenced = await incident.TrackAsync(IncidentPhases.Fence, FenceAsync(node, node, keep, ClusterCommandRunner.SplitBrainEvent, cancellationToken), cancellationToken)
-            || string.IsNullOrWhiteSpace(Node(node).FenceCommand);
+            || string.IsNullOrWhiteSpace(options.Cluster.Node(node).FenceCommand);
         lock (_gate)
         {
             if (!fenced)
@@ -154,6 +154,4 @@ internal sealed class SplitBrainGuard(FailoverWatchOptions options, IncidentReco
             }
         }
     }
-
-    private NodeOptions Node(string name) => options.Cluster.Nodes.First(n => n.Name == name);
 }

@@ -78,7 +78,7 @@ internal sealed class SwitchoverService(
                 return Result(false, refusal);
             }
 
-            var stopCommand = options.Cluster.Nodes.First(n => n.Name == primary).StopCommand;
+            var stopCommand = options.Cluster.Node(primary).StopCommand;
             if (await RecordAsync(primary, target, SwitchoverRecord.CatchingUp, cancellationToken) is { } unrecorded)
             {
                 return Result(false, unrecorded);

@@ -26,7 +26,7 @@ internal sealed class RejoinGrantsCheck : IReadinessCheck
         var checks = nodes
             .Where(source => context.View.Find(source.Name)?.Report.Reachable == true)
             .SelectMany(source => nodes
-                .Where(target => target.Name != source.Name && !string.IsNullOrWhiteSpace(target.RejoinCommand))
+                .Where(target => target.Name != source.Name && target.HasRejoinCommand())
                 .Select(target => (Source: source, User: target.RejoinUser ?? target.User))
                 .Distinct())
             .Select(c => CheckAsync(c.Source, c.User, context.Options.Monitor.ProbeTimeout * 2, cancellationToken));

@@ -31,7 +31,7 @@ internal sealed class RepointGrantsCheck : IReadinessCheck
         }
 
         var checks = nodes
-            .Where(n => n.Name != context.Primary && !string.IsNullOrWhiteSpace(n.RejoinCommand) && context.View.Find(n.Name) is { IsReachableStandby: true })
+            .Where(n => n.Name != context.Primary && n.HasRejoinCommand() && context.View.Find(n.Name) is { IsReachableStandby: true })
             .Select(n => CheckAsync(n, context.Options.Monitor.ProbeTimeout * 2, cancellationToken));
         return [.. (await Task.WhenAll(checks)).OfType<ReadinessProblem>()];
     }

@@ -35,7 +35,7 @@ internal sealed class SyncReplicationCheck : IReadinessCheck
             return [];
         }
 
-        var node = options.Cluster.Nodes.First(n => n.Name == primary);
+        var node = options.Cluster.Node(primary);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(options.Monitor.ProbeTimeout * 2);
         try

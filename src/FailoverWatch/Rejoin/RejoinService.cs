@@ -113,7 +113,7 @@ internal sealed class RejoinService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        foreach (var node in options.Cluster.Nodes.Where(n => !string.IsNullOrWhiteSpace(n.RejoinCommand)))
+        foreach (var node in options.Cluster.Nodes.Where(n => n.HasRejoinCommand()))
         {
             metrics.Rejoins.Touch(options.Cluster.Name, node.Name, StreamingResult);
             metrics.Rejoins.Touch(options.Cluster.Name, node.Name, FailedResult);
@@ -172,7 +172,7 @@ internal sealed class RejoinService(
             return;
         }
 
-        foreach (var node in options.Cluster.Nodes.Where(n => n.Name != primary && !string.IsNullOrWhiteSpace(n.RejoinCommand)))
+        foreach (var node in options.Cluster.Nodes.Where(n => n.Name != primary && n.HasRejoinCommand()))
         {
             if (view.Find(node.Name) is not { IsReachableStandby: true, IsStreaming: false })
             {
@@ -281,14 +281,14 @@ internal sealed class RejoinService(
         }
 
         var primary = store.Current.Primary!;
-        var primaryNode = options.Cluster.Nodes.First(n => n.Name == primary);
+        var primaryNode = options.Cluster.Node(primary);
         var environment = new Dictionary<string, string>
         {
             ["FW_NEW_PRIMARY_HOST"] = primaryNode.Host,
             ["FW_NEW_PRIMARY_PORT"] = primaryNode.Port.ToString(CultureInfo.InvariantCulture),
             ["FW_INCIDENT"] = incident.Id ?? pending.IncidentId ?? "",
         };
-        var command = options.Cluster.Nodes.First(n => n.Name == node).RejoinCommand!;
+        var command = options.Cluster.Node(node).RejoinCommand!;
         var result = await commands.RunForResultAsync(
             ClusterCommandRunner.Rejoin, command, node, ClusterCommandRunner.Rejoin, node, primary, environment, options.Monitor.RejoinTimeout, cancellationToken);
         if (result.Succeeded)

@@ -20,7 +20,7 @@ internal sealed class UpstreamCorrector(FailoverWatchOptions options, TimeProvid
     public async Task CheckAsync(ClusterView view, string primary, IReadOnlySet<string> leaveAlone, CancellationToken cancellationToken)
     {
         var managed = options.Cluster.Nodes
-            .Where(n => n.Name != primary && !leaveAlone.Contains(n.Name) && !string.IsNullOrWhiteSpace(n.RejoinCommand) && view.Find(n.Name) is { IsStreaming: true })
+            .Where(n => n.Name != primary && !leaveAlone.Contains(n.Name) && n.HasRejoinCommand() && view.Find(n.Name) is { IsStreaming: true })
             .Select(n => n.Name)
             .ToList();
         if (managed.Count == 0)
@@ -51,7 +51,7 @@ internal sealed class UpstreamCorrector(FailoverWatchOptions options, TimeProvid
 
     private async Task RepointAsync(string standby, string upstream, string primary, CancellationToken cancellationToken)
     {
-        var target = options.Cluster.Nodes.First(n => n.Name == primary);
+        var target = options.Cluster.Node(primary);
         try
         {
             await BoundedAsync(standby, async connection =>
@@ -115,7 +115,7 @@ internal sealed class UpstreamCorrector(FailoverWatchOptions options, TimeProvid
 
         async Task<T> RunAsync()
         {
-            await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(NodeConnectionStrings.For(options.Cluster.Nodes.First(n => n.Name == node)));
+            await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(NodeConnectionStrings.For(options.Cluster.Node(node)));
             await using var connection = await dataSource.OpenConnectionAsync(deadline.Token);
             return await work(connection);
         }
