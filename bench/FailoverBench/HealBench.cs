@@ -191,7 +191,8 @@ internal static class HealBench
               failure_threshold: 3
               rejoin_retry: 5s
               rejoin_timeout: 3m
-              # Default 1 min: the drill reads the last check, which right after a rejoin still says "unreachable".
+              # Default 1 min: the bench waits for a clean verdict in /status (the drill checks afresh itself), and the
+              # last one from before a rejoin finished still says "unreachable".
               readiness_interval: 5s
               state_file: {Path.Combine(directory, "state.json")}
             http:
@@ -234,8 +235,8 @@ internal static class HealBench
 
     /// <summary>
     /// The host's last round has <paramref name="primary"/> as primary, every node reachable, and its last readiness
-    /// check found every standby ready: the drill reads that check (a stale "unreachable" from the rejoin refuses it), and
-    /// a fault before it proves nothing.
+    /// check found every standby ready: each step starts from a cluster the doctor passes (the drill also checks afresh
+    /// itself), and a fault before that proves nothing.
     /// </summary>
     private static async Task<bool> HostSeesAsync(string directory, string primary)
     {
