@@ -56,7 +56,7 @@ internal sealed class NodePromoter(FailoverWatchOptions options, IMonitorLeaders
     /// <summary>Runs <paramref name="work"/> on a fresh connection to the node within <paramref name="within"/>: null, or why it failed.</summary>
     private async Task<string?> OnNodeAsync(string node, TimeSpan within, string late, CancellationToken cancellationToken, Func<NpgsqlConnection, CancellationToken, Task> work)
     {
-        await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(NodeConnectionStrings.For(options.Cluster.Node(node)));
+        await using var dataSource = NodeConnectionStrings.DataSourceFor(options.Cluster.Node(node));
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -40,6 +40,9 @@ internal static class NodeConnectionStrings
     /// </summary>
     public static NpgsqlDataSource WithoutTypeLoading(NpgsqlConnectionStringBuilder builder) => WithoutTypeLoading(builder.ConnectionString);
 
+    /// <summary>A data source for the monitor's own role on <paramref name="node"/>, without type loading.</summary>
+    public static NpgsqlDataSource DataSourceFor(NodeOptions node) => WithoutTypeLoading(For(node));
+
     /// <inheritdoc cref="WithoutTypeLoading(NpgsqlConnectionStringBuilder)"/>
     public static NpgsqlDataSource WithoutTypeLoading(string connectionString)
     {

@@ -39,7 +39,7 @@ internal sealed class RejoinGrantsCheck : IReadinessCheck
         deadline.CancelAfter(within);
         try
         {
-            await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(NodeConnectionStrings.For(source));
+            await using var dataSource = NodeConnectionStrings.DataSourceFor(source);
             await using var session = await dataSource.OpenConnectionAsync(deadline.Token);
             await using var command = new NpgsqlCommand(Query, session) { Parameters = { new() { Value = user } } };
             return await command.ExecuteScalarAsync(deadline.Token) is true

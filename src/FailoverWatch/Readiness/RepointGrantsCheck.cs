@@ -56,7 +56,7 @@ internal sealed class RepointGrantsCheck : IReadinessCheck
         deadline.CancelAfter(within);
         try
         {
-            await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(NodeConnectionStrings.For(standby));
+            await using var dataSource = NodeConnectionStrings.DataSourceFor(standby);
             await using var session = await dataSource.OpenConnectionAsync(deadline.Token);
             await using var command = new NpgsqlCommand(Query, session);
             await using var reader = await command.ExecuteReaderAsync(deadline.Token);

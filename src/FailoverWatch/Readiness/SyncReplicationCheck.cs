@@ -40,7 +40,7 @@ internal sealed class SyncReplicationCheck : IReadinessCheck
         deadline.CancelAfter(options.Monitor.ProbeTimeout * 2);
         try
         {
-            await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(NodeConnectionStrings.For(node));
+            await using var dataSource = NodeConnectionStrings.DataSourceFor(node);
             await using var session = await dataSource.OpenConnectionAsync(deadline.Token);
             await using var command = new NpgsqlCommand(Query, session);
             await using var reader = await command.ExecuteReaderAsync(deadline.Token);

@@ -115,7 +115,7 @@ internal sealed class UpstreamCorrector(FailoverWatchOptions options, TimeProvid
 
         async Task<T> RunAsync()
         {
-            await using var dataSource = NodeConnectionStrings.WithoutTypeLoading(NodeConnectionStrings.For(options.Cluster.Node(node)));
+            await using var dataSource = NodeConnectionStrings.DataSourceFor(options.Cluster.Node(node));
             await using var connection = await dataSource.OpenConnectionAsync(deadline.Token);
             return await work(connection);
         }

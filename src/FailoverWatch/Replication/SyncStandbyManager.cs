@@ -239,5 +239,5 @@ internal sealed class SyncStandbyManager(FailoverWatchOptions options, IClusterS
     }
 
     private NpgsqlDataSource DataSource(string node) =>
-        NodeConnectionStrings.WithoutTypeLoading(NodeConnectionStrings.For(options.Cluster.Node(node)));
+        NodeConnectionStrings.DataSourceFor(options.Cluster.Node(node));
 }
