@@ -41,4 +41,24 @@ public sealed class SwitchoverTests
         Assert.NotNull(cluster.Pair.Primary.PostmasterPid);
         Assert.False(await cluster.Pair.Primary.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
     }
+
+    [Fact]
+    public async Task a_switchover_that_promoted_reports_done_when_the_old_primarys_rejoin_cannot_be_saved_and_that_rejoin_runs_once_it_can()
+    {
+        // The hook breaks the state file between the switchover's record of the new primary and its rejoin request.
+        await using var cluster = await TestCluster.StartAsync(
+            "probe_interval: 500ms\nprobe_timeout: 1s",
+            onFailoverHook: c => $"rm -f {c.StatePath} && mkdir {c.StatePath}",
+            pg1RejoinCommand: c => c.RecordTo("rejoin-pg1"));
+        await using var monitor = await MonitorProcess.StartAsync(cluster);
+        await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
+
+        var (exit, output) = await MonitorProcess.RunCliAsync("switchover", "--config", cluster.ConfigPath, "--to", "pg2");
+
+        Assert.True(exit == 0, output + monitor.Output);
+        Assert.True(Directory.Exists(cluster.StatePath), monitor.Output);
+        Assert.Null(cluster.Marker("rejoin-pg1"));
+        Directory.Delete(cluster.StatePath);
+        await Wait.UntilAsync(() => Task.FromResult(cluster.Marker("rejoin-pg1") is not null), TimeSpan.FromSeconds(30), "pg1's rejoin_command ran once the state took its request");
+    }
 }

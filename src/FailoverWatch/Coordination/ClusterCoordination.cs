@@ -212,6 +212,9 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
                 _refused = refused;
                 _up = false;
                 _election.Forget("etcd does not answer");
+
+                // Who leads is known again only from a read: the next tick reads, live watch or not.
+                _readNow = true;
             }
 
             Publish();

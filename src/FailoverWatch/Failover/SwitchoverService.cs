@@ -172,8 +172,16 @@ internal sealed class SwitchoverService(
             coordinator.CheckpointNewPrimaryAsync(target, cancellationToken));
         if (rejoins is not null)
         {
-            // Saved before the switchover reports done: a monitor killed right after still brings the old primary back.
-            await rejoins.RequestAsync(primary, incident, cancellationToken);
+            try
+            {
+                // Saved before the switchover reports done: a monitor killed right after still brings the old primary back.
+                await rejoins.RequestAsync(primary, incident, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // Promoted and recorded, so the switchover is done: the request stays queued and the rejoin service saves it.
+                logger.SwitchoverRejoinNotSaved(primary, e);
+            }
         }
 
         return null;

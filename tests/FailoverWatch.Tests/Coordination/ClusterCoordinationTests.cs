@@ -367,6 +367,29 @@ public sealed class ClusterCoordinationTests
     }
 
     [Fact]
+    public async Task a_leader_whose_renewal_failed_once_leads_again_at_the_next_tick_while_its_watch_delivers()
+    {
+        var fw1 = Monitor("fw1");
+        using var stop = new CancellationTokenSource();
+        await fw1.StartAsync(stop.Token);
+        await Eventually(() => fw1.IsLeader, advance: false);
+        fw1.Observe("pg1", 0);
+        await Eventually(() => fw1.ViewsWatched, advance: false);
+
+        // One keep-alive lost (a loaded etcd), the watch untouched: the failed tick forgets who leads.
+        _etcd.FailingKeepAlives = 1;
+        await Eventually(() => _etcd.FailingKeepAlives == 0 && !fw1.IsLeader, advance: true);
+
+        // Its lease and its leader key never went: it leads again at the next tick (a third of lease_ttl on), not at the
+        // next group read (10 s); the bound leaves room for the fake clock running ahead of the loop's thread.
+        var failedAt = _clock.GetTimestamp();
+        await Eventually(() => fw1.IsLeader, advance: true);
+        Assert.InRange(_clock.GetElapsedTime(failedAt), TimeSpan.Zero, LeaseTtl);
+        Assert.Equal("fw1", fw1.Leader);
+        await fw1.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public void a_view_an_older_monitor_published_without_last_writable_still_counts()
     {
         var view = MonitorView.Parse("""{"name":"fw2","instance":"i","http":"http://127.0.0.1:1","primary":"pg1","primary_failures":3,"sees_primary":false,"seen_at":"2026-12-04T12:00:00+00:00"}"""u8);

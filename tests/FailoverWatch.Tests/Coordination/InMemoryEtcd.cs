@@ -117,8 +117,17 @@ internal sealed class InMemoryEtcd(TimeProvider time) : IEtcdGateway
         return id;
     });
 
+    /// <summary>How many of the next keep-alives fail (a call lost under load) while the watch streams go on.</summary>
+    public int FailingKeepAlives { get; set; }
+
     public Task<long> KeepAliveAsync(long lease, CancellationToken cancellationToken) => Answer(() =>
     {
+        if (FailingKeepAlives > 0)
+        {
+            FailingKeepAlives--;
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"));
+        }
+
         KeepAlives++;
         if (!_leases.TryGetValue(lease, out var held))
         {
