@@ -374,7 +374,7 @@ public sealed class ClusterCoordinationTests
         await fw1.StartAsync(stop.Token);
         await Eventually(() => fw1.IsLeader, advance: false);
         fw1.Observe("pg1", 0);
-        await Eventually(() => fw1.ViewsWatched, advance: false);
+        await Eventually(() => fw1.GroupWatched, advance: false);
 
         // One keep-alive lost (a loaded etcd), the watch untouched: the failed tick forgets who leads.
         _etcd.FailingKeepAlives = 1;
