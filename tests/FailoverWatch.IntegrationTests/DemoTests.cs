@@ -54,8 +54,17 @@ public sealed partial class DemoTests
 
             // Ctrl-C, as a person at the terminal stops it.
             await ExternalProcess.RunAsync("kill", ["-INT", demo.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10), CancellationToken.None);
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await demo.WaitForExitAsync(deadline.Token);
+            var stopping = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                await Wait.UntilAsync(() => demo.HasExited, TimeSpan.FromSeconds(60), "the demo's exit after Ctrl-C");
+            }
+            catch (TimeoutException e)
+            {
+                throw new TimeoutException($"{e.Message}\n{Output()}", e);
+            }
+
+            Console.WriteLine($"demo stopped {stopping.Elapsed.TotalSeconds:F1}s after Ctrl-C");
             Assert.True(demo.ExitCode == 0, $"exit {demo.ExitCode}\n{Output()}");
             Assert.False(Directory.Exists(folder), $"{folder} left behind");
             Assert.DoesNotContain("fence for pg1 failed", Output(), StringComparison.Ordinal);
