@@ -27,7 +27,8 @@ public sealed class FailoverTests
 
         Assert.Equal(100L, await cluster.Pair.Standby.QueryScalarAsync<long>("SELECT count(*) FROM kept", CancellationToken.None));
         await Wait.UntilAsync(async () => (await monitor.StatusAsync()).GetProperty("primary").GetString() == "pg2", TimeSpan.FromSeconds(10), "status says pg2 is primary");
-        await Wait.UntilAsync(() => cluster.Marker("hook-failover") is not null, TimeSpan.FromSeconds(10), "on_failover hook ran");
+        // The fence starts beside the promotion and on_failover after it, neither waiting for the other: wait for both.
+        await Wait.UntilAsync(() => cluster.Marker("hook-failover") is not null && cluster.Marker("fenced-pg1") is not null, TimeSpan.FromSeconds(20), "on_failover hook and fence ran");
         Assert.Contains("failover old=pg1 new=pg2", cluster.Marker("hook-failover"), StringComparison.Ordinal);
         Assert.Contains("failover old=pg1 new=pg2", cluster.Marker("fenced-pg1"), StringComparison.Ordinal);
         Assert.Equal(1, await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"promoted\"}"));
@@ -240,7 +241,8 @@ public sealed class FailoverTests
         await WaitForPrimaryAsync(monitor, "pg1");
         await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
         await WaitForWritableAsync(cluster.Pair.Standby, TimeSpan.FromSeconds(20));
-        await Wait.UntilAsync(() => cluster.Marker("hook-failover") is not null, TimeSpan.FromSeconds(10), "failover finished");
+        // The failover's fence may write its marker after on_failover's: deleted too early, it would pass for the split brain's.
+        await Wait.UntilAsync(() => cluster.Marker("hook-failover") is not null && cluster.Marker("fenced-pg1") is not null, TimeSpan.FromSeconds(20), "failover's hook and fence ran");
         File.Delete(cluster.File("fenced-pg1"));
 
         await Wait.UntilAsync(() => cluster.Pair.Primary.PostmasterPid is null, TimeSpan.FromSeconds(20), "old postmaster gone");
