@@ -66,7 +66,7 @@ public sealed class FailoverHoleTests
 
             // The promotion hangs, the monitor does not: rounds go on and /healthz answers.
             var probed = await LastProbeAsync(first, "pg2");
-            await Wait.UntilAsync(async () => await LastProbeAsync(first, "pg2") > probed, TimeSpan.FromSeconds(5), "rounds go on during the promotion");
+            await Wait.UntilAsync(async () => await LastProbeAsync(first, "pg2") > probed, TimeSpan.FromSeconds(20), "rounds go on during the promotion");
             Assert.Equal(HttpStatusCode.OK, (await first.HealthAsync()).StatusCode);
             Assert.True(await standby.QueryScalarAsync<bool>("SELECT pg_is_in_recovery()", CancellationToken.None));
             Assert.Contains("\"promote_sent_at\": \"", await File.ReadAllTextAsync(cluster.StatePath), StringComparison.Ordinal);
@@ -210,10 +210,11 @@ public sealed class FailoverHoleTests
     {
         await using var cluster = await TestCluster.StartAsync(
             Fast,
-            onFailoverHook: c => $"{c.RecordTo("hook-failover")}; sleep 20; {c.RecordTo("hook-done")}",
+            // Long enough for the assertions below to come before the hook ends, however loaded the machine.
+            onFailoverHook: c => $"{c.RecordTo("hook-failover")}; sleep 90; {c.RecordTo("hook-done")}",
             pg1FenceCommand: c => $"{c.RecordTo("fenced-pg1")}; {TestCluster.StopCommand(c.Pair.Primary)}");
         var config = await File.ReadAllTextAsync(cluster.ConfigPath);
-        await File.WriteAllTextAsync(cluster.ConfigPath, config.Replace("  timeout: 10s", "  timeout: 30s", StringComparison.Ordinal));
+        await File.WriteAllTextAsync(cluster.ConfigPath, config.Replace("  timeout: 10s", "  timeout: 120s", StringComparison.Ordinal));
         await using var monitor = await MonitorProcess.StartAsync(cluster);
         await WaitForPrimaryAsync(monitor, "pg1");
 
