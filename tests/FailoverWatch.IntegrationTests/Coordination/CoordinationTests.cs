@@ -97,7 +97,8 @@ public sealed class CoordinationTests
         await group[next].SignalAsync("CONT");
         await Wait.UntilAsync(() => group[next].Output.Contains($"Monitor {MonitorGroup.Name(next)} is no longer the leader", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "the resumed monitor knows it lost the lead");
         await group.WaitForLeaderAsync(LeaseTtl * 3, notIndex: next);
-        Assert.Equal(0, await group[next].MetricAsync("failoverwatch_is_leader{cluster=\"test\"}"));
+        // The gauge is set at the end of the resumed monitor's tick, after it logged the loss.
+        await Wait.UntilAsync(async () => await group[next].MetricAsync("failoverwatch_is_leader{cluster=\"test\"}") == 0, TimeSpan.FromSeconds(10), "the resumed monitor's is_leader gauge at 0");
         Assert.True((await group.StateAsync()).Paused);
 
         // A renewal whose key never comes is refused, with a warning, and the last good certificate is still served.
