@@ -147,7 +147,7 @@ public sealed class FailoverHoleTests
             await WaitForPrimaryAsync(monitor, "pg1");
             await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
             await WaitForWritableAsync(cluster.Pair.Standby, TimeSpan.FromSeconds(20));
-            await Wait.UntilAsync(() => File.Exists(child), TimeSpan.FromSeconds(10), "the hook started its child");
+            await Wait.UntilAsync(() => File.Exists(child), TimeSpan.FromSeconds(30), "the hook started its child");
 
             // hooks.timeout is 10s: /healthz answers throughout, then the hook's whole group is killed.
             await Wait.UntilAsync(

@@ -91,7 +91,7 @@ public sealed class FailoverTests
             "pg2 stays a standby while the failover cannot be recorded");
 
         await mount.MakeWritableAsync();
-        await WaitForWritableAsync(cluster.Pair.Standby, TimeSpan.FromSeconds(15));
+        await WaitForWritableAsync(cluster.Pair.Standby, TimeSpan.FromSeconds(30));
         await Wait.UntilAsync(
             () => JsonDocument.Parse(File.ReadAllText(cluster.StatePath)).RootElement.GetProperty("primary").GetString() == "pg2",
             TimeSpan.FromSeconds(15),
