@@ -59,6 +59,13 @@ public sealed class ProbeTests
     {
         await using var pair = await PostgresPair.StartAsync();
         var monitor = new MonitorOptions { ProbeTimeout = TimeSpan.FromSeconds(2) };
+
+        // A first probe pays for loading and compiling the client's code: paid here, not in the standby's timed probe.
+        await using (var warmUp = Prober(pair.Standby, monitor))
+        {
+            await warmUp.ProbeAsync(CancellationToken.None);
+        }
+
         await pair.Primary.SignalServerAsync("STOP", CancellationToken.None);
         try
         {
