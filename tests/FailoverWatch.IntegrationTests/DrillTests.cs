@@ -37,7 +37,7 @@ public sealed class DrillTests(ITestOutputHelper output)
         Assert.True(root.GetProperty("writes_refused").GetArrayLength() >= 1, "a switchover refuses writes for a moment: " + printed);
 
         // Both switchovers happened: pg1 is the primary again, pg2 streams from it, and pg1 holds every canary row.
-        await FailoverTests.WaitForWritableAsync(pg1, TimeSpan.FromSeconds(10));
+        await FailoverTests.WaitForWritableAsync(pg1, TimeSpan.FromSeconds(30));
         await RejoinCommandTests.AssertStreamsAsync(pg2, pg1);
         // Two promotions: pg2 to timeline 2, then pg1 to timeline 3.
         Assert.Equal("00000003", await pg1.QueryScalarAsync<string>("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)", CancellationToken.None));

@@ -27,7 +27,8 @@ public sealed class FailoverTests
 
         Assert.Equal(100L, await cluster.Pair.Standby.QueryScalarAsync<long>("SELECT count(*) FROM kept", CancellationToken.None));
         await Wait.UntilAsync(async () => (await monitor.StatusAsync()).GetProperty("primary").GetString() == "pg2", TimeSpan.FromSeconds(10), "status says pg2 is primary");
-        await Wait.UntilAsync(() => cluster.Marker("hook-failover") is not null, TimeSpan.FromSeconds(10), "on_failover hook ran");
+        // The fence starts beside the promotion and on_failover after it, neither waiting for the other: wait for both.
+        await Wait.UntilAsync(() => cluster.Marker("hook-failover") is not null && cluster.Marker("fenced-pg1") is not null, TimeSpan.FromSeconds(20), "on_failover hook and fence ran");
         Assert.Contains("failover old=pg1 new=pg2", cluster.Marker("hook-failover"), StringComparison.Ordinal);
         Assert.Contains("failover old=pg1 new=pg2", cluster.Marker("fenced-pg1"), StringComparison.Ordinal);
         Assert.Equal(1, await monitor.MetricAsync("failoverwatch_failovers_total{cluster=\"test\",result=\"promoted\"}"));
@@ -90,7 +91,7 @@ public sealed class FailoverTests
             "pg2 stays a standby while the failover cannot be recorded");
 
         await mount.MakeWritableAsync();
-        await WaitForWritableAsync(cluster.Pair.Standby, TimeSpan.FromSeconds(15));
+        await WaitForWritableAsync(cluster.Pair.Standby, TimeSpan.FromSeconds(30));
         await Wait.UntilAsync(
             () => JsonDocument.Parse(File.ReadAllText(cluster.StatePath)).RootElement.GetProperty("primary").GetString() == "pg2",
             TimeSpan.FromSeconds(15),
@@ -240,7 +241,8 @@ public sealed class FailoverTests
         await WaitForPrimaryAsync(monitor, "pg1");
         await cluster.Pair.Primary.SignalAsync("KILL", CancellationToken.None);
         await WaitForWritableAsync(cluster.Pair.Standby, TimeSpan.FromSeconds(20));
-        await Wait.UntilAsync(() => cluster.Marker("hook-failover") is not null, TimeSpan.FromSeconds(10), "failover finished");
+        // The failover's fence may write its marker after on_failover's: deleted too early, it would pass for the split brain's.
+        await Wait.UntilAsync(() => cluster.Marker("hook-failover") is not null && cluster.Marker("fenced-pg1") is not null, TimeSpan.FromSeconds(20), "failover's hook and fence ran");
         File.Delete(cluster.File("fenced-pg1"));
 
         await Wait.UntilAsync(() => cluster.Pair.Primary.PostmasterPid is null, TimeSpan.FromSeconds(20), "old postmaster gone");
@@ -280,7 +282,8 @@ public sealed class FailoverTests
 
         await using var second = await MonitorProcess.StartAsync(cluster);
         await Wait.UntilAsync(async () => (await second.StatusAsync()).GetProperty("primary").GetString() == "pg2", TimeSpan.FromSeconds(30), "restarted monitor records pg2");
-        await Wait.UntilAsync(() => !File.ReadAllText(cluster.StatePath).Contains("\"in_progress\": {", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "failover no longer under way");
+        // The restarted monitor runs the fence again (killed at hooks.timeout, 10 s) before it finishes the failover.
+        await Wait.UntilAsync(() => !File.ReadAllText(cluster.StatePath).Contains("\"in_progress\": {", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "failover no longer under way");
         var state = JsonDocument.Parse(await File.ReadAllTextAsync(cluster.StatePath)).RootElement;
         Assert.Equal("pg2", state.GetProperty("primary").GetString());
         Assert.Equal(1, state.GetProperty("history").EnumerateArray().Count(h => h.GetProperty("result").GetString() == "promoted"));
@@ -291,7 +294,10 @@ public sealed class FailoverTests
     [Fact]
     public async Task on_failover_hook_and_monitoring_do_not_wait_for_a_hanging_fence()
     {
-        await using var cluster = await TestCluster.StartAsync(Fast, pg1FenceCommand: _ => "sleep 30");
+        // The fence hangs past every wait below however loaded the machine: hooks.timeout (which kills it) raised to match.
+        await using var cluster = await TestCluster.StartAsync(Fast, pg1FenceCommand: _ => "sleep 120");
+        var config = await File.ReadAllTextAsync(cluster.ConfigPath);
+        await File.WriteAllTextAsync(cluster.ConfigPath, config.Replace("  timeout: 10s", "  timeout: 150s", StringComparison.Ordinal));
         await using var monitor = await MonitorProcess.StartAsync(cluster);
         await WaitForPrimaryAsync(monitor, "pg1");
 
@@ -301,7 +307,7 @@ public sealed class FailoverTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(9), $"hook after {clock.Elapsed}");
 
         var firstProbe = await LastProbeAsync(monitor, "pg2");
-        await Wait.UntilAsync(async () => await LastProbeAsync(monitor, "pg2") > firstProbe, TimeSpan.FromSeconds(5), "rounds go on during the fence");
+        await Wait.UntilAsync(async () => await LastProbeAsync(monitor, "pg2") > firstProbe, TimeSpan.FromSeconds(20), "rounds go on during the fence");
         Assert.Contains("\"in_progress\": {", await File.ReadAllTextAsync(cluster.StatePath), StringComparison.Ordinal);
         Assert.Equal("pg2", (await monitor.StatusAsync()).GetProperty("primary").GetString());
     }

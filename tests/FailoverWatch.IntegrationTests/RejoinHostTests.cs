@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using FailoverWatch.IntegrationTests.Fixtures;
 using FailoverWatch.State;
 
@@ -51,9 +52,15 @@ public sealed class RejoinHostTests
         }
 
         await RejoinCommandTests.AssertStreamsAsync(pg1, pg2);
-        Assert.True(await monitor.MetricAsync("failoverwatch_salvaged_commits_total{cluster=\"test\",node=\"pg1\"}") >= LostCommits);
+
+        // The rejoin is counted first; the salvaged commits next, and the incident's record is saved to the state after both.
+        await monitor.WaitForMetricAtLeastAsync("failoverwatch_salvaged_commits_total{cluster=\"test\",node=\"pg1\"}", LostCommits, TimeSpan.FromSeconds(20), "pg1's lost commits counted as salvaged");
         Assert.Equal(0, await monitor.MetricAsync("failoverwatch_command_failures_total{cluster=\"test\",command=\"rejoin\"}"));
-        var incident = (await monitor.IncidentsAsync()).Last(i => i.GetProperty("kind").GetString() == "failover");
+        var incident = default(JsonElement);
+        await Wait.UntilAsync(
+            async () => (incident = (await monitor.IncidentsAsync()).Last(i => i.GetProperty("kind").GetString() == "failover")).GetProperty("rejoin").ValueKind == JsonValueKind.Object,
+            TimeSpan.FromSeconds(20),
+            "the failover's incident records pg1's rejoin");
         Assert.Equal("pg1", incident.GetProperty("rejoin").GetProperty("node").GetString());
         Assert.True(incident.GetProperty("rejoin").GetProperty("rewound").GetBoolean());
         Assert.True(incident.GetProperty("salvage").GetProperty("commits").GetInt32() >= LostCommits);
@@ -88,7 +95,8 @@ public sealed class RejoinHostTests
             async () => await pg1.QueryScalarAsync<long>("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND application_name = 'pg3'", CancellationToken.None) == 1,
             TimeSpan.FromSeconds(60),
             "pg3 streaming from pg1");
-        Assert.Contains("primary_conninfo now names pg1", monitor.Output, StringComparison.Ordinal);
+        // Logged once the reload is done, which is before pg3 streams from pg1 only as a rule.
+        await monitor.WaitForOutputAsync("primary_conninfo now names pg1");
         Assert.Equal(0, await pg2.QueryScalarAsync<long>("SELECT count(*) FROM pg_stat_replication WHERE application_name = 'pg3'", CancellationToken.None));
         Assert.Equal(pg3Postmaster, pg3.PostmasterPid);
         Assert.Equal(0, await monitor.MetricAsync("failoverwatch_rejoins_total{cluster=\"test\",node=\"pg3\",result=\"streaming\"}"));
@@ -103,8 +111,10 @@ public sealed class RejoinHostTests
         Assert.Contains(FailoverStateStore.Load(cluster.StatePath).Rejoins, r => r.Node == "pg1");
         await using var restarted = await MonitorProcess.StartAsync(cluster);
 
-        // pg1's rejoin_command goes on for a while after pg1 streams, as one that polls for streaming does.
-        await File.AppendAllTextAsync(cluster.File("rejoin-pg1.sh"), "rc=$?; sleep 6; exit $rc\n");
+        // pg1's rejoin_command goes on after pg1 streams, as one that polls for streaming does: until the test lets it end
+        // (a fixed sleep would end it before a slow CLI's switchover arrives), or a minute at most.
+        var rejoinMayEnd = cluster.File("rejoin-may-end");
+        await File.AppendAllTextAsync(cluster.File("rejoin-pg1.sh"), $"rc=$?; i=0; while [ ! -f {rejoinMayEnd} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; exit $rc\n");
         Assert.True((await restarted.PostAsync("resume", cluster.AdminToken)).IsSuccessStatusCode);
         await Wait.UntilAsync(
             async () => (await restarted.StatusAsync()).GetProperty("nodes").EnumerateArray().Any(n => n.GetProperty("name").GetString() == "pg1" && n.GetProperty("streaming").ValueKind == System.Text.Json.JsonValueKind.True),
@@ -112,9 +122,13 @@ public sealed class RejoinHostTests
             "pg1 streaming, rejoined by the restarted monitor");
 
         // A switchover back to pg1 while its rejoin still runs waits until that rejoin has ended, then goes ahead.
-        (exit, output) = await MonitorProcess.RunCliAsync("switchover", "--config", cluster.ConfigPath, "--to", "pg1");
+        var switchBack = MonitorProcess.RunCliAsync("switchover", "--config", cluster.ConfigPath, "--to", "pg1");
+        const string Waiting = "waiting up to 120s for the rejoin of pg1 to finish";
+        await Wait.UntilAsync(() => switchBack.IsCompleted || restarted.Output.Contains(Waiting, StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the switchover to wait for pg1's rejoin");
+        Assert.Contains(Waiting, restarted.Output, StringComparison.Ordinal);
+        await File.WriteAllTextAsync(rejoinMayEnd, "");
+        (exit, output) = await switchBack;
         Assert.True(exit == 0, output + restarted.Output);
-        Assert.Contains("waiting up to 120s for the rejoin of pg1 to finish", restarted.Output, StringComparison.Ordinal);
         Assert.Equal(1, await restarted.MetricAsync("failoverwatch_rejoins_total{cluster=\"test\",node=\"pg1\",result=\"streaming\"}"));
         Assert.Equal(0, await restarted.MetricAsync("failoverwatch_rejoins_total{cluster=\"test\",node=\"pg1\",result=\"failed\"}"));
         Assert.Equal(0, await restarted.MetricAsync("failoverwatch_salvaged_commits_total{cluster=\"test\",node=\"pg1\"}"));

@@ -20,7 +20,7 @@ public sealed class RejoinTests
         await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
 
         await pg1.SignalAsync("KILL", CancellationToken.None);
-        await FailoverTests.WaitForWritableAsync(pg2, TimeSpan.FromSeconds(15));
+        await FailoverTests.WaitForWritableAsync(pg2, TimeSpan.FromSeconds(30));
         await Wait.UntilAsync(() => cluster.Marker("fenced-pg1") is not null, TimeSpan.FromSeconds(15), "pg1 fenced");
         await pg2.ExecuteAsync("CREATE TABLE after_failover AS SELECT 1 AS id", CancellationToken.None);
 
@@ -28,7 +28,9 @@ public sealed class RejoinTests
         await Wait.UntilAsync(() => monitor.Output.Contains("Checkpoint on the new primary pg2 done", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "checkpoint on pg2");
         Assert.Equal(2, await pg2.QueryScalarAsync<int>("SELECT timeline_id FROM pg_control_checkpoint()", CancellationToken.None));
 
-        // The operator's own pg_rewind (it runs crash recovery first: the fence was an immediate stop), then start.
+        // The operator's own pg_rewind (it runs crash recovery first: the fence was an immediate stop), then start. The fence's
+        // marker is written before its stop, so the killed postmaster may not be gone yet: pg_rewind refuses a live one.
+        await Wait.UntilAsync(() => pg1.PostmasterPid is null, TimeSpan.FromSeconds(20), "pg1's postmaster gone");
         var rewind = await pg1.RunToolAsync(
             "pg_rewind",
             ["--target-pgdata", pg1.DataDirectory, "--write-recovery-conf", "--source-server", string.Create(CultureInfo.InvariantCulture, $"host=127.0.0.1 port={pg2.Port} user=postgres dbname=postgres")],

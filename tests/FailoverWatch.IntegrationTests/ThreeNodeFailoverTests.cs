@@ -68,7 +68,7 @@ public sealed partial class ThreeNodeFailoverTests
         await servers[next].SignalAsync("KILL", CancellationToken.None);
         await WaitForWritableAsync(servers[held], TimeSpan.FromSeconds(30));
         await WaitForPrimaryAsync(monitor, held);
-        await Wait.UntilAsync(() => Timelines(cluster).Count == 3, TimeSpan.FromSeconds(10), "three primaries' timelines recorded");
+        await Wait.UntilAsync(() => Timelines(cluster).Count == 3, TimeSpan.FromSeconds(30), "three primaries' timelines recorded");
         await servers[held].SignalAsync("KILL", CancellationToken.None);
 
         // A comes back writable on timeline 1, C down: never named, never adopted, fenced.

@@ -30,9 +30,11 @@ public sealed class CoordinationTests
         await Wait.UntilAsync(async () => (await group[follower].StatusAsync()).GetProperty("monitors").GetArrayLength() == 3, TimeSpan.FromSeconds(10), "three monitors listed");
         Assert.All((await group[follower].StatusAsync()).GetProperty("monitors").EnumerateArray(), m => Assert.True(m.GetProperty("sees_primary").GetBoolean()));
         Assert.Equal(0, await group[follower].MetricAsync("failoverwatch_is_leader{cluster=\"test\"}"));
-        Assert.Equal(1, await group[follower].MetricAsync("failoverwatch_coordination_up{cluster=\"test\"}"));
-        // The gauge is set on the follower's own tick, which can come after its /status lists the third monitor.
-        await Wait.UntilAsync(async () => await group[follower].MetricAsync("failoverwatch_monitors{cluster=\"test\"}") == 3, TimeSpan.FromSeconds(10), "the follower's monitors gauge at 3");
+        // The gauges are set at the end of the follower's own tick, which can come after its /status lists the third monitor.
+        await Wait.UntilAsync(
+            async () => await group[follower].MetricAsync("failoverwatch_monitors{cluster=\"test\"}") == 3 && await group[follower].MetricAsync("failoverwatch_coordination_up{cluster=\"test\"}") == 1,
+            TimeSpan.FromSeconds(10),
+            "the follower's monitors gauge at 3 and coordination_up at 1");
 
         // pause through a follower: the leader carries it out, the state in etcd says so, every monitor shows it.
         var paused = await group[follower].PostAsync("pause", group.Cluster.AdminToken);
@@ -97,7 +99,8 @@ public sealed class CoordinationTests
         await group[next].SignalAsync("CONT");
         await Wait.UntilAsync(() => group[next].Output.Contains($"Monitor {MonitorGroup.Name(next)} is no longer the leader", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "the resumed monitor knows it lost the lead");
         await group.WaitForLeaderAsync(LeaseTtl * 3, notIndex: next);
-        Assert.Equal(0, await group[next].MetricAsync("failoverwatch_is_leader{cluster=\"test\"}"));
+        // The gauge is set at the end of the resumed monitor's tick, after it logged the loss.
+        await Wait.UntilAsync(async () => await group[next].MetricAsync("failoverwatch_is_leader{cluster=\"test\"}") == 0, TimeSpan.FromSeconds(10), "the resumed monitor's is_leader gauge at 0");
         Assert.True((await group.StateAsync()).Paused);
 
         // A renewal whose key never comes is refused, with a warning, and the last good certificate is still served.

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using FailoverWatch.IntegrationTests.Fixtures;
 using FailoverWatch.LocalServers;
@@ -47,8 +48,12 @@ public sealed partial class ClientRoutingTests(ITestOutputHelper output)
 
         await ReturnOldPrimaryAndCheckNoClientReachesItAsync(cluster, monitor, () => ClientProbe.ReachedPortAsync(writePort));
 
-        // The returning writable old primary is a split-brain incident, its fence and hook timed.
-        var splitBrain = (await monitor.IncidentsAsync()).Last(i => i.GetProperty("kind").GetString() == "split_brain");
+        // The returning writable old primary is a split-brain incident, its fence and hook timed: closed (and saved) once both ended.
+        var splitBrain = default(JsonElement);
+        await Wait.UntilAsync(
+            async () => (splitBrain = (await monitor.IncidentsAsync()).Last(i => i.GetProperty("kind").GetString() == "split_brain")).GetProperty("result").ValueKind == JsonValueKind.String,
+            TimeSpan.FromSeconds(20),
+            "the split-brain incident closed");
         Assert.Equal("pg1", splitBrain.GetProperty("from").GetString());
         Assert.Equal("pg2", splitBrain.GetProperty("to").GetString());
         // The fence and the hook run side by side (the fence never waits for the hook), so either may end first.
