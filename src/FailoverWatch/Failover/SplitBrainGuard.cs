@@ -22,6 +22,9 @@ internal sealed class SplitBrainGuard(FailoverWatchOptions options, IncidentReco
     private readonly HashSet<string> _announced = new(StringComparer.Ordinal);
     private readonly HashSet<string> _fenced = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Task<bool>> _fencing = new(StringComparer.Ordinal);
+
+    // An intruder's fence until its outcome is in _fenced: _fencing forgets the command a moment earlier.
+    private readonly Dictionary<string, Task<bool>> _intruderFences = new(StringComparer.Ordinal);
     private readonly List<Task> _pending = [];
     private int _episode;
 
@@ -74,9 +77,12 @@ internal sealed class SplitBrainGuard(FailoverWatchOptions options, IncidentReco
                     incident = incidents.Open(IncidentKinds.SplitBrain, splitBrain, string.Join(",", newNodes), splitBrain.Keep, walLostBytes: null);
                 }
 
-                var fences = fence
-                    ? splitBrain.Fence.Where(n => !_fenced.Contains(n) && !_fencing.ContainsKey(n)).Select(n => FenceIntruderAsync(n, splitBrain.Keep, incident, cancellationToken)).ToList()
-                    : [];
+                List<Task<bool>> fences = [];
+                foreach (var node in fence ? splitBrain.Fence.Where(n => !_fenced.Contains(n) && !_fencing.ContainsKey(n) && !IsIntruderFenceRunning(n)) : [])
+                {
+                    fences.Add(_intruderFences[node] = FenceIntruderAsync(node, splitBrain.Keep, incident, cancellationToken));
+                }
+
                 _pending.AddRange(fences);
                 if (newNodes.Count > 0)
                 {
@@ -143,6 +149,8 @@ internal sealed class SplitBrainGuard(FailoverWatchOptions options, IncidentReco
             activity?.Dispose();
         }
     }
+
+    private bool IsIntruderFenceRunning(string node) => _intruderFences.TryGetValue(node, out var fence) && !fence.IsCompleted;
 
     private void Forget(string node, Task<bool> fence)
     {
