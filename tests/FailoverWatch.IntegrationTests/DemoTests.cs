@@ -60,7 +60,7 @@ public sealed partial class DemoTests
             var stopping = System.Diagnostics.Stopwatch.StartNew();
             try
             {
-                await Wait.UntilAsync(() => demo.HasExited, TimeSpan.FromSeconds(60), "the demo's exit after Ctrl-C");
+                await Wait.UntilAsync(() => demo.HasExited, TimeSpan.FromSeconds(120), "the demo's exit after Ctrl-C");
             }
             catch (TimeoutException e)
             {
