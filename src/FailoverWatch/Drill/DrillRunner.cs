@@ -77,7 +77,7 @@ internal sealed class DrillRunner(FailoverWatchOptions options, IClusterControl 
             throw new DrillStepException($"a backup is running in {backup.Destination}; run the drill when it has finished");
         }
 
-        var deadline = time.GetUtcNow() + ReadyWait;
+        var started = time.GetTimestamp();
         while (true)
         {
             var status = await control.CheckAsync(cancellationToken);
@@ -87,7 +87,7 @@ internal sealed class DrillRunner(FailoverWatchOptions options, IClusterControl 
                 return (status.Primary!, target!);
             }
 
-            if (!PassesByItself(status) || time.GetUtcNow() > deadline)
+            if (!PassesByItself(status) || time.GetElapsedTime(started) > ReadyWait)
             {
                 throw new DrillStepException(problem);
             }
@@ -149,7 +149,7 @@ internal sealed class DrillRunner(FailoverWatchOptions options, IClusterControl 
     /// </summary>
     private async Task WaitStreamingAsync(string node, CancellationToken cancellationToken)
     {
-        var deadline = time.GetUtcNow() + StreamWait;
+        var started = time.GetTimestamp();
         while (control.Status() is var status && (!status.Streams(node) || status.Rejoining.Contains(node)))
         {
             if (status.Paused)
@@ -157,7 +157,7 @@ internal sealed class DrillRunner(FailoverWatchOptions options, IClusterControl 
                 throw new DrillStepException($"the host was paused, so it does not rejoin {node}; resume it, and {node} rejoins");
             }
 
-            if (time.GetUtcNow() > deadline)
+            if (time.GetElapsedTime(started) > StreamWait)
             {
                 throw new DrillStepException($"{node} did not stream from the new primary, its rejoin finished, within {StreamWait.TotalSeconds:0} s: is its rejoin_command set, and did it run (log, `failoverwatch incidents`)?");
             }
