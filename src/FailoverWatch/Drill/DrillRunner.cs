@@ -20,6 +20,9 @@ internal sealed class DrillRunner(FailoverWatchOptions options, IClusterControl 
     /// <summary>How long a problem that passes by itself (lag, the host's first readiness check) may hold the start.</summary>
     private static readonly TimeSpan ReadyWait = TimeSpan.FromSeconds(30);
 
+    /// <summary>The longest pause between two runs of the doctor's checks (a connection to every node each) while the start waits.</summary>
+    private static readonly TimeSpan ReadyPollMax = TimeSpan.FromSeconds(5);
+
     private readonly List<DrillPhase> _phases = [];
     private IncidentHandle _incident = IncidentHandle.None;
 
@@ -78,6 +81,7 @@ internal sealed class DrillRunner(FailoverWatchOptions options, IClusterControl 
         }
 
         var started = time.GetTimestamp();
+        var pause = Poll;
         while (true)
         {
             var status = await control.CheckAsync(cancellationToken);
@@ -92,7 +96,9 @@ internal sealed class DrillRunner(FailoverWatchOptions options, IClusterControl 
                 throw new DrillStepException(problem);
             }
 
-            await Task.Delay(Poll, time, cancellationToken);
+            // Backing off: a lag gone in a second is seen at once, one that lasts does not cost a burst of checks.
+            await Task.Delay(pause, time, cancellationToken);
+            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, ReadyPollMax.Ticks));
         }
     }
 

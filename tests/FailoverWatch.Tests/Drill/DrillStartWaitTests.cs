@@ -12,7 +12,7 @@ namespace FailoverWatch.Tests.Drill;
 
 /// <summary>
 /// The drill's wait for a lag that passes by itself, on a fake clock: bounded by the monotonic clock whatever the
-/// wall clock does.
+/// wall clock does, and running the doctor's checks (a connection to every node) less often the longer it waits.
 /// </summary>
 public sealed class DrillStartWaitTests : IDisposable
 {
@@ -51,7 +51,19 @@ public sealed class DrillStartWaitTests : IDisposable
 
         Assert.False(report.Passed);
         Assert.Equal("pg2 is not a standby streaming with lag 0", report.Phases[0].Error);
-        Assert.InRange(report.Phases[0].Seconds, 30, 31);
+        // 30 s, and the last check's pause (5 s at most).
+        Assert.InRange(report.Phases[0].Seconds, 30, 35);
+    }
+
+    [Fact]
+    public async Task a_drill_waiting_for_lag_runs_the_doctors_checks_at_once_then_backing_off_to_every_5_s()
+    {
+        var control = new LaggingCluster(() => { });
+
+        await RunAsync(control);
+
+        // At 0, 0.5, 1.5, 3.5, 7.5, then every 5 s: 10 in 30 s, not one per 0.5 s poll (61).
+        Assert.InRange(control.Checks, 9, 11);
     }
 
     /// <summary>Runs a drill, moving the fake clock on until it ends (or 30 s of real time pass).</summary>
