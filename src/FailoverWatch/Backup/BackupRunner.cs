@@ -84,14 +84,14 @@ internal sealed class BackupRunner(
         await using (runLock)
         {
             BackupLog.RunStarted(logger, id, string.Join(",", chosen.Select(s => s.Kind)));
-            var total = Stopwatch.StartNew();
+            var total = timeProvider.GetTimestamp();
             var outcomes = new List<(IBackupStep Step, StepOutcome Outcome, TimeSpan Elapsed)>();
             var failed = new List<FailedKind>();
             foreach (var step in chosen)
             {
                 using var activity = FailoverWatchActivity.Source.StartActivity($"backup {step.Kind}");
                 activity?.SetTag("backup.kind", step.Kind);
-                var clock = Stopwatch.StartNew();
+                var clock = timeProvider.GetTimestamp();
                 // The newest backup that has this kind: after a `--only postgres` run, media still links against the last media copy.
                 var (previousId, previousManifest) = previous.FirstOrDefault(b => b.Manifest.Kinds.Contains(step.Kind));
                 var context = new BackupStepContext(temp, step.Kind, previousManifest, previousId is null ? null : store.PathOf(previousId));
@@ -103,16 +103,16 @@ internal sealed class BackupRunner(
                         outcome = await step.RunAsync(context, cancellationToken);
                     }
 
-                    outcomes.Add((step, outcome, clock.Elapsed));
+                    outcomes.Add((step, outcome, timeProvider.GetElapsedTime(clock)));
                     activity?.SetTag("backup.bytes_written", outcome.BytesWritten);
                     activity?.SetTag("backup.files", outcome.Files);
-                    BackupLog.StepDone(logger, step.Kind, outcome.BytesWritten, outcome.Files, clock.Elapsed.TotalSeconds);
+                    BackupLog.StepDone(logger, step.Kind, outcome.BytesWritten, outcome.Files, timeProvider.GetElapsedTime(clock).TotalSeconds);
                     if (outcome is { NoteIsWarning: true, Note: { } note })
                     {
                         BackupLog.Note(logger, note);
                     }
 
-                    progress?.Invoke(new StepProgress(step.Kind, outcome.BytesWritten, outcome.TotalBytes, outcome.Files, clock.Elapsed, outcome.Note));
+                    progress?.Invoke(new StepProgress(step.Kind, outcome.BytesWritten, outcome.TotalBytes, outcome.Files, timeProvider.GetElapsedTime(clock), outcome.Note));
                 }
                 catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -159,7 +159,7 @@ internal sealed class BackupRunner(
                 statusBoard.RecordSuccess(step.Kind, at);
             }
 
-            BackupLog.RunComplete(logger, id, manifest.TotalBytes, total.Elapsed.TotalSeconds);
+            BackupLog.RunComplete(logger, id, manifest.TotalBytes, timeProvider.GetElapsedTime(total).TotalSeconds);
             // Off-site first: local retention then knows which backups are not off-site yet, and keeps them.
             var offsite = _offsite is null ? null : await _offsite.RunAsync(store, cancellationToken);
             var removed = await ApplyRetentionAsync(store, offsite?.Present, cancellationToken);

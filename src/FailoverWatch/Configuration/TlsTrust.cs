@@ -23,11 +23,25 @@ internal static class TlsTrust
                 return false;
             }
 
+            // SslStream hands over an X509Certificate2 it owns; only a copy of another kind is ours, and disposed here,
+            // as are the chain's certificates: each holds native memory, and this runs once per connection.
+            var peer = certificate as X509Certificate2;
+            using var copy = peer is null ? new X509Certificate2(certificate) : null;
             using var chain = new X509Chain();
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             chain.ChainPolicy.CustomTrustStore.AddRange(authority.Current);
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return chain.Build(new X509Certificate2(certificate));
+            try
+            {
+                return chain.Build(peer ?? copy!);
+            }
+            finally
+            {
+                foreach (var element in chain.ChainElements)
+                {
+                    element.Certificate.Dispose();
+                }
+            }
         };
     }
 }

@@ -54,7 +54,7 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
     private long _renewedAt;
     private long _readAt;
     private volatile bool _readNow = true;
-    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ClusterCoordination(
         FailoverWatchOptions options,

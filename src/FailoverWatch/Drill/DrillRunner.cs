@@ -20,6 +20,9 @@ internal sealed class DrillRunner(FailoverWatchOptions options, IClusterControl 
     /// <summary>How long a problem that passes by itself (lag, the host's first readiness check) may hold the start.</summary>
     private static readonly TimeSpan ReadyWait = TimeSpan.FromSeconds(30);
 
+    /// <summary>The longest pause between two runs of the doctor's checks (a connection to every node each) while the start waits.</summary>
+    private static readonly TimeSpan ReadyPollMax = TimeSpan.FromSeconds(5);
+
     private readonly List<DrillPhase> _phases = [];
     private IncidentHandle _incident = IncidentHandle.None;
 
@@ -77,7 +80,8 @@ internal sealed class DrillRunner(FailoverWatchOptions options, IClusterControl 
             throw new DrillStepException($"a backup is running in {backup.Destination}; run the drill when it has finished");
         }
 
-        var deadline = time.GetUtcNow() + ReadyWait;
+        var started = time.GetTimestamp();
+        var pause = Poll;
         while (true)
         {
             var status = await control.CheckAsync(cancellationToken);
@@ -87,12 +91,14 @@ internal sealed class DrillRunner(FailoverWatchOptions options, IClusterControl 
                 return (status.Primary!, target!);
             }
 
-            if (!PassesByItself(status) || time.GetUtcNow() > deadline)
+            if (!PassesByItself(status) || time.GetElapsedTime(started) > ReadyWait)
             {
                 throw new DrillStepException(problem);
             }
 
-            await Task.Delay(Poll, time, cancellationToken);
+            // Backing off: a lag gone in a second is seen at once, one that lasts does not cost a burst of checks.
+            await Task.Delay(pause, time, cancellationToken);
+            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, ReadyPollMax.Ticks));
         }
     }
 
@@ -149,7 +155,7 @@ internal sealed class DrillRunner(FailoverWatchOptions options, IClusterControl 
     /// </summary>
     private async Task WaitStreamingAsync(string node, CancellationToken cancellationToken)
     {
-        var deadline = time.GetUtcNow() + StreamWait;
+        var started = time.GetTimestamp();
         while (control.Status() is var status && (!status.Streams(node) || status.Rejoining.Contains(node)))
         {
             if (status.Paused)
@@ -157,7 +163,7 @@ internal sealed class DrillRunner(FailoverWatchOptions options, IClusterControl 
                 throw new DrillStepException($"the host was paused, so it does not rejoin {node}; resume it, and {node} rejoins");
             }
 
-            if (time.GetUtcNow() > deadline)
+            if (time.GetElapsedTime(started) > StreamWait)
             {
                 throw new DrillStepException($"{node} did not stream from the new primary, its rejoin finished, within {StreamWait.TotalSeconds:0} s: is its rejoin_command set, and did it run (log, `failoverwatch incidents`)?");
             }

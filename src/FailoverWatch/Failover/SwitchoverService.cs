@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FailoverWatch.Configuration;
 using FailoverWatch.Coordination;
 using FailoverWatch.Logging;
@@ -238,8 +237,8 @@ internal sealed class SwitchoverService(
 
     private async Task<bool> WaitAsync(Func<ClusterView, bool> condition, CancellationToken cancellationToken)
     {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < StepTimeout)
+        var started = time.GetTimestamp();
+        while (time.GetElapsedTime(started) < StepTimeout)
         {
             if (condition(await ProbeAsync(cancellationToken)))
             {

@@ -26,6 +26,7 @@ internal sealed class ClusterProber(FailoverWatchOptions options, TimeProvider t
     {
         using var activity = FailoverWatchActivity.Source.StartActivity("probe round");
         var started = time.GetUtcNow();
+        var clock = time.GetTimestamp();
         var probes = _probers.Select((prober, index) => KeepLatestAsync(index, prober, cancellationToken)).ToArray();
         try
         {
@@ -39,7 +40,7 @@ internal sealed class ClusterProber(FailoverWatchOptions options, TimeProvider t
         NodeReport[] reports;
         lock (_gate)
         {
-            reports = [.. _latest.Select((report, i) => report ?? Pending(i, started))];
+            reports = [.. _latest.Select((report, i) => report ?? Pending(i, started, time.GetElapsedTime(clock)))];
         }
 
         activity?.SetTag("failoverwatch.nodes_up", reports.Count(r => r.Reachable));
@@ -67,6 +68,6 @@ internal sealed class ClusterProber(FailoverWatchOptions options, TimeProvider t
         }
     }
 
-    private NodeReport Pending(int index, DateTimeOffset started) =>
-        NodeReport.Failed(_probers[index].NodeName, started, time.GetUtcNow() - started, new ProbeFailure(ProbeFailureKind.Timeout, "first probe has not answered yet"));
+    private NodeReport Pending(int index, DateTimeOffset started, TimeSpan waited) =>
+        NodeReport.Failed(_probers[index].NodeName, started, waited, new ProbeFailure(ProbeFailureKind.Timeout, "first probe has not answered yet"));
 }

@@ -25,7 +25,9 @@ internal sealed class ReadinessMonitor(
 {
     private readonly string _cluster = options.Cluster.Name;
     private string? _checkedSignature;
-    private DateTimeOffset _checkedAt = DateTimeOffset.MinValue;
+
+    // Monotonic (time.GetTimestamp()): a wall clock stepped back or forward must not hold or hurry the next check.
+    private long _checkedAt;
     private readonly SemaphoreSlim _one = new(1, 1);
 
     public ReadinessReport? Current { get; private set; }
@@ -71,14 +73,14 @@ internal sealed class ReadinessMonitor(
 
             var primary = ClusterPrimary.Name(view, coordinator.State);
             var signature = Signature(view, primary);
-            if (onlyIfDue && signature == _checkedSignature && time.GetUtcNow() - _checkedAt < options.Monitor.ReadinessInterval)
+            if (onlyIfDue && signature == _checkedSignature && time.GetElapsedTime(_checkedAt) < options.Monitor.ReadinessInterval)
             {
                 return;
             }
 
             var report = await readiness.CheckAsync(view, primary, cancellationToken);
             Publish(report, primary);
-            (_checkedSignature, _checkedAt) = (signature, time.GetUtcNow());
+            (_checkedSignature, _checkedAt) = (signature, time.GetTimestamp());
         }
         finally
         {

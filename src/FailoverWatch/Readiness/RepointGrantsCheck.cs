@@ -13,12 +13,12 @@ namespace FailoverWatch.Readiness;
 /// </summary>
 internal sealed class RepointGrantsCheck : IReadinessCheck
 {
-    // Read-only functions, answered by a hot standby; a superuser passes each. has_parameter_privilege exists from
-    // PostgreSQL 15, like GRANT ALTER SYSTEM ON PARAMETER (before it, only a superuser may ALTER SYSTEM).
-    // primary_conninfo is superuser-only to read: SHOW needs the privileges of pg_read_all_settings (USAGE, not MEMBER).
-    private const string Query = """
+    // Read-only functions, answered by a hot standby; a superuser passes each. Who may ALTER SYSTEM depends on the
+    // version (AlterSystemGrant). primary_conninfo is superuser-only to read: SHOW needs the privileges of
+    // pg_read_all_settings (USAGE, not MEMBER).
+    private static string Query(int serverMajor) => $"""
         SELECT pg_has_role('pg_read_all_settings', 'USAGE'),
-               has_parameter_privilege('primary_conninfo', 'ALTER SYSTEM'),
+               {AlterSystemGrant.Sql("primary_conninfo", serverMajor)},
                has_function_privilege('pg_catalog.pg_reload_conf()', 'EXECUTE')
         """;
 
@@ -37,12 +37,12 @@ internal sealed class RepointGrantsCheck : IReadinessCheck
     }
 
     /// <summary>The problem of a role short of some of these grants, naming the GRANT statements missing; null with all.</summary>
-    public static string? Problem(string user, bool readSettings, bool alterSystem, bool reload)
+    public static string? Problem(string user, bool readSettings, bool alterSystem, bool reload, int serverMajor = AlterSystemGrant.ParameterGrantsFrom)
     {
         string[] missing =
         [
             .. readSettings ? [] : new[] { $"GRANT pg_read_all_settings TO {user}" },
-            .. alterSystem ? [] : new[] { $"GRANT ALTER SYSTEM ON PARAMETER primary_conninfo TO {user}" },
+            .. alterSystem ? [] : new[] { AlterSystemGrant.Fix(user, "primary_conninfo", serverMajor) },
             .. reload ? [] : new[] { $"GRANT EXECUTE ON FUNCTION pg_reload_conf() TO {user}" },
         ];
         return missing.Length == 0
@@ -58,10 +58,11 @@ internal sealed class RepointGrantsCheck : IReadinessCheck
         {
             await using var dataSource = NodeConnectionStrings.DataSourceFor(standby);
             await using var session = await dataSource.OpenConnectionAsync(deadline.Token);
-            await using var command = new NpgsqlCommand(Query, session);
+            var major = session.PostgreSqlVersion.Major;
+            await using var command = new NpgsqlCommand(Query(major), session);
             await using var reader = await command.ExecuteReaderAsync(deadline.Token);
             await reader.ReadAsync(deadline.Token);
-            return Problem(standby.User, reader.GetBoolean(0), reader.GetBoolean(1), reader.GetBoolean(2)) is { } problem
+            return Problem(standby.User, reader.GetBoolean(0), reader.GetBoolean(1), reader.GetBoolean(2), major) is { } problem
                 ? new ReadinessProblem(standby.Name, problem, SubjectStaysReady: true)
                 : null;
         }

@@ -11,9 +11,9 @@ namespace FailoverWatch.Readiness;
 /// </summary>
 internal sealed class SyncReplicationCheck : IReadinessCheck
 {
-    // has_parameter_privilege exists from PostgreSQL 15, like GRANT ALTER SYSTEM ON PARAMETER.
-    private const string Query = """
-        SELECT has_parameter_privilege('synchronous_standby_names', 'ALTER SYSTEM'),
+    // Who may ALTER SYSTEM depends on the version (AlterSystemGrant).
+    private static string Query(int serverMajor) => $"""
+        SELECT {AlterSystemGrant.Sql("synchronous_standby_names", serverMajor)},
                has_function_privilege('pg_catalog.pg_reload_conf()', 'EXECUTE'),
                current_setting('synchronous_commit');
         SELECT coalesce('role ' || r.rolname, '') || CASE WHEN r.rolname IS NOT NULL AND d.datname IS NOT NULL THEN ' in ' ELSE '' END
@@ -42,7 +42,8 @@ internal sealed class SyncReplicationCheck : IReadinessCheck
         {
             await using var dataSource = NodeConnectionStrings.DataSourceFor(node);
             await using var session = await dataSource.OpenConnectionAsync(deadline.Token);
-            await using var command = new NpgsqlCommand(Query, session);
+            var major = session.PostgreSqlVersion.Major;
+            await using var command = new NpgsqlCommand(Query(major), session);
             await using var reader = await command.ExecuteReaderAsync(deadline.Token);
             var problems = new List<ReadinessProblem>();
             void Problem(string problem) => problems.Add(new ReadinessProblem(primary, problem));
@@ -50,7 +51,7 @@ internal sealed class SyncReplicationCheck : IReadinessCheck
             await reader.ReadAsync(deadline.Token);
             if (!reader.GetBoolean(0))
             {
-                Problem($"role {node.User} may not set synchronous_standby_names: synchronous replication cannot name a standby (GRANT ALTER SYSTEM ON PARAMETER synchronous_standby_names TO {node.User})");
+                Problem($"role {node.User} may not set synchronous_standby_names: synchronous replication cannot name a standby ({AlterSystemGrant.Fix(node.User, "synchronous_standby_names", major)})");
             }
 
             if (!reader.GetBoolean(1))

@@ -97,7 +97,7 @@ public sealed class DrillSchedulerTests : IDisposable
 
         await RunScheduleAsync(leads: true);
 
-        Assert.True(_cluster.StatusReads > 10, $"{_cluster.StatusReads} reads: the drill waited for lag 0");
+        Assert.True(_cluster.StatusReads >= 9, $"{_cluster.StatusReads} reads: the drill waited for lag 0 (backing off to a check every 5 s)");
         Assert.Equal(0, _cluster.Switchovers);
         Assert.Empty(_store.Current.Incidents);
         Assert.Contains(_log.Collector.GetSnapshot(), r => r.Message.Contains("pg2 is not a standby streaming with lag 0", StringComparison.Ordinal));

@@ -44,5 +44,11 @@ public sealed class TlsTrustTests : IDisposable
         Assert.False(trust(this, theirs, null, SslPolicyErrors.RemoteCertificateChainErrors));
         Assert.False(trust(this, ours, null, SslPolicyErrors.RemoteCertificateChainErrors | SslPolicyErrors.RemoteCertificateNameMismatch));
         Assert.False(trust(this, null, null, SslPolicyErrors.RemoteCertificateNotAvailable));
+
+        // The caller's certificate stays its own (SslStream disposes it); one of the base type is verified as well.
+        Assert.NotEqual(IntPtr.Zero, ours.Handle);
+        Assert.Equal("CN=127.0.0.1", ours.Subject);
+        using var plain = new X509Certificate(ours);
+        Assert.True(trust(this, plain, null, SslPolicyErrors.RemoteCertificateChainErrors));
     }
 }

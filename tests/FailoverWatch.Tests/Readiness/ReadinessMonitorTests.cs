@@ -17,12 +17,14 @@ public sealed class ReadinessMonitorTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("fw-readiness-").FullName;
     private readonly FakeTimeProvider _clock = new(Now);
+    private readonly SkewedClock _wall;
     private readonly FailoverStateStore _store;
     private readonly LatestClusterView _latest = new();
     private readonly ReadinessMonitor _monitor;
 
     public ReadinessMonitorTests()
     {
+        _wall = new SkewedClock(_clock);
         var options = new FailoverWatchOptions
         {
             Cluster = new ClusterOptions { Name = "test", Nodes = [new NodeOptions { Name = "pg1", Host = "127.0.0.1", Port = 1 }, new NodeOptions { Name = "pg2", Host = "127.0.0.1", Port = 1 }] },
@@ -33,7 +35,7 @@ public sealed class ReadinessMonitorTests : IDisposable
         var commands = new ClusterCommandRunner(options, metrics, new FakeLogger<ClusterCommandRunner>());
         var coordinator = new FailoverCoordinator(
             options, _store, new NodePromoter(options), new IncidentRecorder(options, _store, metrics, _clock, new FakeLogger<IncidentRecorder>()), commands, metrics, _clock, new FakeLogger<FailoverCoordinator>());
-        _monitor = new ReadinessMonitor(options, _latest, coordinator, new FailoverReadiness(options, _clock), metrics, _clock, new FakeLogger<ReadinessMonitor>());
+        _monitor = new ReadinessMonitor(options, _latest, coordinator, new FailoverReadiness(options, _wall), metrics, _wall, new FakeLogger<ReadinessMonitor>());
     }
 
     public void Dispose()
@@ -57,5 +59,26 @@ public sealed class ReadinessMonitorTests : IDisposable
 
         await _monitor.CheckNowAsync(CancellationToken.None);
         Assert.Equal(Now.AddSeconds(10), _monitor.Current!.CheckedAt);
+    }
+
+    [Fact]
+    public async Task a_wall_clock_stepped_back_or_forward_neither_holds_nor_hurries_the_next_check()
+    {
+        await _store.UpdateAsync(s => s with { Primary = "pg1" }, CancellationToken.None);
+        _latest.Publish(ClusterView.Build([Primary("pg1"), Standby("pg2", streaming: true)], "pg1", null, Now));
+        await _monitor.CheckIfDueAsync(CancellationToken.None);
+        var first = _monitor.Current;
+
+        // Forward an hour, 10 s later: not yet due.
+        _wall.Offset = TimeSpan.FromHours(1);
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        await _monitor.CheckIfDueAsync(CancellationToken.None);
+        Assert.Same(first, _monitor.Current);
+
+        // Back an hour, a readiness_interval after the check: due.
+        _wall.Offset = TimeSpan.FromHours(-1);
+        _clock.Advance(TimeSpan.FromSeconds(50));
+        await _monitor.CheckIfDueAsync(CancellationToken.None);
+        Assert.NotSame(first, _monitor.Current);
     }
 }

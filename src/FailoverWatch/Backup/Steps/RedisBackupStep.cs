@@ -91,7 +91,7 @@ internal sealed class RedisBackupStep(RedisBackupOptions options, TimeProvider t
 
     private async Task<RedisDumpInfo> SaveAsync(IServer server, CancellationToken cancellationToken)
     {
-        var deadline = timeProvider.GetUtcNow() + options.SaveTimeout;
+        var started = timeProvider.GetTimestamp();
         var before = await server.LastSaveAsync();
 
         // LASTSAVE has one-second resolution: a save in the same second as the last one would not move it.
@@ -120,7 +120,7 @@ internal sealed class RedisBackupStep(RedisBackupOptions options, TimeProvider t
                     : throw new InvalidOperationException($"redis BGSAVE finished with status {status}");
             }
 
-            if (timeProvider.GetUtcNow() > deadline)
+            if (timeProvider.GetElapsedTime(started) > options.SaveTimeout)
             {
                 throw new TimeoutException($"redis LASTSAVE did not move within {Duration.Format(options.SaveTimeout)} of BGSAVE");
             }
