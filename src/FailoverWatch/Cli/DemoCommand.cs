@@ -45,6 +45,7 @@ internal static class DemoCommand
             }
 
             await host.WaitForShutdownAsync(cancellationToken);
+            Console.WriteLine($"Monitor stopped; removing both servers and {demo.Directory} ...");
             return 0;
         });
         return command;
