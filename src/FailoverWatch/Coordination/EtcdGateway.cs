@@ -249,6 +249,22 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
     }
 
     /// <summary>
+    /// Ours for the TLS settings, so it must keep what the client's own handler does: HTTP/2 pings, without which
+    /// a connection to a frozen or vanished member is found dead only when a call's deadline runs out.
+    /// </summary>
+    private static SocketsHttpHandler Handler(SslClientAuthenticationOptions tls, TimeSpan callTimeout) =>
+        new()
+        {
+            EnableMultipleHttp2Connections = true,
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            // Neither may be under a second; a short lease_ttl's call timeout is.
+            KeepAlivePingDelay = TimeSpan.FromSeconds(Math.Max(1, callTimeout.TotalSeconds * 2)),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(Math.Max(1, callTimeout.TotalSeconds)),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+            SslOptions = tls,
+        };
+
+    /// <summary>
     /// The client certificate and the CA, each read again when its files change: a renewed pair is presented at the
     /// next connection's handshake, without a restart (one that does not load is refused, the last good one kept).
     /// Made once for every channel, so a change is loaded and told once.
@@ -270,20 +286,4 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
 
         return tls;
     }
-
-    /// <summary>
-    /// Ours for the TLS settings, so it must keep what the client's own handler does: HTTP/2 pings, without which
-    /// a connection to a frozen or vanished member is found dead only when a call's deadline runs out.
-    /// </summary>
-    private static SocketsHttpHandler Handler(SslClientAuthenticationOptions tls, TimeSpan callTimeout) =>
-        new()
-        {
-            EnableMultipleHttp2Connections = true,
-            ConnectTimeout = TimeSpan.FromSeconds(2),
-            // Neither may be under a second; a short lease_ttl's call timeout is.
-            KeepAlivePingDelay = TimeSpan.FromSeconds(Math.Max(1, callTimeout.TotalSeconds * 2)),
-            KeepAlivePingTimeout = TimeSpan.FromSeconds(Math.Max(1, callTimeout.TotalSeconds)),
-            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
-            SslOptions = tls,
-        };
 }
