@@ -30,6 +30,11 @@ internal static class CoordinationConfigValidator
             {
                 problem($"coordination.etcd.endpoints[{i}]", "must be https:// when ca_file or cert_file is set");
             }
+            else if (Uri.TryCreate(etcd.Endpoints[0], UriKind.Absolute, out var first) && uri.Scheme != first.Scheme)
+            {
+                // One channel spreads the calls over them all, with TLS or without.
+                problem($"coordination.etcd.endpoints[{i}]", $"is {uri.Scheme}:// but endpoints[0] is not: all plain http:// or all https://");
+            }
         }
 
         if (!etcd.Prefix.StartsWith('/') || etcd.Prefix.EndsWith('/'))

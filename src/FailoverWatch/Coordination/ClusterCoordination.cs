@@ -195,8 +195,10 @@ internal sealed class ClusterCoordination : BackgroundService, IMonitorLeadershi
             catch (Exception e)
             {
                 // Unreachable, without quorum, refusing our credentials, a TLS failure: not usable. Said once per kind, retried each tick.
-                var refused = e is RpcException { StatusCode: StatusCode.Unauthenticated or StatusCode.InvalidArgument or StatusCode.PermissionDenied };
-                var why = e is RpcException rpc ? rpc.Status.Detail : e.Message;
+                // A refused certificate's alert is not always read before etcd closes: until etcd answers, still refused.
+                var certificate = EtcdCertificateRefusal.Reason(e, _options.Coordination!.Etcd);
+                var refused = certificate is not null || (_refused && _up == false) || e is RpcException { StatusCode: StatusCode.Unauthenticated or StatusCode.InvalidArgument or StatusCode.PermissionDenied };
+                var why = certificate ?? (e is RpcException rpc ? rpc.Status.Detail : e.Message);
                 if (_up != false || refused != _refused)
                 {
                     if (refused)

@@ -35,7 +35,7 @@ internal static partial class CoordinationLog
     [LoggerMessage(1609, LogLevel.Warning, "State write refused by etcd: {Reason}")]
     public static partial void StateWriteRefused(this ILogger logger, string reason);
 
-    [LoggerMessage(1610, LogLevel.Error, "etcd refused this monitor's credentials ({Error}): check coordination.etcd.username and password_file")]
+    [LoggerMessage(1610, LogLevel.Error, "etcd refused this monitor's credentials ({Error}): check coordination.etcd.username and password_file, or cert_file and key_file")]
     public static partial void EtcdAuthFailed(this ILogger logger, string error);
 
     [LoggerMessage(1611, LogLevel.Information, "Forwarding {Request} to the leader {Leader} at {Http}")]

@@ -3,6 +3,7 @@ using FailoverWatch.State;
 using FailoverWatch.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace FailoverWatch.Coordination;
 
@@ -21,7 +22,7 @@ internal static class CoordinationServiceCollectionExtensions
             return services;
         }
 
-        services.AddSingleton(sp => new EtcdGateway(coordination.Etcd, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new EtcdGateway(coordination.Etcd, sp.GetRequiredService<TimeProvider>(), logger: sp.GetRequiredService<ILogger<EtcdGateway>>()));
         services.AddSingleton<IEtcdGateway>(sp => sp.GetRequiredService<EtcdGateway>());
         services.AddSingleton(EtcdKeys.For(coordination.Etcd.Prefix, options.Cluster.Name));
         services.AddSingleton<LeaderFence>();

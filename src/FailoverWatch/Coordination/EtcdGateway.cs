@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
 using dotnet_etcd;
@@ -6,6 +7,9 @@ using FailoverWatch.Configuration;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Grpc.Net.Client.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Mvccpb;
 
 namespace FailoverWatch.Coordination;
@@ -24,12 +28,27 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
     private AsyncDuplexStreamingCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse>? _keepAlive;
 
     /// <param name="callTimeout">Default a third of lease_ttl (a monitor must renew in time); a CLI run, cold, may wait longer.</param>
-    public EtcdGateway(EtcdOptions options, TimeProvider time, TimeSpan? callTimeout = null)
+    /// <param name="logger">Told when a changed cert_file, key_file or ca_file does not load.</param>
+    public EtcdGateway(EtcdOptions options, TimeProvider time, TimeSpan? callTimeout = null, ILogger? logger = null)
     {
         _time = time;
         CallTimeout = callTimeout ?? TimeSpan.FromSeconds(Math.Clamp(options.LeaseTtl.TotalSeconds / 3, 0.5, 2));
         var endpoints = string.Join(",", options.Endpoints);
-        Action<GrpcChannelOptions> channel = o => o.HttpHandler = Handler(options, CallTimeout, time);
+        var tls = Tls(options, time, logger ?? NullLogger.Instance);
+        // The client spreads calls over the endpoints by host and port alone, plain http/2 unless told: an https
+        // endpoint would get cleartext, which etcd ends at once.
+        var secure = options.Endpoints.All(e => e.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
+        Action<GrpcChannelOptions> channel = o =>
+        {
+            o.HttpHandler = Handler(tls, CallTimeout);
+            // Without the client's own retries (1 s backoff and more): within a call's deadline they only turn a clear
+            // failure, such as etcd refusing the client certificate, into "no answer"; CallAsync tries once more itself.
+            o.ServiceConfig = new ServiceConfig { LoadBalancingConfigs = { new RoundRobinConfig() } };
+            if (secure)
+            {
+                o.Credentials = ChannelCredentials.SecureSsl;
+            }
+        };
         _client = options is { Username: { } user, PasswordFile: { } passwordFile }
             ? new EtcdClient(endpoints, user, File.ReadAllText(passwordFile).Trim(), configureChannelOptions: channel)
             : new EtcdClient(endpoints, configureChannelOptions: channel);
@@ -65,7 +84,8 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
 
                     throw new RpcException(new Status(StatusCode.Unavailable, "the keep-alive stream ended"));
                 }
-                catch (Exception e) when (e is RpcException or OperationCanceledException or InvalidOperationException)
+                // IOException: the connection under the stream was reset (a member restarted), which a write reports as such.
+                catch (Exception e) when (e is RpcException or OperationCanceledException or InvalidOperationException or IOException)
                 {
                     _keepAlive?.Dispose();
                     _keepAlive = null;
@@ -76,7 +96,9 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
 
                     if (attempt > 1)
                     {
-                        throw e as RpcException ?? new RpcException(new Status(StatusCode.DeadlineExceeded, $"no answer within {CallTimeout.TotalSeconds:0.#}s", e));
+                        throw e as RpcException ?? new RpcException(e is IOException
+                            ? new Status(StatusCode.Unavailable, e.Message, e)
+                            : new Status(StatusCode.DeadlineExceeded, $"no answer within {CallTimeout.TotalSeconds:0.#}s", e));
                     }
                 }
             }
@@ -230,9 +252,8 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
     /// Ours for the TLS settings, so it must keep what the client's own handler does: HTTP/2 pings, without which
     /// a connection to a frozen or vanished member is found dead only when a call's deadline runs out.
     /// </summary>
-    private static SocketsHttpHandler Handler(EtcdOptions options, TimeSpan callTimeout, TimeProvider time)
-    {
-        var handler = new SocketsHttpHandler
+    private static SocketsHttpHandler Handler(SslClientAuthenticationOptions tls, TimeSpan callTimeout) =>
+        new()
         {
             EnableMultipleHttp2Connections = true,
             ConnectTimeout = TimeSpan.FromSeconds(2),
@@ -240,17 +261,29 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
             KeepAlivePingDelay = TimeSpan.FromSeconds(Math.Max(1, callTimeout.TotalSeconds * 2)),
             KeepAlivePingTimeout = TimeSpan.FromSeconds(Math.Max(1, callTimeout.TotalSeconds)),
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+            SslOptions = tls,
         };
+
+    /// <summary>
+    /// The client certificate and the CA, each read again when its files change: a renewed pair is presented at the
+    /// next connection's handshake, without a restart (one that does not load is refused, the last good one kept).
+    /// Made once for every channel, so a change is loaded and told once.
+    /// </summary>
+    private static SslClientAuthenticationOptions Tls(EtcdOptions options, TimeProvider time, ILogger logger)
+    {
+        var tls = new SslClientAuthenticationOptions();
         if (options.CertFile is { } cert && options.KeyFile is { } key)
         {
-            handler.SslOptions.ClientCertificates = [X509Certificate2.CreateFromPemFile(cert, key)];
+            var client = new ReloadingFiles<X509Certificate2>(
+                [cert, key], () => HttpTlsConfigValidator.LoadServerCertificate(cert, key).Certificate, time, e => logger.TlsFilesRefused(cert, e.Message));
+            tls.LocalCertificateSelectionCallback = (_, _, _, _, _) => client.Current;
         }
 
         if (options.CaFile is { } caFile)
         {
-            handler.SslOptions.RemoteCertificateValidationCallback = TlsTrust.Callback(caFile, time);
+            tls.RemoteCertificateValidationCallback = TlsTrust.Callback(caFile, time, logger);
         }
 
-        return handler;
+        return tls;
     }
 }

@@ -6,7 +6,7 @@ using FailoverWatch.Processes;
 namespace FailoverWatch.LocalServers;
 
 /// <summary>
-/// A real 3-member etcd cluster on loopback (etcd-server from the machine), each member with its own ports and
+/// A real 3-member etcd cluster on loopback (or fewer members, or over https: <see cref="StartAsync"/>) (etcd-server from the machine), each member with its own ports and
 /// folder, fast elections (<c>--heartbeat-interval 100 --election-timeout 1000</c>). A member that cannot bind
 /// (a port taken between "free?" and bind) makes the whole cluster start again on other ports: the peer URLs
 /// are part of every member's initial configuration. Killed and removed on dispose whatever happened.
@@ -14,21 +14,29 @@ namespace FailoverWatch.LocalServers;
 /// </summary>
 internal sealed class LocalEtcdCluster : IAsyncDisposable
 {
-    private const int Members = 3;
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
+    private readonly int _size;
+    private readonly EtcdServerTls? _tls;
+    private readonly HttpClient _http;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "fw-etcd-" + Guid.NewGuid().ToString("N")[..10]);
     private readonly List<Member> _members = [];
 
-    private LocalEtcdCluster() => Directory.CreateDirectory(_directory);
+    private LocalEtcdCluster(int size, EtcdServerTls? tls)
+    {
+        (_size, _tls) = (size, tls);
+        var timeout = TimeSpan.FromSeconds(2);
+        _http = tls?.CreateClient(timeout) ?? new HttpClient { Timeout = timeout };
+        Directory.CreateDirectory(_directory);
+    }
 
     public IReadOnlyList<string> ClientUrls => [.. _members.Select(m => m.ClientUrl)];
 
     /// <summary>The endpoints as a YAML flow list.</summary>
     public string EndpointsYaml => MonitorConfigYaml.Endpoints(ClientUrls);
 
-    public static async Task<LocalEtcdCluster> StartAsync()
+    /// <param name="tls">Clients served over https only, each asked for a certificate; the peers stay plain http on loopback.</param>
+    public static async Task<LocalEtcdCluster> StartAsync(EtcdServerTls? tls = null, int members = 3)
     {
-        var cluster = new LocalEtcdCluster();
+        var cluster = new LocalEtcdCluster(members, tls);
         try
         {
             for (var attempt = 1; ; attempt++)
@@ -66,7 +74,7 @@ internal sealed class LocalEtcdCluster : IAsyncDisposable
         {
             try
             {
-                using var response = await Http.PostAsync(new Uri(_members[i].ClientUrl + "/v3/maintenance/status"), new StringContent("{}"));
+                using var response = await _http.PostAsync(new Uri(_members[i].ClientUrl + "/v3/maintenance/status"), new StringContent("{}"));
                 using var status = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
                 ids[i] = status.RootElement.GetProperty("header").GetProperty("member_id").GetString();
                 leader ??= status.RootElement.TryGetProperty("leader", out var named) ? named.GetString() : null;
@@ -85,7 +93,7 @@ internal sealed class LocalEtcdCluster : IAsyncDisposable
     {
         try
         {
-            return (await Http.GetStringAsync(new Uri(_members[index].ClientUrl + "/health"))).Contains("\"true\"", StringComparison.Ordinal);
+            return (await _http.GetStringAsync(new Uri(_members[index].ClientUrl + "/health"))).Contains("\"true\"", StringComparison.Ordinal);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
@@ -96,6 +104,7 @@ internal sealed class LocalEtcdCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await KillAllAsync();
+        _http.Dispose();
         try
         {
             Directory.Delete(_directory, recursive: true);
@@ -108,9 +117,9 @@ internal sealed class LocalEtcdCluster : IAsyncDisposable
     private async Task<bool> TryStartAsync(int attempt)
     {
         _members.Clear();
-        for (var i = 0; i < Members; i++)
+        for (var i = 0; i < _size; i++)
         {
-            _members.Add(new Member($"etcd{i}", OsUser.FreeLoopbackPort(), OsUser.FreeLoopbackPort(), Path.Combine(_directory, $"a{attempt}-etcd{i}")));
+            _members.Add(new Member($"etcd{i}", OsUser.FreeLoopbackPort(), OsUser.FreeLoopbackPort(), Path.Combine(_directory, $"a{attempt}-etcd{i}"), _tls));
         }
 
         var initialCluster = string.Join(",", _members.Select(m => $"{m.Name}={m.PeerUrl}"));
@@ -123,7 +132,7 @@ internal sealed class LocalEtcdCluster : IAsyncDisposable
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(30) && _members.All(m => !m.Process!.HasExited))
         {
-            if ((await Task.WhenAll(Enumerable.Range(0, Members).Select(IsHealthyAsync))).All(h => h))
+            if ((await Task.WhenAll(Enumerable.Range(0, _size).Select(IsHealthyAsync))).All(h => h))
             {
                 return true;
             }
@@ -149,11 +158,11 @@ internal sealed class LocalEtcdCluster : IAsyncDisposable
 
     private string Logs() => string.Join("\n", _members.Select(m => $"--- {m.Name}\n" + (File.Exists(m.LogPath) ? string.Join("\n", File.ReadLines(m.LogPath).TakeLast(15)) : "")));
 
-    private sealed class Member(string name, int clientPort, int peerPort, string dataDirectory)
+    private sealed class Member(string name, int clientPort, int peerPort, string dataDirectory, EtcdServerTls? tls)
     {
         public string Name { get; } = name;
 
-        public string ClientUrl { get; } = $"http://127.0.0.1:{clientPort}";
+        public string ClientUrl { get; } = $"{(tls is null ? "http" : "https")}://127.0.0.1:{clientPort}";
 
         public string PeerUrl { get; } = $"http://127.0.0.1:{peerPort}";
 
@@ -169,7 +178,7 @@ internal sealed class LocalEtcdCluster : IAsyncDisposable
                 "--listen-client-urls", ClientUrl, "--advertise-client-urls", ClientUrl,
                 "--listen-peer-urls", PeerUrl, "--initial-advertise-peer-urls", PeerUrl,
                 "--initial-cluster", initialCluster, "--initial-cluster-token", token, "--initial-cluster-state", "new",
-                "--heartbeat-interval", "100", "--election-timeout", "1000", "--log-level", "warn"])
+                "--heartbeat-interval", "100", "--election-timeout", "1000", "--log-level", "warn", .. tls?.Arguments ?? []])
             {
                 start.ArgumentList.Add(argument);
             }

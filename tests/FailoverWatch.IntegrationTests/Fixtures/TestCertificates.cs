@@ -7,15 +7,16 @@ namespace FailoverWatch.IntegrationTests.Fixtures;
 
 /// <summary>
 /// A throwaway CA and one server certificate for 127.0.0.1 signed by it (PEM, made by openssl as an operator
-/// would), plus a second CA that signed nothing: the wrong CA for a monitor that must refuse the others.
+/// would), plus a second CA that signed nothing unless asked: the wrong CA for a monitor that must refuse the others.
+/// Every certificate issued may serve and present itself as a client (etcd's <c>--client-cert-auth</c>).
 /// </summary>
 public sealed record TestCertificates(string CaFile, string CertFile, string KeyFile, string OtherCaFile)
 {
-    // "$1.pem" and "$1.key": a certificate for 127.0.0.1 of ca.pem and its key.
+    // "$1.pem" and "$1.key": a certificate for 127.0.0.1 of "$2.pem" and its key.
     private const string Issue = """
-        openssl req $ec -keyout "$1.key" -out "$1.csr" -subj /CN=127.0.0.1
-        printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > monitor.ext
-        openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile monitor.ext -out "$1.pem"
+        openssl req $ec -keyout "$1.key" -out "$1.csr" -subj "/CN=127.0.0.1/OU=$1"
+        printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n' > monitor.ext
+        openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key" -CAcreateserial -days 2 -extfile monitor.ext -out "$1.pem"
         """;
 
     private string Directory => Path.GetDirectoryName(CertFile)!;
@@ -35,14 +36,14 @@ public sealed record TestCertificates(string CaFile, string CertFile, string Key
     public async Task<string> RenewAsync()
     {
         var renewed = await IssueAsync("renewed");
-        File.Move(renewed + ".key", KeyFile, overwrite: true);
-        File.Move(renewed + ".pem", CertFile, overwrite: true);
+        File.Move(renewed.KeyFile, KeyFile, overwrite: true);
+        File.Move(renewed.CertFile, CertFile, overwrite: true);
         using var certificate = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(CertFile));
         return certificate.GetCertHashString();
     }
 
     /// <summary>A broken renewal: a new certificate renamed over the served one, its key never written.</summary>
-    public async Task BreakAsync() => File.Move(await IssueAsync("unkeyed") + ".pem", CertFile, overwrite: true);
+    public async Task BreakAsync() => File.Move((await IssueAsync("unkeyed")).CertFile, CertFile, overwrite: true);
 
     /// <summary>The thumbprint of the certificate served at <paramref name="address"/>, whoever signed it.</summary>
     public static async Task<string> ServedAsync(Uri address)
@@ -55,16 +56,18 @@ public sealed record TestCertificates(string CaFile, string CertFile, string Key
         return tls.RemoteCertificate!.GetCertHashString();
     }
 
-    private async Task<string> IssueAsync(string name)
+    /// <summary>A new pair named <paramref name="name"/> in the CA's folder, signed by ca.pem or, <paramref name="byOtherCa"/>, by other-ca.pem.</summary>
+    public async Task<(string CertFile, string KeyFile)> IssueAsync(string name, bool byOtherCa = false)
     {
-        await OpensslAsync(Issue, name);
-        return Path.Combine(Directory, name);
+        await OpensslAsync(Issue, name, byOtherCa ? "other-ca" : "ca");
+        var prefix = Path.Combine(Directory, name);
+        return (prefix + ".pem", prefix + ".key");
     }
 
-    private async Task OpensslAsync(string script, string name)
+    private async Task OpensslAsync(string script, string name, string ca = "ca")
     {
         var prelude = "set -e\nec=\"-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes\"\n";
-        var start = new ProcessStartInfo("/bin/sh", ["-c", prelude + script, "sh", name]) { WorkingDirectory = Directory, RedirectStandardError = true, RedirectStandardOutput = true };
+        var start = new ProcessStartInfo("/bin/sh", ["-c", prelude + script, "sh", name, ca]) { WorkingDirectory = Directory, RedirectStandardError = true, RedirectStandardOutput = true };
         using var openssl = Process.Start(start)!;
         var errors = openssl.StandardError.ReadToEndAsync();
         await openssl.StandardOutput.ReadToEndAsync();

@@ -28,6 +28,7 @@ public sealed partial class ConfigValidationTests
     [InlineData("  etcd: { endpoints: [\"http://a:2379\"], username: fw }", "coordination.etcd.password_file: username and password_file go together")]
     [InlineData("  etcd: { endpoints: [\"http://a:2379\"], username: fw, password_file: none }", "coordination.etcd.password_file: cannot load none")]
     [InlineData("  etcd: { endpoints: [\"http://a:2379\"], ca_file: ca.pem }", "coordination.etcd.endpoints[0]: must be https://")]
+    [InlineData("  etcd: { endpoints: [\"https://a:2379\", \"http://b:2379\"] }", "coordination.etcd.endpoints[1]: is http:// but endpoints[0] is not: all plain http:// or all https://")]
     [InlineData("  etcd: { endpoints: [\"https://a:2379\"], cert_file: c.pem }", "coordination.etcd.key_file: cert_file and key_file go together")]
     [InlineData("  etcd: { endpoints: [\"http://a:2379\"], lease: 5s }", "coordination.etcd.lease: unknown key")]
     public void each_bad_setting_is_one_line_naming_its_key(string coordination, string expected)
