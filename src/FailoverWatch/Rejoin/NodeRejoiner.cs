@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using FailoverWatch.LocalServers;
 using FailoverWatch.Monitoring;
@@ -38,6 +37,12 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
 
         using var lockHandle = StateFileLock.TryAcquire(Path.Combine(Parent, BaseName + ".rejoin"), out var holder)
             ?? throw new RejoinRefusedException($"another rejoin of {_pgdata} runs ({holder}): let it finish.");
+        if (RewindRun.RunningPid(RewindMarker) is { } pid)
+        {
+            throw new RejoinRefusedException(
+                $"a pg_rewind of {_pgdata} (pid {pid}) is still running: nothing was touched; let it finish (the host tries again after monitor.rejoin_retry), then run rejoin again.");
+        }
+
         if (File.Exists(RewindMarker))
         {
             throw new RejoinRefusedException(
@@ -165,8 +170,9 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
         (await RunToolAsync("pg_ctl", ["-D", _pgdata, "status"], ToolTimeout, cancellationToken)).ExitCode == 0;
 
     /// <summary>
-    /// pg_rewind with no time limit and no cancellation, in a session of its own: stopped half-way it leaves a
-    /// directory that cannot start, so not even a killed rejoin takes it down.
+    /// pg_rewind with no time limit and no cancellation, in a session of its own under <see cref="RewindRun"/>: stopped
+    /// half-way it leaves a directory that cannot start, so not even a killed rejoin takes it down, and a rewind that
+    /// finishes after its rejoin was killed still removes the marker.
     /// </summary>
     /// <returns>Null when rewound, else the sentence saying why pg_rewind could not fix the node and what to do.</returns>
     private async Task<string?> RewindAsync(CancellationToken cancellationToken)
@@ -182,9 +188,10 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
             arguments.Add("--restore-target-wal");
         }
 
-        await File.WriteAllTextAsync(RewindMarker, string.Create(CultureInfo.InvariantCulture, $"pg_rewind started {time.GetUtcNow():O} by pid {Environment.ProcessId}\n"), cancellationToken);
         progress.WriteLine("running pg_rewind");
-        var result = await RunToolAsync("pg_rewind", arguments, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        var (program, programArguments) = OsUser.AsServerAccount(binaries.Tool("pg_rewind"), arguments);
+        var result = await RunAsync(
+            "/bin/sh", RewindRun.ShellArguments(RewindMarker, Path.Combine(Parent, BaseName + ".rewind.log"), time.GetUtcNow(), program, programArguments), Timeout.InfiniteTimeSpan, CancellationToken.None);
         var output = result.StandardError + result.StandardOutput;
         if (!result.Succeeded && output.Contains("rewinding from last common checkpoint", StringComparison.Ordinal))
         {
@@ -301,6 +308,9 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
     private Task<ProcessResult> RunToolAsync(string tool, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var (fileName, args) = OsUser.AsServerAccount(binaries.Tool(tool), arguments);
-        return ExternalProcess.RunAsync(fileName, args, timeout, cancellationToken, new Dictionary<string, string> { ["TZ"] = "UTC" }, workingDirectory: Parent);
+        return RunAsync(fileName, args, timeout, cancellationToken);
     }
+
+    private Task<ProcessResult> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken) =>
+        ExternalProcess.RunAsync(fileName, arguments, timeout, cancellationToken, new Dictionary<string, string> { ["TZ"] = "UTC" }, workingDirectory: Parent);
 }
