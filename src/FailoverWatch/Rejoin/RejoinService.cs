@@ -93,22 +93,34 @@ internal sealed class RejoinService(
     /// <summary>Queued for the next tick's state write; null when the node has no rejoin_command.</summary>
     private PendingRejoin? Ask(string node, IncidentHandle incident)
     {
+        var pending = Prepare(node, incident);
+        if (pending is not null)
+        {
+            lock (_gate)
+            {
+                _asked[node] = pending;
+            }
+        }
+
+        return pending;
+    }
+
+    public PendingRejoin? Prepare(string node, IncidentHandle incident)
+    {
         if (!options.Cluster.HasRejoinCommand(node))
         {
             logger.NoRejoinCommand(node);
             return null;
         }
 
-        var pending = new PendingRejoin(node, time.GetUtcNow(), incident.Id);
         lock (_gate)
         {
-            _asked[node] = pending;
             _incidents[node] = incident;
             _done.Remove(node);
         }
 
         logger.RejoinQueued(node, store.Current.Primary ?? "?");
-        return pending;
+        return new PendingRejoin(node, time.GetUtcNow(), incident.Id);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
