@@ -37,6 +37,32 @@ public sealed class RejoinCommandTests
         Assert.Contains("the source is on timeline 1 and this node on 2", output, StringComparison.Ordinal);
         Assert.Equal(before, Snapshot(pg2));
 
+        // A rewind marker whose shell still runs (a rejoin killed by rejoin_timeout, its pg_rewind going on): wait for it,
+        // touching nothing; once that shell has gone without removing the marker, the rewind stopped half-way.
+        var marker = Path.Combine(Path.GetDirectoryName(pg2.DataDirectory)!, "data.rewind-in-progress");
+        using (var rewind = System.Diagnostics.Process.Start("/bin/sh", ["-c", "sleep 600", "sh", marker]))
+        {
+            try
+            {
+                await File.WriteAllTextAsync(marker, $"pg_rewind started 2026-01-01T00:00:00Z by pid {rewind.Id}\n");
+                before = Snapshot(pg2);
+                (exitCode, output) = await RejoinAsync(pg2, pg1, "--salvage-dir", salvage.Path);
+                Assert.Equal(1, exitCode);
+                Assert.Contains($"(pid {rewind.Id}) is still running", output, StringComparison.Ordinal);
+                Assert.Equal(before, Snapshot(pg2));
+            }
+            finally
+            {
+                rewind.Kill();
+                await rewind.WaitForExitAsync();
+            }
+        }
+
+        (exitCode, output) = await RejoinAsync(pg2, pg1, "--salvage-dir", salvage.Path);
+        Assert.Equal(1, exitCode);
+        Assert.Contains("did not finish", output, StringComparison.Ordinal);
+        File.Delete(marker);
+
         // Without checksums or wal_log_hints pg_rewind cannot work: said plainly, nothing touched.
         await pg1.StopAsync(CancellationToken.None);
         await pg1.RunToolAsync("pg_checksums", ["--disable", "-D", pg1.DataDirectory], CancellationToken.None);
