@@ -27,6 +27,12 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
     /// <summary>Left while pg_rewind runs: a directory it did not finish must not be started.</summary>
     public string RewindMarker => Path.Combine(Parent, BaseName + ".rewind-in-progress");
 
+    /// <summary>
+    /// The node's own configuration files, kept until it streams: a rejoin killed after pg_rewind replaced them with
+    /// the source's (<c>monitor.rejoin_timeout</c>) puts them back at its next run.
+    /// </summary>
+    private string KeptConfig => Path.Combine(Parent, BaseName + ".rejoin-config");
+
     public async Task<RejoinOutcome> RunAsync(CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
@@ -63,8 +69,10 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
         }
 
         var source = new RejoinSource(request.Source);
-        var (fork, history) = await CheckSourceAsync(source, local, cancellationToken);
-        progress.WriteLine($"source is the primary on timeline {history.Timeline}; this node left at {fork} from timeline {local.Timeline}");
+        var branch = await CheckSourceAsync(source, local, cancellationToken);
+        progress.WriteLine(branch is { } left
+            ? $"source is the primary on timeline {left.History.Timeline}; this node left at {left.Fork} from timeline {local.Timeline}"
+            : $"this node was rewound to the source's timeline {local.Timeline} by a rejoin that did not finish; its own configuration goes back");
 
         if (running)
         {
@@ -73,9 +81,11 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
             local = await ControlDataAsync(cancellationToken);
         }
 
-        var salvage = await new WalSalvage(binaries, _pgdata, request.Node, request.SalvageDirectory, time)
-            .SaveAsync(local.Timeline, fork, history.Bytes, history.Timeline, source, cancellationToken);
-        var kept = KeepConfigFiles();
+        var salvage = branch is { } diverged
+            ? await new WalSalvage(binaries, _pgdata, request.Node, request.SalvageDirectory, time)
+                .SaveAsync(local.Timeline, diverged.Fork, diverged.History.Bytes, diverged.History.Timeline, source, cancellationToken)
+            : null;
+        var kept = await KeepConfigFilesAsync(resumed: branch is null, cancellationToken);
         string? movedAside = null;
         if (salvage is not null)
         {
@@ -89,6 +99,7 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
         await RestoreConfigFilesAsync(kept, cancellationToken);
         await StartAsync(cancellationToken);
         await WaitForStreamingAsync(source, cancellationToken);
+        Directory.Delete(KeptConfig, recursive: true);
         return new RejoinOutcome(request.Node, salvage is not null && movedAside is null, Math.Round(time.GetElapsedTime(started).TotalSeconds, 1), salvage, movedAside);
     }
 
@@ -110,7 +121,8 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
 
     public static string ToJson(RejoinOutcome outcome) => JsonSerializer.Serialize(outcome, RejoinJsonContext.Default.RejoinOutcome);
 
-    private async Task<(Lsn Fork, (int Timeline, byte[] Bytes) History)> CheckSourceAsync(RejoinSource source, ControlData local, CancellationToken cancellationToken)
+    /// <returns>Where this node left the source's history; null when a rejoin that did not finish rewound it already.</returns>
+    private async Task<(Lsn Fork, (int Timeline, byte[] Bytes) History)?> CheckSourceAsync(RejoinSource source, ControlData local, CancellationToken cancellationToken)
     {
         RejoinSource.Facts facts;
         try
@@ -131,6 +143,12 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
         {
             throw new RejoinRefusedException(
                 $"the source belongs to another cluster (system identifier {facts.SystemIdentifier}, this node {local.SystemIdentifier}): nothing was touched; point --source at this cluster's primary.");
+        }
+
+        // Only pg_rewind brings this node onto the source's timeline while its rejoin keeps its configuration aside.
+        if (facts.Timeline == local.Timeline && Directory.Exists(KeptConfig))
+        {
+            return null;
         }
 
         if (facts.Timeline <= local.Timeline)
@@ -216,8 +234,35 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
         return result.Succeeded && result.StandardOutput.Trim().Length > 0;
     }
 
-    private Dictionary<string, byte[]> KeepConfigFiles() =>
-        OwnConfigFiles.Select(name => Path.Combine(_pgdata, name)).Where(File.Exists).ToDictionary(path => path, File.ReadAllBytes);
+    /// <summary>
+    /// The node's own files: read from <see cref="KeptConfig"/> when a rejoin that rewound this node kept them there,
+    /// else read from PGDATA (pg_rewind has not replaced them: any copy kept by a rejoin that failed earlier is stale,
+    /// and an operator may have changed them since) and kept there now.
+    /// </summary>
+    private async Task<Dictionary<string, byte[]>> KeepConfigFilesAsync(bool resumed, CancellationToken cancellationToken)
+    {
+        if (resumed)
+        {
+            return Directory.GetFiles(KeptConfig).ToDictionary(path => Path.Combine(_pgdata, Path.GetFileName(path)), File.ReadAllBytes);
+        }
+
+        var kept = OwnConfigFiles.Select(name => Path.Combine(_pgdata, name)).Where(File.Exists).ToDictionary(path => path, File.ReadAllBytes);
+        var writing = KeptConfig + ".new";
+        foreach (var stale in new[] { writing, KeptConfig }.Where(Directory.Exists))
+        {
+            Directory.Delete(stale, recursive: true);
+        }
+
+        Directory.CreateDirectory(writing);
+        foreach (var (path, bytes) in kept)
+        {
+            await File.WriteAllBytesAsync(Path.Combine(writing, Path.GetFileName(path)), bytes, cancellationToken);
+        }
+
+        // Whole or not at all: a half-written copy would lose the files missing from it.
+        Directory.Move(writing, KeptConfig);
+        return kept;
+    }
 
     /// <summary>
     /// Puts back the node's own configuration, which pg_rewind replaced with the source's (its port, its
