@@ -37,6 +37,32 @@ public sealed class RejoinCommandTests
         Assert.Contains("the source is on timeline 1 and this node on 2", output, StringComparison.Ordinal);
         Assert.Equal(before, Snapshot(pg2));
 
+        // A rewind marker whose shell still runs (a rejoin killed by rejoin_timeout, its pg_rewind going on): wait for it,
+        // touching nothing; once that shell has gone without removing the marker, the rewind stopped half-way.
+        var marker = Path.Combine(Path.GetDirectoryName(pg2.DataDirectory)!, "data.rewind-in-progress");
+        using (var rewind = System.Diagnostics.Process.Start("/bin/sh", ["-c", "sleep 600", "sh", marker]))
+        {
+            try
+            {
+                await File.WriteAllTextAsync(marker, $"pg_rewind started 2026-01-01T00:00:00Z by pid {rewind.Id}\n");
+                before = Snapshot(pg2);
+                (exitCode, output) = await RejoinAsync(pg2, pg1, "--salvage-dir", salvage.Path);
+                Assert.Equal(1, exitCode);
+                Assert.Contains($"(pid {rewind.Id}) is still running", output, StringComparison.Ordinal);
+                Assert.Equal(before, Snapshot(pg2));
+            }
+            finally
+            {
+                rewind.Kill();
+                await rewind.WaitForExitAsync();
+            }
+        }
+
+        (exitCode, output) = await RejoinAsync(pg2, pg1, "--salvage-dir", salvage.Path);
+        Assert.Equal(1, exitCode);
+        Assert.Contains("did not finish", output, StringComparison.Ordinal);
+        File.Delete(marker);
+
         // Without checksums or wal_log_hints pg_rewind cannot work: said plainly, nothing touched.
         await pg1.StopAsync(CancellationToken.None);
         await pg1.RunToolAsync("pg_checksums", ["--disable", "-D", pg1.DataDirectory], CancellationToken.None);
@@ -90,32 +116,39 @@ public sealed class RejoinCommandTests
         await pg2.ExecuteAsync("INSERT INTO lost_rows VALUES (-1)", CancellationToken.None);
         AddPreallocatedSegments(pg1);
 
-        Task<(int ExitCode, string Output)> RejoinPg1Async(string salvageDirectory) => MonitorProcess.RunCliAsync(
-            "rejoin", "--pgdata", pg1.DataDirectory, "--node", "pg1", "--config-file", configFile, "--start-command", start, "--salvage-dir", salvageDirectory,
+        Task<(int ExitCode, string Output)> RejoinPg1Async(string salvageDirectory, string startCommand) => MonitorProcess.RunCliAsync(
+            "rejoin", "--pgdata", pg1.DataDirectory, "--node", "pg1", "--config-file", configFile, "--start-command", startCommand, "--salvage-dir", salvageDirectory,
             "--stream-timeout", "60s", "--source", string.Create(CultureInfo.InvariantCulture, $"host=127.0.0.1 port={pg2.Port} user=postgres dbname=postgres"));
 
         // A salvage that cannot be written stops the rejoin before anything is rewound.
         var before = Snapshot(pg1);
-        var (refused, refusal) = await RejoinPg1Async("/dev/null/salvage");
+        var (refused, refusal) = await RejoinPg1Async("/dev/null/salvage", start);
         Assert.Equal(1, refused);
         Assert.Contains("so nothing was rewound", refusal, StringComparison.Ordinal);
         Assert.Equal(before, Snapshot(pg1));
 
-        var (exitCode, output) = await RejoinPg1Async(salvage.Path);
+        // Killed once pg_rewind has done its work (by its start command here, as monitor.rejoin_timeout kills a rejoin): the
+        // rewind's marker is gone, and the next rejoin puts the node's own configuration back and starts it, not refusing a
+        // node already on the source's timeline.
+        var killedOnce = Path.Combine(Path.GetDirectoryName(pg1.DataDirectory)!, "killed-once");
+        var (killed, progress) = await RejoinPg1Async(salvage.Path, $"test -e {killedOnce} || {{ touch {killedOnce}; kill -9 $PPID; exit 1; }}; {start}");
+        Assert.True(killed != 0 && File.Exists(killedOnce), progress);
+        Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(pg1.DataDirectory)!, "data.rewind-in-progress")));
+        var (exitCode, output) = await RejoinPg1Async(salvage.Path, start);
 
         Assert.True(exitCode == 0, output + await ServerLogAsync(pg1));
-        var outcome = LastJsonLine(output);
-        Assert.True(outcome.GetProperty("rewound").GetBoolean());
-        var saved = outcome.GetProperty("salvage");
-        Assert.True(saved.GetProperty("commits").GetInt32() >= LostCommits, output);
-        Assert.Contains("postgres.public.lost_rows", saved.GetProperty("relations").EnumerateArray().Select(r => r.GetString()));
-        Assert.True(saved.GetProperty("bytes").GetInt64() > 0);
-        var folder = saved.GetProperty("dir").GetString()!;
+        Assert.Contains("by a rejoin that did not finish", output, StringComparison.Ordinal);
+        Assert.False(LastJsonLine(output).GetProperty("rewound").GetBoolean());
+        var saved = System.Text.RegularExpressions.Regex.Match(progress, @"saved (\d+) commits past the fork to (\S+)");
+        Assert.True(saved.Success && int.Parse(saved.Groups[1].Value, CultureInfo.InvariantCulture) >= LostCommits, progress);
+        var folder = saved.Groups[2].Value;
         Assert.StartsWith(salvage.Path, folder, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(folder, "wal", "00000002.history")));
         Assert.Contains(Directory.GetFiles(Path.Combine(folder, "wal")), f => Path.GetFileName(f).StartsWith("00000001", StringComparison.Ordinal));
-        Assert.Contains("commits past the fork", await File.ReadAllTextAsync(Path.Combine(folder, "summary.txt")), StringComparison.Ordinal);
-        Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(pg1.DataDirectory)!, "data.rewind-in-progress")));
+        var summary = await File.ReadAllTextAsync(Path.Combine(folder, "summary.txt"));
+        Assert.Contains("commits past the fork", summary, StringComparison.Ordinal);
+        Assert.Contains("postgres.public.lost_rows", summary, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(Path.GetDirectoryName(pg1.DataDirectory)!, "data.rejoin-config")));
 
         await AssertStreamsAsync(pg1, pg2);
         await Wait.UntilAsync(

@@ -1,4 +1,5 @@
 using FailoverWatch.IntegrationTests.Fixtures;
+using FailoverWatch.State;
 
 namespace FailoverWatch.IntegrationTests;
 
@@ -43,22 +44,26 @@ public sealed class SwitchoverTests
     }
 
     [Fact]
-    public async Task a_switchover_that_promoted_reports_done_when_the_old_primarys_rejoin_cannot_be_saved_and_that_rejoin_runs_once_it_can()
+    public async Task a_monitor_killed_during_the_switchovers_hook_leaves_the_old_primarys_rejoin_saved_with_the_new_primary_and_a_restarted_one_runs_it()
     {
-        // The hook breaks the state file between the switchover's record of the new primary and its rejoin request.
+        // The hook kills the monitor (its parent) once: after the switchover recorded pg2, before the switchover's end.
+        // pg1's rejoin_command fails until the restart, so a rejoin the killed monitor may start first takes nothing out.
         await using var cluster = await TestCluster.StartAsync(
-            "probe_interval: 500ms\nprobe_timeout: 1s",
-            onFailoverHook: c => $"rm -f {c.StatePath} && mkdir {c.StatePath}",
-            pg1RejoinCommand: c => c.RecordTo("rejoin-pg1"));
-        await using var monitor = await MonitorProcess.StartAsync(cluster);
-        await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
+            "probe_interval: 500ms\nprobe_timeout: 1s\nrejoin_retry: 5s",
+            onFailoverHook: c => $"test -e {c.File("killed")} || {{ touch {c.File("killed")}; kill -9 $PPID; }}",
+            pg1RejoinCommand: c => $"test -e {c.File("restarted")} && {c.RecordTo("rejoin-pg1")}");
+        await using (var monitor = await MonitorProcess.StartAsync(cluster))
+        {
+            await FailoverTests.WaitForPrimaryAsync(monitor, "pg1");
+            await MonitorProcess.RunCliAsync("switchover", "--config", cluster.ConfigPath, "--to", "pg2");
+            await Wait.UntilAsync(() => Task.FromResult(monitor.HasExited), TimeSpan.FromSeconds(30), "the hook killed the monitor");
+        }
 
-        var (exit, output) = await MonitorProcess.RunCliAsync("switchover", "--config", cluster.ConfigPath, "--to", "pg2");
-
-        Assert.True(exit == 0, output + monitor.Output);
-        Assert.True(Directory.Exists(cluster.StatePath), monitor.Output);
-        Assert.Null(cluster.Marker("rejoin-pg1"));
-        Directory.Delete(cluster.StatePath);
-        await Wait.UntilAsync(() => Task.FromResult(cluster.Marker("rejoin-pg1") is not null), TimeSpan.FromSeconds(30), "pg1's rejoin_command ran once the state took its request");
+        var state = FailoverStateStore.Load(cluster.StatePath);
+        Assert.Equal("pg2", state.Primary);
+        Assert.Contains(state.Rejoins, r => r.Node == "pg1");
+        await File.WriteAllTextAsync(cluster.File("restarted"), "");
+        await using var restarted = await MonitorProcess.StartAsync(cluster);
+        await Wait.UntilAsync(() => Task.FromResult(cluster.Marker("rejoin-pg1") is not null), TimeSpan.FromSeconds(30), "the restarted monitor ran pg1's rejoin_command");
     }
 }

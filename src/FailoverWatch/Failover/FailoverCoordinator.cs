@@ -114,10 +114,13 @@ internal sealed class FailoverCoordinator(
     /// <summary>How a round carries out a <see cref="QuorumSwitchover"/>: the switchover's steps, under the lock the round holds.</summary>
     public void UseSwitchover(Func<string, CancellationToken, Task<SwitchoverResult>> switchover) => _switchover = switchover;
 
-    public async Task RecordSwitchoverAsync(string from, string to, CancellationToken cancellationToken)
+    /// <param name="rejoin">The old primary's rejoin, written with the new primary: no crash can leave one without the other.</param>
+    public async Task RecordSwitchoverAsync(string from, string to, PendingRejoin? rejoin, CancellationToken cancellationToken)
     {
         var record = new FailoverRecord(from, to, time.GetUtcNow(), FailoverResults.Promoted, "switchover");
-        PublishState(await store.UpdateAsync(s => s with { Primary = to, History = [.. s.History, record], Replication = s.Replication.ForNewPrimary(record.At) }, cancellationToken));
+        PublishState(await store.UpdateAsync(
+            s => s with { Primary = to, History = [.. s.History, record], Replication = s.Replication.ForNewPrimary(record.At), Rejoins = rejoin is null ? s.Rejoins : [.. s.Rejoins.Where(p => p.Node != from), rejoin] },
+            cancellationToken));
         _health = PrimaryHealth.Initial;
     }
 

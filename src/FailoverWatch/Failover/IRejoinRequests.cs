@@ -1,4 +1,5 @@
 using FailoverWatch.Incidents;
+using FailoverWatch.State;
 
 namespace FailoverWatch.Failover;
 
@@ -11,6 +12,12 @@ internal interface IRejoinRequests
     /// stays queued and its write is tried again.
     /// </summary>
     Task RequestAsync(string node, IncidentHandle incident, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The request for <paramref name="node"/>'s rejoin for the caller to write into the state itself, in the same
+    /// write as what makes it due (a switchover's new primary); null when the node has no rejoin_command.
+    /// </summary>
+    PendingRejoin? Prepare(string node, IncidentHandle incident);
 
     /// <summary>Whether a rejoin of <paramref name="node"/> is asked for, pending (a retry included) or running.</summary>
     bool IsRejoining(string node);

@@ -165,24 +165,13 @@ internal sealed class SwitchoverService(
             return $"promotion of {target} failed: {error}; {primary} is stopped";
         }
 
-        await coordinator.RecordSwitchoverAsync(primary, target, cancellationToken);
+        // The old primary's rejoin is written with the new primary, so a monitor killed at any later point (during the
+        // hook, say) still brings it back. It may run beside the hook and the checkpoint: the old primary is stopped and
+        // nothing else touches it, and the rejoin checkpoints its source itself when it needs to.
+        await coordinator.RecordSwitchoverAsync(primary, target, rejoins?.Prepare(primary, incident), cancellationToken);
         await Task.WhenAll(
             commands.RunAsync(ClusterCommandRunner.OnFailover, options.Hooks.OnFailover, target, ClusterCommandRunner.SwitchoverEvent, primary, target, cancellationToken),
             coordinator.CheckpointNewPrimaryAsync(target, cancellationToken));
-        if (rejoins is not null)
-        {
-            try
-            {
-                // Saved before the switchover reports done: a monitor killed right after still brings the old primary back.
-                await rejoins.RequestAsync(primary, incident, cancellationToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                // Promoted and recorded, so the switchover is done: the request stays queued and the rejoin service saves it.
-                logger.SwitchoverRejoinNotSaved(primary, e);
-            }
-        }
-
         return null;
     }
 

@@ -86,9 +86,6 @@ internal static partial class LogMessages
     [LoggerMessage(1300, LogLevel.Information, "Switchover: {Step}")]
     public static partial void SwitchoverStep(this ILogger logger, string step);
 
-    [LoggerMessage(1301, LogLevel.Warning, "Switchover done, but the rejoin of {Node} could not be written to the state; it stays queued on this monitor and is written at a later tick while it leads")]
-    public static partial void SwitchoverRejoinNotSaved(this ILogger logger, string node, Exception exception);
-
     // Failover hardening (issue 9): 1500-1599.
     [LoggerMessage(1500, LogLevel.Warning, "Configuration: {Warning}")]
     public static partial void ConfigWarning(this ILogger logger, string warning);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using FailoverWatch.LocalServers;
 using FailoverWatch.Monitoring;
@@ -28,6 +27,12 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
     /// <summary>Left while pg_rewind runs: a directory it did not finish must not be started.</summary>
     public string RewindMarker => Path.Combine(Parent, BaseName + ".rewind-in-progress");
 
+    /// <summary>
+    /// The node's own configuration files, kept until it streams: a rejoin killed after pg_rewind replaced them with
+    /// the source's (<c>monitor.rejoin_timeout</c>) puts them back at its next run.
+    /// </summary>
+    private string KeptConfig => Path.Combine(Parent, BaseName + ".rejoin-config");
+
     public async Task<RejoinOutcome> RunAsync(CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
@@ -38,6 +43,12 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
 
         using var lockHandle = StateFileLock.TryAcquire(Path.Combine(Parent, BaseName + ".rejoin"), out var holder)
             ?? throw new RejoinRefusedException($"another rejoin of {_pgdata} runs ({holder}): let it finish.");
+        if (RewindRun.RunningPid(RewindMarker) is { } pid)
+        {
+            throw new RejoinRefusedException(
+                $"a pg_rewind of {_pgdata} (pid {pid}) is still running: nothing was touched; let it finish (the host tries again after monitor.rejoin_retry), then run rejoin again.");
+        }
+
         if (File.Exists(RewindMarker))
         {
             throw new RejoinRefusedException(
@@ -58,8 +69,10 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
         }
 
         var source = new RejoinSource(request.Source);
-        var (fork, history) = await CheckSourceAsync(source, local, cancellationToken);
-        progress.WriteLine($"source is the primary on timeline {history.Timeline}; this node left at {fork} from timeline {local.Timeline}");
+        var branch = await CheckSourceAsync(source, local, cancellationToken);
+        progress.WriteLine(branch is { } left
+            ? $"source is the primary on timeline {left.History.Timeline}; this node left at {left.Fork} from timeline {local.Timeline}"
+            : $"this node was rewound to the source's timeline {local.Timeline} by a rejoin that did not finish; its own configuration goes back");
 
         if (running)
         {
@@ -68,9 +81,11 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
             local = await ControlDataAsync(cancellationToken);
         }
 
-        var salvage = await new WalSalvage(binaries, _pgdata, request.Node, request.SalvageDirectory, time)
-            .SaveAsync(local.Timeline, fork, history.Bytes, history.Timeline, source, cancellationToken);
-        var kept = KeepConfigFiles();
+        var salvage = branch is { } diverged
+            ? await new WalSalvage(binaries, _pgdata, request.Node, request.SalvageDirectory, time)
+                .SaveAsync(local.Timeline, diverged.Fork, diverged.History.Bytes, diverged.History.Timeline, source, cancellationToken)
+            : null;
+        var kept = await KeepConfigFilesAsync(resumed: branch is null, cancellationToken);
         string? movedAside = null;
         if (salvage is not null)
         {
@@ -84,6 +99,7 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
         await RestoreConfigFilesAsync(kept, cancellationToken);
         await StartAsync(cancellationToken);
         await WaitForStreamingAsync(source, cancellationToken);
+        Directory.Delete(KeptConfig, recursive: true);
         return new RejoinOutcome(request.Node, salvage is not null && movedAside is null, Math.Round(time.GetElapsedTime(started).TotalSeconds, 1), salvage, movedAside);
     }
 
@@ -105,7 +121,8 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
 
     public static string ToJson(RejoinOutcome outcome) => JsonSerializer.Serialize(outcome, RejoinJsonContext.Default.RejoinOutcome);
 
-    private async Task<(Lsn Fork, (int Timeline, byte[] Bytes) History)> CheckSourceAsync(RejoinSource source, ControlData local, CancellationToken cancellationToken)
+    /// <returns>Where this node left the source's history; null when a rejoin that did not finish rewound it already.</returns>
+    private async Task<(Lsn Fork, (int Timeline, byte[] Bytes) History)?> CheckSourceAsync(RejoinSource source, ControlData local, CancellationToken cancellationToken)
     {
         RejoinSource.Facts facts;
         try
@@ -126,6 +143,12 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
         {
             throw new RejoinRefusedException(
                 $"the source belongs to another cluster (system identifier {facts.SystemIdentifier}, this node {local.SystemIdentifier}): nothing was touched; point --source at this cluster's primary.");
+        }
+
+        // Only pg_rewind brings this node onto the source's timeline while its rejoin keeps its configuration aside.
+        if (facts.Timeline == local.Timeline && Directory.Exists(KeptConfig))
+        {
+            return null;
         }
 
         if (facts.Timeline <= local.Timeline)
@@ -165,8 +188,9 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
         (await RunToolAsync("pg_ctl", ["-D", _pgdata, "status"], ToolTimeout, cancellationToken)).ExitCode == 0;
 
     /// <summary>
-    /// pg_rewind with no time limit and no cancellation, in a session of its own: stopped half-way it leaves a
-    /// directory that cannot start, so not even a killed rejoin takes it down.
+    /// pg_rewind with no time limit and no cancellation, in a session of its own under <see cref="RewindRun"/>: stopped
+    /// half-way it leaves a directory that cannot start, so not even a killed rejoin takes it down, and a rewind that
+    /// finishes after its rejoin was killed still removes the marker.
     /// </summary>
     /// <returns>Null when rewound, else the sentence saying why pg_rewind could not fix the node and what to do.</returns>
     private async Task<string?> RewindAsync(CancellationToken cancellationToken)
@@ -182,9 +206,10 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
             arguments.Add("--restore-target-wal");
         }
 
-        await File.WriteAllTextAsync(RewindMarker, string.Create(CultureInfo.InvariantCulture, $"pg_rewind started {time.GetUtcNow():O} by pid {Environment.ProcessId}\n"), cancellationToken);
         progress.WriteLine("running pg_rewind");
-        var result = await RunToolAsync("pg_rewind", arguments, Timeout.InfiniteTimeSpan, CancellationToken.None);
+        var (program, programArguments) = OsUser.AsServerAccount(binaries.Tool("pg_rewind"), arguments);
+        var result = await RunAsync(
+            "/bin/sh", RewindRun.ShellArguments(RewindMarker, Path.Combine(Parent, BaseName + ".rewind.log"), time.GetUtcNow(), program, programArguments), Timeout.InfiniteTimeSpan, CancellationToken.None);
         var output = result.StandardError + result.StandardOutput;
         if (!result.Succeeded && output.Contains("rewinding from last common checkpoint", StringComparison.Ordinal))
         {
@@ -209,8 +234,35 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
         return result.Succeeded && result.StandardOutput.Trim().Length > 0;
     }
 
-    private Dictionary<string, byte[]> KeepConfigFiles() =>
-        OwnConfigFiles.Select(name => Path.Combine(_pgdata, name)).Where(File.Exists).ToDictionary(path => path, File.ReadAllBytes);
+    /// <summary>
+    /// The node's own files: read from <see cref="KeptConfig"/> when a rejoin that rewound this node kept them there,
+    /// else read from PGDATA (pg_rewind has not replaced them: any copy kept by a rejoin that failed earlier is stale,
+    /// and an operator may have changed them since) and kept there now.
+    /// </summary>
+    private async Task<Dictionary<string, byte[]>> KeepConfigFilesAsync(bool resumed, CancellationToken cancellationToken)
+    {
+        if (resumed)
+        {
+            return Directory.GetFiles(KeptConfig).ToDictionary(path => Path.Combine(_pgdata, Path.GetFileName(path)), File.ReadAllBytes);
+        }
+
+        var kept = OwnConfigFiles.Select(name => Path.Combine(_pgdata, name)).Where(File.Exists).ToDictionary(path => path, File.ReadAllBytes);
+        var writing = KeptConfig + ".new";
+        foreach (var stale in new[] { writing, KeptConfig }.Where(Directory.Exists))
+        {
+            Directory.Delete(stale, recursive: true);
+        }
+
+        Directory.CreateDirectory(writing);
+        foreach (var (path, bytes) in kept)
+        {
+            await File.WriteAllBytesAsync(Path.Combine(writing, Path.GetFileName(path)), bytes, cancellationToken);
+        }
+
+        // Whole or not at all: a half-written copy would lose the files missing from it.
+        Directory.Move(writing, KeptConfig);
+        return kept;
+    }
 
     /// <summary>
     /// Puts back the node's own configuration, which pg_rewind replaced with the source's (its port, its
@@ -301,6 +353,9 @@ internal sealed class NodeRejoiner(RejoinRequest request, PostgresBinaries binar
     private Task<ProcessResult> RunToolAsync(string tool, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var (fileName, args) = OsUser.AsServerAccount(binaries.Tool(tool), arguments);
-        return ExternalProcess.RunAsync(fileName, args, timeout, cancellationToken, new Dictionary<string, string> { ["TZ"] = "UTC" }, workingDirectory: Parent);
+        return RunAsync(fileName, args, timeout, cancellationToken);
     }
+
+    private Task<ProcessResult> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken) =>
+        ExternalProcess.RunAsync(fileName, arguments, timeout, cancellationToken, new Dictionary<string, string> { ["TZ"] = "UTC" }, workingDirectory: Parent);
 }

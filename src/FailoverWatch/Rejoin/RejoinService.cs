@@ -82,16 +82,48 @@ internal sealed class RejoinService(
 
     public bool IsRejoining(string node)
     {
-        var saved = store.Current.Rejoins.Any(r => r.Node == node);
+        // _asked before the state: a request goes into the state first and out of _asked after, so it is never missed between the two.
+        bool asked;
         lock (_gate)
         {
-            return _running == node || _asked.ContainsKey(node)
-                || (saved && !_done.Contains(node) && options.Cluster.HasRejoinCommand(node));
+            if (_running == node)
+            {
+                return true;
+            }
+
+            asked = _asked.ContainsKey(node);
+        }
+
+        // A node made primary since its rejoin was asked for needs none: its entry goes at the next save.
+        var state = store.Current;
+        if (state.Primary == node)
+        {
+            return false;
+        }
+
+        var saved = state.Rejoins.Any(r => r.Node == node);
+        lock (_gate)
+        {
+            return asked || (saved && !_done.Contains(node) && options.Cluster.HasRejoinCommand(node));
         }
     }
 
     /// <summary>Queued for the next tick's state write; null when the node has no rejoin_command.</summary>
     private PendingRejoin? Ask(string node, IncidentHandle incident)
+    {
+        var pending = Prepare(node, incident);
+        if (pending is not null)
+        {
+            lock (_gate)
+            {
+                _asked[node] = pending;
+            }
+        }
+
+        return pending;
+    }
+
+    public PendingRejoin? Prepare(string node, IncidentHandle incident)
     {
         if (!options.Cluster.HasRejoinCommand(node))
         {
@@ -99,16 +131,14 @@ internal sealed class RejoinService(
             return null;
         }
 
-        var pending = new PendingRejoin(node, time.GetUtcNow(), incident.Id);
         lock (_gate)
         {
-            _asked[node] = pending;
             _incidents[node] = incident;
             _done.Remove(node);
         }
 
         logger.RejoinQueued(node, store.Current.Primary ?? "?");
-        return pending;
+        return new PendingRejoin(node, time.GetUtcNow(), incident.Id);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -197,7 +227,7 @@ internal sealed class RejoinService(
 
     /// <summary>
     /// Writes what was asked for into the state (only the leader acts on it, and only the leader asks), and takes out
-    /// the rejoins done whose removal failed before. A write that fails is tried on the next tick.
+    /// the rejoins done whose removal failed before and any of the recorded primary. A write that fails is tried on the next tick.
     /// </summary>
     private async Task SaveAsync(CancellationToken cancellationToken)
     {
@@ -208,7 +238,8 @@ internal sealed class RejoinService(
             (asked, done) = ([.. _asked.Values], [.. _done]);
         }
 
-        if ((asked.Count == 0 && done.Count == 0) || !_leadership.IsLeader)
+        var state = store.Current;
+        if ((asked.Count == 0 && done.Count == 0 && !state.Rejoins.Any(p => p.Node == state.Primary)) || !_leadership.IsLeader)
         {
             return;
         }
@@ -341,7 +372,8 @@ internal sealed class RejoinService(
     {
         try
         {
-            await store.UpdateAsync(s => s with { Rejoins = change(s.Rejoins) }, cancellationToken);
+            // Never one of the recorded primary (a node asked for, then promoted): it would never run, yet count as rejoining.
+            await store.UpdateAsync(s => s with { Rejoins = [.. change(s.Rejoins).Where(p => p.Node != s.Primary)] }, cancellationToken);
             return true;
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

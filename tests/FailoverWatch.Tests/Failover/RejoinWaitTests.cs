@@ -70,5 +70,7 @@ public sealed class RejoinWaitTests
         public Task RequestAsync(string node, IncidentHandle incident, CancellationToken cancellationToken) => Task.CompletedTask;
 
         public bool IsRejoining(string node) => rejoining();
+
+        public FailoverWatch.State.PendingRejoin? Prepare(string node, IncidentHandle incident) => null;
     }
 }

@@ -165,6 +165,21 @@ public sealed class RejoinServiceTests : IAsyncDisposable
         await service.StopAsync(CancellationToken.None);
     }
 
+    [Fact]
+    public async Task a_pending_rejoin_of_a_node_that_has_become_the_primary_is_dropped_and_never_counts_as_rejoining()
+    {
+        // pg3 was asked for, then promoted by a failover; pg1's request stands.
+        await _store.UpdateAsync(s => s with { Primary = "pg3", Rejoins = [new("pg3", Now, null), new("pg1", Now.AddHours(1), null)] }, CancellationToken.None);
+        Assert.False(_service.IsRejoining("pg3"));
+        Assert.True(_service.IsRejoining("pg1"));
+
+        await _service.StartAsync(CancellationToken.None);
+        await UntilAsync(() => _store.Current.Rejoins.All(r => r.Node != "pg3"), "pg3's entry dropped");
+        Assert.Equal("pg1", Assert.Single(FailoverStateStore.Load(File("state.json")).Rejoins).Node);
+        Assert.False(_service.IsRejoining("pg3"));
+        Assert.Equal(0, Rejoins("pg3", "failed") + Rejoins("pg3", "streaming"));
+    }
+
     private double Rejoins(string node, string result) => _metrics.Rejoins.Get("test", node, result);
 
     /// <summary>Moves the fake clock a second at a time, giving the service's loop real time to run each tick.</summary>
