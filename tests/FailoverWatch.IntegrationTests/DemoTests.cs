@@ -13,7 +13,7 @@ public sealed partial class DemoTests
     [Fact]
     public async Task demo_fails_over_and_ctrl_c_removes_everything()
     {
-        using var demo = MonitorProcess.StartCli("demo", "--failover-after", "5s");
+        using var demo = MonitorProcess.StartCliAsFromTerminal("demo", "--failover-after", "5s");
         var output = new StringBuilder();
         string Output()
         {
@@ -60,7 +60,7 @@ public sealed partial class DemoTests
             var stopping = System.Diagnostics.Stopwatch.StartNew();
             try
             {
-                await Wait.UntilAsync(() => demo.HasExited, TimeSpan.FromSeconds(120), "the demo's exit after Ctrl-C");
+                await Wait.UntilAsync(() => demo.HasExited, TimeSpan.FromSeconds(60), "the demo's exit after Ctrl-C");
             }
             catch (TimeoutException e)
             {

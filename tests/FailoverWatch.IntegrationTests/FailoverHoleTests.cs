@@ -196,7 +196,8 @@ public sealed class FailoverHoleTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await monitor.GetAsync("primary/pg1")).StatusCode);
         Assert.Equal(JsonValueKind.Null, (await monitor.StatusAsync()).GetProperty("primary").ValueKind);
 
-        await cluster.Pair.Standby.ExecuteAsync("SELECT pg_promote()", CancellationToken.None);
+        // Not waiting for the promotion to finish: the monitor may fence pg2 (stop it) before pg_promote() returns.
+        await cluster.Pair.Standby.ExecuteAsync("SELECT pg_promote(wait => false)", CancellationToken.None);
 
         // The hook and the fence run side by side: wait for both.
         await Wait.UntilAsync(() => cluster.Marker("hook-split-brain") is not null && cluster.Marker("fenced-pg2") is not null, TimeSpan.FromSeconds(20), "split-brain hook and fence ran");

@@ -37,9 +37,21 @@ public sealed partial class MonitorProcess : IAsyncDisposable
     public static string? PublishedBinary => Environment.GetEnvironmentVariable("FAILOVERWATCH_BINARY") is { Length: > 0 } binary ? binary : null;
 
     /// <summary>Starts <c>failoverwatch ARGS</c> and returns at once.</summary>
-    public static Process StartCli(params string[] arguments)
+    public static Process StartCli(params string[] arguments) => Start(Command(arguments));
+
+    /// <summary>
+    /// <c>failoverwatch ARGS</c> with Ctrl-C's default disposition, as a terminal starts it: a test run started in the
+    /// background (<c>&amp;</c>, no job control) hands down an ignored SIGINT, and .NET leaves an inherited SIG_IGN alone.
+    /// </summary>
+    public static Process StartCliAsFromTerminal(params string[] arguments)
     {
         var (program, all) = Command(arguments);
+        return Start(("env", ["--default-signal=INT", program, .. all]));
+    }
+
+    private static Process Start((string Program, string[] Arguments) command)
+    {
+        var (program, all) = command;
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in all)
         {
