@@ -68,7 +68,7 @@ public sealed class DrillTests(ITestOutputHelper output)
         // Right after that switchover back, a second drill starts: the doctor's checks run afresh, not the last verdict.
         var (again, printedAgain) = await MonitorProcess.RunCliAsync("drill", "--config", cluster.ConfigPath);
         output.WriteLine(printedAgain);
-        Assert.True(again == 0, printedAgain);
+        Assert.True(again == 0, printedAgain + monitor.Output);
     }
 
     [Fact]

@@ -17,6 +17,7 @@ internal sealed class CanaryWriter : IAsyncDisposable
     private const string Table = "failoverwatch_drill_canary";
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan CountPatience = TimeSpan.FromSeconds(15);
 
     private readonly NpgsqlDataSource _primary;
     private readonly TimeProvider _time;
@@ -65,10 +66,31 @@ internal sealed class CanaryWriter : IAsyncDisposable
         _loop = Task.Run(() => WriteLoopAsync(_stop.Token), CancellationToken.None);
     }
 
-    /// <summary>Stops writing, then counts the acknowledged ids the current primary does not hold.</summary>
+    /// <summary>
+    /// Stops writing, then counts the acknowledged ids the current primary does not hold. Asked again for a while, as
+    /// an application would: right after a quick switch back the connection string still takes both hosts for standbys
+    /// (each is rechecked only after HostRecheckSeconds), which answers "No suitable host was found".
+    /// </summary>
     public async Task<int> StopAndCountLostAsync(CancellationToken cancellationToken)
     {
         await StopAsync();
+        var started = _time.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                var present = await ReadIdsAsync(cancellationToken);
+                return _acknowledged.Count(id => !present.Contains(id));
+            }
+            catch (NpgsqlException) when (_time.GetElapsedTime(started) < CountPatience)
+            {
+                await Task.Delay(Interval * 5, _time, cancellationToken);
+            }
+        }
+    }
+
+    private async Task<HashSet<long>> ReadIdsAsync(CancellationToken cancellationToken)
+    {
         var present = new HashSet<long>();
         await using var command = _primary.CreateCommand($"SELECT id FROM {Table} WHERE run = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = _run });
@@ -78,7 +100,7 @@ internal sealed class CanaryWriter : IAsyncDisposable
             present.Add(reader.GetInt64(0));
         }
 
-        return _acknowledged.Count(id => !present.Contains(id));
+        return present;
     }
 
     private async Task StopAsync()
