@@ -41,9 +41,14 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
         Action<GrpcChannelOptions> channel = o =>
         {
             o.HttpHandler = Handler(tls, CallTimeout);
-            // Without the client's own retries (1 s backoff and more): within a call's deadline they only turn a clear
-            // failure, such as etcd refusing the client certificate, into "no answer"; CallAsync tries once more itself.
-            o.ServiceConfig = new ServiceConfig { LoadBalancingConfigs = { new RoundRobinConfig() } };
+            if (options.CertFile is not null)
+            {
+                // Without the client's own retries (1 s back-off and more): within a call's deadline they turn etcd
+                // refusing the certificate into "no answer"; CallAsync tries once more itself. Kept otherwise: the soaks
+                // measured recovery from etcd faults with them.
+                o.ServiceConfig = new ServiceConfig { LoadBalancingConfigs = { new RoundRobinConfig() } };
+            }
+
             if (secure)
             {
                 o.Credentials = ChannelCredentials.SecureSsl;
