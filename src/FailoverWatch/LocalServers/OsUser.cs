@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
@@ -8,6 +9,9 @@ internal static class OsUser
 {
     /// <summary>initdb refuses root, so as root the servers run as this account.</summary>
     public const string ServerAccount = "postgres";
+
+    // Ports below are the well-known services' (PostgreSQL, Redis, etcd) and the usual fixed ones.
+    private const int LowestPickedPort = 10000;
 
     public static bool IsRoot => Environment.UserName == "root";
 
@@ -47,11 +51,45 @@ internal static class OsUser
         return process.ExitCode == 0;
     }
 
+    /// <summary>
+    /// A loopback port nothing listens on now, picked below the kernel's ephemeral range: one from that range (what
+    /// binding port 0 gives) can become the local end of an outgoing connection, to etcd or PostgreSQL, before its
+    /// server binds it ("address already in use").
+    /// </summary>
     public static int FreeLoopbackPort()
     {
+        var below = EphemeralPortsFrom();
+        for (var attempt = 0; below > LowestPickedPort + 1000 && attempt < 100; attempt++)
+        {
+            var port = Random.Shared.Next(LowestPickedPort, below);
+            try
+            {
+                using var candidate = new TcpListener(IPAddress.Loopback, port);
+                candidate.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: another.
+            }
+        }
+
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The first port of <c>net.ipv4.ip_local_port_range</c> (Linux's default 32768 when it cannot be read).</summary>
+    private static int EphemeralPortsFrom()
+    {
+        try
+        {
+            return int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return 32768;
+        }
     }
 
     private static int ProcessesRun(string program, string[] arguments)
