@@ -26,6 +26,7 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
     private readonly SemaphoreSlim _keepAliveLock = new(1, 1);
     private readonly CancellationTokenSource _disposed = new();
     private AsyncDuplexStreamingCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse>? _keepAlive;
+    private int _disposeCount;
 
     /// <param name="callTimeout">Default a third of lease_ttl (a monitor must renew in time); a CLI run, cold, may wait longer.</param>
     /// <param name="logger">Told when a changed cert_file, key_file or ca_file does not load.</param>
@@ -223,6 +224,12 @@ internal sealed class EtcdGateway : IEtcdGateway, IDisposable
 
     public void Dispose()
     {
+        // Registered as itself and as IEtcdGateway: the container disposes it once for each.
+        if (Interlocked.Exchange(ref _disposeCount, 1) == 1)
+        {
+            return;
+        }
+
         _disposed.Cancel();
         _keepAlive?.Dispose();
         _disposed.Dispose();
